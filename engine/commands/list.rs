@@ -1,0 +1,16 @@
+//! `runbook list FILE`: sections and steps, what each would do; nothing runs.
+
+use super::{exit, load_plan};
+
+pub fn list(file: &std::path::Path) -> u8 {
+    let Some(plan) = load_plan(file, &[]) else { return exit::INVALID };
+    println!("{}  ({})", plan.name, plan.file);
+    for (index, section) in plan.sections.iter().enumerate() {
+        println!("\n{section}");
+        for step in plan.steps.iter().filter(|s| s.section == index) {
+            println!("  [{}] {}", step.id, step.title);
+            println!("      {}: {}", step.probe.kind(), step.probe.describe());
+        }
+    }
+    exit::CLEAN
+}

@@ -1,0 +1,76 @@
+//! The CLI layer: runs a parsed command, prints, and picks the exit code.
+//! The only place that writes to the terminal.
+
+mod list;
+mod run;
+mod validate;
+
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, Command};
+use crate::playbook::{self, Diagnostic, Plan};
+
+/// Exit codes, as DESIGN.md fixes them.
+pub mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const INVALID: u8 = 2;
+    pub const INTERRUPTED: u8 = 130;
+    pub const TERMINATED: u8 = 143;
+}
+
+/// Runs one command; returns the process exit code.
+pub fn main(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Validate { files, format } => validate::validate(&files, format),
+        Command::List { file } => list::list(&file),
+        Command::Schema => {
+            println!("{}", crate::schema::playbook_schema_text());
+            exit::CLEAN
+        }
+        Command::Probes => {
+            for kind in crate::probe::KINDS {
+                println!("{kind}");
+            }
+            exit::CLEAN
+        }
+    }
+}
+
+/// Whether stdout gets colour: a terminal, and `NO_COLOR` unset.
+pub fn colour_stdout() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// Loads and validates a playbook, printing every problem to stderr.
+pub fn load_plan(path: &std::path::Path, overrides: &[(String, String)]) -> Option<Plan> {
+    let loaded = match playbook::load(path) {
+        Ok(loaded) => loaded,
+        Err((diagnostic, source)) => {
+            print_diagnostics(&[diagnostic], source.as_deref());
+            return None;
+        }
+    };
+    let env = env_overrides();
+    match playbook::validate::plan(&loaded, overrides, &env) {
+        Ok(plan) => Some(plan),
+        Err(problems) => {
+            print_diagnostics(&problems, Some(&loaded.source));
+            None
+        }
+    }
+}
+
+/// `RUNBOOK_VAR_<name>=<value>` pairs from the environment.
+pub fn env_overrides() -> Vec<(String, String)> {
+    std::env::vars().filter_map(|(k, v)| k.strip_prefix("RUNBOOK_VAR_").map(|name| (name.to_owned(), v))).collect()
+}
+
+pub fn print_diagnostics(problems: &[Diagnostic], source: Option<&str>) {
+    for problem in problems {
+        eprintln!("error: {}\n", problem.render(source));
+    }
+}

@@ -1,0 +1,180 @@
+//! `runbook run FILE`: validate, run, print the checklist, exit 0/1/2/130.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use super::{colour_stdout, exit, load_plan};
+use crate::cli::{Format, RunArgs};
+use crate::playbook::units::parse_duration;
+use crate::report::text::{self, Style};
+use crate::report::{RunRecord, RunStatus};
+use crate::runner::{self, Event, RunOptions};
+use crate::secrets;
+
+pub fn run(args: &RunArgs) -> u8 {
+    let Some(mut plan) = load_plan(&args.file, &args.vars) else { return exit::INVALID };
+    if let Err(message) = select(&mut plan, args) {
+        eprintln!("error: {message}");
+        return exit::INVALID;
+    }
+    let deadline = match args.deadline.as_deref().map(parse_duration).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: --deadline: {e}");
+            return exit::INVALID;
+        }
+    };
+    let (secrets, warnings) = match secrets::resolve(&plan.secrets, &plan.base_dir) {
+        Ok(found) => found,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::INVALID;
+        }
+    };
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::INVALID;
+        }
+    };
+    let total = plan.steps.len();
+    let progress = Progress::new(total);
+    let (record, signal) = runtime.block_on(async {
+        let (stop, signal) = stop_signal(deadline);
+        let options = RunOptions { jobs: usize::from(args.jobs), history: None, stop };
+        let record = runner::run(plan, secrets, options, &mut |event| progress.on(&event)).await;
+        (record, signal.lock().map(|s| *s).unwrap_or(None))
+    });
+    progress.finish();
+    // Abandoned probes (a command that ignores its deadline) must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    emit(&record, args);
+    if record.status == RunStatus::Interrupted {
+        return signal.unwrap_or(exit::FAILED);
+    }
+    if record.is_clean() { exit::CLEAN } else { exit::FAILED }
+}
+
+/// Applies `--only` and `--section`.
+fn select(plan: &mut crate::playbook::Plan, args: &RunArgs) -> Result<(), String> {
+    for id in &args.only {
+        if !plan.steps.iter().any(|s| &s.id == id) {
+            return Err(format!("--only {id}: no step has that id"));
+        }
+    }
+    for name in &args.sections {
+        if !plan.sections.iter().any(|s| s == name) {
+            return Err(format!("--section {name}: no such section; the playbook has {}", plan.sections.join(", ")));
+        }
+    }
+    if args.only.is_empty() && args.sections.is_empty() {
+        return Ok(());
+    }
+    plan.retain(|step, section| args.only.contains(&step.id) || args.sections.iter().any(|s| s == section));
+    Ok(())
+}
+
+fn emit(record: &RunRecord, args: &RunArgs) {
+    let style = Style { colour: colour_stdout() };
+    let formatted = match args.format {
+        Format::Json => serde_json::to_string_pretty(record).unwrap_or_default() + "\n",
+        Format::Text => text::render(record, Style { colour: false }),
+    };
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &formatted) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+            }
+            print!("{}", text::render(record, style));
+        }
+        None if args.format == Format::Text => print!("{}", text::render(record, style)),
+        None => print!("{formatted}"),
+    }
+}
+
+type SignalCode = std::sync::Arc<std::sync::Mutex<Option<u8>>>;
+
+/// A future that resolves on Ctrl-C, SIGTERM or the run deadline, and the exit code it implies.
+fn stop_signal(
+    deadline: Option<Duration>,
+) -> (std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>>, SignalCode) {
+    let code: SignalCode = SignalCode::default();
+    let set = code.clone();
+    let future = async move {
+        let deadline = async {
+            match deadline {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminate = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let (reason, exit_code) = tokio::select! {
+            _ = tokio::signal::ctrl_c() => ("interrupted (Ctrl-C)", Some(exit::INTERRUPTED)),
+            () = terminate => ("terminated (SIGTERM)", Some(exit::TERMINATED)),
+            () = deadline => ("the run deadline passed", None),
+        };
+        if let Ok(mut slot) = set.lock() {
+            *slot = exit_code;
+        }
+        if exit_code.is_some() {
+            // A second Ctrl-C exits at once.
+            tokio::spawn(async {
+                let _ = tokio::signal::ctrl_c().await;
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            });
+        }
+        reason.to_owned()
+    };
+    (Box::pin(future), code)
+}
+
+/// The live progress line on a terminal (stderr), nothing otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        let show = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        Self { bar }
+    }
+
+    fn on(&self, event: &Event) {
+        let Some(bar) = &self.bar else { return };
+        match event {
+            Event::Started { .. } => {}
+            Event::Finished { result, .. } => {
+                bar.inc(1);
+                bar.set_message(format!("{} {}", result.verdict.name(), result.id));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

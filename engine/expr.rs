@@ -1,0 +1,281 @@
+//! Threshold expressions in CEL, the Common Expression Language.
+//!
+//! A step's expressions see the observation's top-level keys, its captured
+//! names, `vars.<name>` and `steps.<id>.<name>`. JSON integers become CEL
+//! `int`, other numbers `double`; comparisons and arithmetic that mix the two
+//! just work (CEL itself refuses `1.5 - 1`, so arithmetic is routed through
+//! our own functions). Helpers for ops: `bytes("200MB")`, `num("0.0001")`,
+//! `abs(x)`, `pct(part, total)`, `delta_pct(old, new)`, and the history
+//! look-ups `prev`, `avg`, `max_of`, `min_of` (see [`History`]).
+
+mod convert;
+mod functions;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use cel::common::ast::{CallExpr, EntryExpr, Expr};
+use cel::{Context, Env, IdedExpr};
+use serde_json::Value;
+
+pub use convert::{from_cel, to_cel};
+
+/// Function names that read run history.
+pub const HISTORY_FUNCTIONS: &[&str] = &["prev", "avg", "max_of", "min_of"];
+
+/// Names every expression may use besides the observation's.
+pub const SCOPE_NAMES: &[&str] = &["vars", "steps"];
+
+/// A compiled expression.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    pub source: String,
+    ast: IdedExpr,
+    /// The top-level variables it reads.
+    pub variables: Vec<String>,
+    /// Whether it calls a history function.
+    pub uses_history: bool,
+    /// The member paths it reads (`body.riskMetrics.globalLeverage`), shown on failure.
+    paths: Vec<String>,
+}
+
+/// A syntax error, with the 1-based column inside the expression.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    pub column: u32,
+    pub message: String,
+}
+
+/// Earlier runs' captured values of the step being judged.
+pub trait History: Send + Sync {
+    /// The newest values of `name`, newest first, at most `limit`.
+    fn recent(&self, name: &str, limit: usize) -> Vec<Value>;
+    /// The newest value of `name` at least `age` old.
+    fn at_least(&self, name: &str, age: std::time::Duration) -> Option<Value>;
+}
+
+/// The values an expression is evaluated against.
+#[derive(Default, Clone)]
+pub struct Scope {
+    pub variables: BTreeMap<String, Value>,
+    pub history: Option<Arc<dyn History>>,
+}
+
+/// The result of judging one expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Judgement {
+    True,
+    /// False, with the observed values it read: `cpu_pct = 73.2`.
+    False {
+        observed: String,
+    },
+    /// A history function had no earlier value, so there is nothing to judge yet.
+    NoHistory,
+}
+
+fn env() -> Arc<Env> {
+    static ENV: OnceLock<Arc<Env>> = OnceLock::new();
+    Arc::clone(ENV.get_or_init(|| Arc::new(Env::stdlib())))
+}
+
+/// Compiles `source`.
+pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
+    let program = env().compile(source).map_err(|errors| {
+        let first = errors.errors.first();
+        SyntaxError {
+            column: first.map_or(1, |e| u32::try_from(e.pos.1 + 1).unwrap_or(1).max(1)),
+            message: first.map_or_else(|| errors.to_string(), |e| e.msg.clone()),
+        }
+    })?;
+    let references = program.references();
+    let uses_history = HISTORY_FUNCTIONS.iter().any(|f| references.has_function(f));
+    let mut variables = Vec::new();
+    free_variables(program.expression(), &mut Vec::new(), &mut variables);
+    let mut ast = program.expression().clone();
+    route_arithmetic(&mut ast);
+    let mut paths = Vec::new();
+    collect_paths(&ast, &mut paths);
+    paths.dedup();
+    Ok(Expression { source: source.to_owned(), ast, variables, uses_history, paths })
+}
+
+impl Expression {
+    /// The member paths it reads, e.g. `vars.limit`, `steps.db.size`, `body.status`.
+    pub fn paths(&self) -> &[String] {
+        &self.paths
+    }
+
+    /// Evaluates to a value.
+    pub fn evaluate(&self, scope: &Scope) -> Result<Value, String> {
+        let missing = Arc::new(AtomicBool::new(false));
+        let context = context(scope, &missing);
+        let value = cel::Value::resolve(&self.ast, &context).map_err(|e| e.to_string())?;
+        Ok(from_cel(&value))
+    }
+
+    /// Judges the expression as a check: it must be a boolean.
+    pub fn judge(&self, scope: &Scope) -> Result<Judgement, String> {
+        let missing = Arc::new(AtomicBool::new(false));
+        let context = context(scope, &missing);
+        let result = cel::Value::resolve(&self.ast, &context);
+        let no_history = missing.load(Ordering::Relaxed);
+        match result {
+            Ok(cel::Value::Bool(true)) => Ok(Judgement::True),
+            _ if no_history => Ok(Judgement::NoHistory),
+            Ok(cel::Value::Bool(false)) => Ok(Judgement::False { observed: self.observed(&context) }),
+            Ok(other) => Err(format!("`{}` gave {}, not true or false", self.source, from_cel(&other))),
+            Err(error) => Err(format!("`{}` could not be evaluated: {error}", self.source)),
+        }
+    }
+
+    /// `name = value` for each path the expression reads, as observed.
+    fn observed(&self, context: &Context) -> String {
+        let shown: Vec<String> = self
+            .paths
+            .iter()
+            .filter_map(|path| {
+                let ast = compile_path(path)?;
+                let value = cel::Value::resolve(&ast, context).ok()?;
+                Some(format!("{path} = {}", shorten(&from_cel(&value).to_string(), 120)))
+            })
+            .collect();
+        shown.join(", ")
+    }
+}
+
+fn compile_path(path: &str) -> Option<IdedExpr> {
+    env().compile(path).ok().map(|p| p.expression().clone())
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{cut}…")
+}
+
+fn context<'a>(scope: &'a Scope, missing: &Arc<AtomicBool>) -> Context<'a, 'a> {
+    let mut context = Context::with_env(env());
+    for (name, value) in &scope.variables {
+        context.add_variable_from_value(name.clone(), to_cel(value));
+    }
+    functions::register(&mut context, scope.history.clone(), Arc::clone(missing));
+    context
+}
+
+/// CEL refuses arithmetic on mixed `int` and `double`; route the four
+/// operators through functions that promote to `double` when mixed.
+fn route_arithmetic(expr: &mut IdedExpr) {
+    match &mut expr.expr {
+        Expr::Call(call) => {
+            if let Some(name) = functions::arithmetic_for(&call.func_name) {
+                call.func_name = name.to_owned();
+            }
+            route_call(call);
+        }
+        Expr::Comprehension(c) => {
+            for e in [&mut c.iter_range, &mut c.accu_init, &mut c.loop_cond, &mut c.loop_step, &mut c.result] {
+                route_arithmetic(e);
+            }
+        }
+        Expr::List(list) => list.elements.iter_mut().for_each(route_arithmetic),
+        Expr::Map(map) => map.entries.iter_mut().for_each(|entry| match &mut entry.expr {
+            EntryExpr::MapEntry(e) => {
+                route_arithmetic(&mut e.key);
+                route_arithmetic(&mut e.value);
+            }
+            EntryExpr::StructField(f) => route_arithmetic(&mut f.value),
+        }),
+        Expr::Select(select) => route_arithmetic(&mut select.operand),
+        Expr::Struct(s) => s.entries.iter_mut().for_each(|entry| {
+            if let EntryExpr::StructField(f) = &mut entry.expr {
+                route_arithmetic(&mut f.value);
+            }
+        }),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+fn route_call(call: &mut CallExpr) {
+    if let Some(target) = &mut call.target {
+        route_arithmetic(target);
+    }
+    call.args.iter_mut().for_each(route_arithmetic);
+}
+
+/// The longest `a.b.c` chains rooted at a variable, for showing observed values.
+fn collect_paths(expr: &IdedExpr, out: &mut Vec<String>) {
+    if let Some(path) = dotted(&expr.expr) {
+        if !path.starts_with('@') && !out.contains(&path) {
+            out.push(path);
+        }
+        return;
+    }
+    match &expr.expr {
+        Expr::Call(call) => {
+            if let Some(target) = &call.target {
+                collect_paths(target, out);
+            }
+            // Comprehension variables are not observed values; the macro's range is.
+            call.args.iter().for_each(|a| collect_paths(a, out));
+        }
+        Expr::Comprehension(c) => collect_paths(&c.iter_range, out),
+        Expr::List(list) => list.elements.iter().for_each(|e| collect_paths(e, out)),
+        Expr::Select(select) => collect_paths(&select.operand, out),
+        _ => {}
+    }
+}
+
+/// Variables read and not bound by a macro (`d` in `disks.all(d, d.free_pct > 20)`).
+fn free_variables(expr: &IdedExpr, bound: &mut Vec<String>, out: &mut Vec<String>) {
+    match &expr.expr {
+        Expr::Ident(name) => {
+            if !bound.contains(name) && !name.starts_with('@') && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        Expr::Call(call) => {
+            if let Some(target) = &call.target {
+                free_variables(target, bound, out);
+            }
+            call.args.iter().for_each(|a| free_variables(a, bound, out));
+        }
+        Expr::Comprehension(c) => {
+            free_variables(&c.iter_range, bound, out);
+            free_variables(&c.accu_init, bound, out);
+            let before = bound.len();
+            bound.push(c.iter_var.clone());
+            bound.extend(c.iter_var2.clone());
+            bound.push(c.accu_var.clone());
+            for e in [&c.loop_cond, &c.loop_step, &c.result] {
+                free_variables(e, bound, out);
+            }
+            bound.truncate(before);
+        }
+        Expr::List(list) => list.elements.iter().for_each(|e| free_variables(e, bound, out)),
+        Expr::Map(map) => map.entries.iter().for_each(|entry| match &entry.expr {
+            EntryExpr::MapEntry(e) => {
+                free_variables(&e.key, bound, out);
+                free_variables(&e.value, bound, out);
+            }
+            EntryExpr::StructField(f) => free_variables(&f.value, bound, out),
+        }),
+        Expr::Select(select) => free_variables(&select.operand, bound, out),
+        Expr::Struct(s) => s.entries.iter().for_each(|entry| {
+            if let EntryExpr::StructField(f) = &entry.expr {
+                free_variables(&f.value, bound, out);
+            }
+        }),
+        Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+fn dotted(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Ident(name) => Some(name.clone()),
+        Expr::Select(select) if !select.test => Some(format!("{}.{}", dotted(&select.operand.expr)?, select.field)),
+        _ => None,
+    }
+}

@@ -1,0 +1,180 @@
+//! The functions ops playbooks need on top of CEL's own.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use cel::extractors::Arguments;
+use cel::objects::ResolveResult;
+use cel::{Context, ExecutionError, Value};
+
+use super::{History, to_cel};
+use crate::playbook::units::{parse_duration, parse_size};
+
+/// Our function for a CEL arithmetic operator.
+pub fn arithmetic_for(operator: &str) -> Option<&'static str> {
+    Some(match operator {
+        "_+_" => "rb_add",
+        "_-_" => "rb_sub",
+        "_*_" => "rb_mul",
+        "_/_" => "rb_div",
+        _ => return None,
+    })
+}
+
+fn fail(function: &str, message: impl ToString) -> ExecutionError {
+    ExecutionError::function_error(function, message)
+}
+
+fn args<const N: usize>(function: &str, args: &Arguments) -> Result<[Value; N], ExecutionError> {
+    <[Value; N]>::try_from(args.0.as_slice().to_vec())
+        .map_err(|_| fail(function, format!("takes {N} argument(s), got {}", args.0.len())))
+}
+
+fn as_f64(value: &Value) -> Option<f64> {
+    match value {
+        Value::Int(i) => Some(*i as f64),
+        Value::UInt(u) => Some(*u as f64),
+        Value::Float(f) => Some(*f),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn number(function: &str, value: &Value) -> Result<f64, ExecutionError> {
+    as_f64(value).ok_or_else(|| fail(function, format!("needs a number, got {value:?}")))
+}
+
+/// Mixed int/double operands become doubles; anything else keeps CEL's meaning.
+fn arithmetic(
+    name: &'static str,
+    op: fn(Value, Value) -> ResolveResult,
+    f: fn(f64, f64) -> f64,
+) -> impl Fn(Arguments) -> ResolveResult {
+    move |a: Arguments| {
+        let [left, right] = args::<2>(name, &a)?;
+        let mixed = matches!(
+            (&left, &right),
+            (Value::Int(_) | Value::UInt(_), Value::Float(_))
+                | (Value::Float(_), Value::Int(_) | Value::UInt(_))
+                | (Value::Int(_), Value::UInt(_))
+                | (Value::UInt(_), Value::Int(_))
+        );
+        if mixed {
+            let (l, r) = (as_f64(&left).unwrap_or(f64::NAN), as_f64(&right).unwrap_or(f64::NAN));
+            return Ok(Value::Float(f(l, r)));
+        }
+        op(left, right)
+    }
+}
+
+/// Registers every helper on a context. History helpers read `history`;
+/// when one finds no earlier value it sets `missing`, so the step can say
+/// "no earlier value" instead of failing.
+pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missing: Arc<AtomicBool>) {
+    let _ = context.add_function("rb_add", arithmetic("+", |l, r| l + r, |l, r| l + r));
+    let _ = context.add_function("rb_sub", arithmetic("-", |l, r| l - r, |l, r| l - r));
+    let _ = context.add_function("rb_mul", arithmetic("*", |l, r| l * r, |l, r| l * r));
+    let _ = context.add_function("rb_div", arithmetic("/", |l, r| l / r, |l, r| l / r));
+    let _ = context.add_function("bytes", |a: Arguments| -> ResolveResult {
+        let [v] = args::<1>("bytes", &a)?;
+        match &v {
+            Value::String(s) => parse_size(s).map(|b| Value::Int(b as i64)).map_err(|e| fail("bytes", e)),
+            other => Ok(Value::Int(number("bytes", other)? as i64)),
+        }
+    });
+    let _ = context.add_function("num", |a: Arguments| -> ResolveResult {
+        let [v] = args::<1>("num", &a)?;
+        if let Value::Null = v {
+            return Ok(Value::Null);
+        }
+        Ok(Value::Float(number("num", &v)?))
+    });
+    let _ = context.add_function("abs", |a: Arguments| -> ResolveResult {
+        let [v] = args::<1>("abs", &a)?;
+        Ok(match v {
+            Value::Int(i) => Value::Int(i.saturating_abs()),
+            other => Value::Float(number("abs", &other)?.abs()),
+        })
+    });
+    let _ = context.add_function("pct", |a: Arguments| -> ResolveResult {
+        let [part, total] = args::<2>("pct", &a)?;
+        let total = number("pct", &total)?;
+        Ok(Value::Float(if total == 0.0 { 0.0 } else { number("pct", &part)? / total * 100.0 }))
+    });
+    let _ = context.add_function("delta_pct", |a: Arguments| -> ResolveResult {
+        let [old, new] = args::<2>("delta_pct", &a)?;
+        if matches!(old, Value::Null) || matches!(new, Value::Null) {
+            return Ok(Value::Null);
+        }
+        let (old, new) = (number("delta_pct", &old)?, number("delta_pct", &new)?);
+        Ok(Value::Float(if old == 0.0 {
+            if new == 0.0 { 0.0 } else { f64::INFINITY }
+        } else {
+            (new - old) / old.abs() * 100.0
+        }))
+    });
+    register_history(context, history, missing);
+}
+
+fn register_history(context: &mut Context, history: Option<Arc<dyn History>>, missing: Arc<AtomicBool>) {
+    let lookup = Arc::new(Lookup { history, missing });
+    let l = Arc::clone(&lookup);
+    let _ = context.add_function("prev", move |a: Arguments| -> ResolveResult {
+        let name = text("prev", a.0.first())?;
+        let value = match a.0.get(1) {
+            None => l.recent(&name, 1).into_iter().next(),
+            Some(age) => {
+                let age = parse_duration(&text("prev", Some(age))?).map_err(|e| fail("prev", e))?;
+                l.history.as_ref().and_then(|h| h.at_least(&name, age))
+            }
+        };
+        Ok(l.found(value.map(|v| to_cel(&v))))
+    });
+    for (name, reduce) in [("avg", reduce_avg as fn(&[f64]) -> f64), ("max_of", reduce_max), ("min_of", reduce_min)] {
+        let l = Arc::clone(&lookup);
+        let _ = context.add_function(name, move |a: Arguments| -> ResolveResult {
+            let [field, count] = args::<2>(name, &a)?;
+            let field = text(name, Some(&field))?;
+            let count = number(name, &count)?.max(1.0) as usize;
+            let values: Vec<f64> = l.recent(&field, count).iter().filter_map(serde_json::Value::as_f64).collect();
+            Ok(l.found((!values.is_empty()).then(|| Value::Float(reduce(&values)))))
+        });
+    }
+}
+
+struct Lookup {
+    history: Option<Arc<dyn History>>,
+    missing: Arc<AtomicBool>,
+}
+
+impl Lookup {
+    fn recent(&self, name: &str, limit: usize) -> Vec<serde_json::Value> {
+        self.history.as_ref().map(|h| h.recent(name, limit)).unwrap_or_default()
+    }
+
+    fn found(&self, value: Option<Value>) -> Value {
+        value.unwrap_or_else(|| {
+            self.missing.store(true, Ordering::Relaxed);
+            Value::Null
+        })
+    }
+}
+
+fn text(function: &str, value: Option<&Value>) -> Result<String, ExecutionError> {
+    match value {
+        Some(Value::String(s)) => Ok(s.as_ref().clone()),
+        _ => Err(fail(function, "needs a captured name as a string, e.g. prev(\"size\")")),
+    }
+}
+
+fn reduce_avg(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+fn reduce_max(values: &[f64]) -> f64 {
+    values.iter().copied().fold(f64::MIN, f64::max)
+}
+
+fn reduce_min(values: &[f64]) -> f64 {
+    values.iter().copied().fold(f64::MAX, f64::min)
+}

@@ -1,0 +1,71 @@
+//! Reading a playbook file into the model. Every failure is a [`Diagnostic`]
+//! with the file, line and column; no input makes this panic.
+
+use std::path::{Path, PathBuf};
+
+use super::diagnostic::{Diagnostic, Pos};
+use super::model::Playbook;
+
+/// The largest playbook read; a bigger file is refused before parsing.
+pub const MAX_PLAYBOOK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A playbook read from a file, with its text kept for error snippets.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    /// The path as the user gave it, for messages.
+    pub shown: String,
+    pub source: String,
+    pub playbook: Playbook,
+}
+
+/// Reads and parses `path`.
+pub fn load(path: &Path) -> Result<Loaded, (Diagnostic, Option<String>)> {
+    let shown = path.display().to_string();
+    let fail = |message: String| (Diagnostic::new(&shown, 0, 0, message), None);
+    let size = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the playbook: {e}")))?.len();
+    if size > MAX_PLAYBOOK_BYTES {
+        return Err(fail(format!("the playbook is {size} bytes; the limit is {MAX_PLAYBOOK_BYTES} bytes")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the playbook: {e}")))?;
+    let source = String::from_utf8(bytes).map_err(|_| fail("the playbook is not UTF-8 text".to_owned()))?;
+    match parse(&shown, &source) {
+        Ok(playbook) => Ok(Loaded { path: path.to_path_buf(), shown, source, playbook }),
+        Err(diagnostic) => Err((diagnostic, Some(source))),
+    }
+}
+
+/// Parses playbook text; `file` names it in the diagnostic.
+pub fn parse(file: &str, source: &str) -> Result<Playbook, Diagnostic> {
+    if source.trim().is_empty() {
+        return Err(Diagnostic::new(file, 1, 1, "the playbook is empty; it needs `name` and `sections`"));
+    }
+    serde_saphyr::from_str::<Playbook>(source).map_err(|error| {
+        let pos = error.location().map_or(Pos { line: 1, column: 1 }, Pos::from);
+        let message = clean_message(&error.without_snippet().to_string());
+        let (pos, message) = take_place(&message).unwrap_or((pos, message));
+        Diagnostic::new(file, pos.line.max(1), pos.column.max(1), message)
+    })
+}
+
+/// Brackets a place written into a message by the step reader (see `step_de`).
+pub(super) const PLACE_MARK: &str = "@@place:";
+
+fn take_place(message: &str) -> Option<(Pos, String)> {
+    let start = message.find(PLACE_MARK)?;
+    let rest = &message[start + PLACE_MARK.len()..];
+    let end = rest.find(PLACE_MARK)?;
+    let (line, column) = rest[..end].split_once(':')?;
+    let pos = Pos { line: line.parse().ok()?, column: column.parse().ok()? };
+    Some((pos, format!("{}{}", &message[..start], &rest[end + PLACE_MARK.len()..])))
+}
+
+/// The parser's message without the place it appends (we print the place first).
+fn clean_message(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message);
+    let trimmed = match first.rfind(" at line ") {
+        Some(i) => &first[..i],
+        None => first,
+    };
+    trimmed.trim().trim_start_matches("error: ").to_owned()
+}

@@ -1,0 +1,15 @@
+//! Playbooks: the model (what the YAML says), loading (YAML to model, with
+//! places for every error) and validation (model to a runnable plan).
+
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod plan;
+mod step_de;
+pub mod units;
+pub mod validate;
+
+pub use diagnostic::Diagnostic;
+pub use load::{Loaded, load};
+pub use model::Playbook;
+pub use plan::{Plan, PlannedStep};

@@ -1,0 +1,186 @@
+//! The playbook as written: serde types that mirror the YAML file one to one.
+//! Unknown fields are errors everywhere. Values that later checks must point
+//! at keep their source location (`Spanned`). The JSON Schema in `schemas/`
+//! is generated from these types, so their doc comments are the reference.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+pub use serde_saphyr::{Location, Spanned};
+
+use super::diagnostic::Pos;
+use crate::probe::ProbeSpec;
+
+/// A playbook: one procedure of a runbook, as sections of checklist steps.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "runbook playbook", example = example_playbook())]
+pub struct Playbook {
+    /// The procedure's name, shown at the top of the checklist and the report.
+    #[schemars(example = &"Pre-market checklist")]
+    pub name: String,
+    /// What the procedure is for and when to run it.
+    #[serde(default)]
+    #[schemars(example = &"30 minutes before market open")]
+    pub description: Option<String>,
+    /// Values the steps use as `{{vars.name}}` in probe parameters and `vars.name` in
+    /// expressions. Override with `--var name=value` or `RUNBOOK_VAR_name`.
+    #[serde(default)]
+    #[schemars(example = example_vars())]
+    pub vars: BTreeMap<String, VarValue>,
+    /// Credentials, read from the environment or a file when the run starts and never
+    /// printed. Use as `{{secrets.name}}` in probe parameters.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, SecretSource>")]
+    pub secrets: BTreeMap<String, Spanned<SecretSource>>,
+    /// Settings every step inherits unless it sets its own.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// The checklist, in sections that follow the runbook's headings.
+    pub sections: Vec<Section>,
+}
+
+/// A playbook variable: a string, number or boolean.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum VarValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl VarValue {
+    /// The value as JSON, the form templates and expressions read.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Bool(b) => (*b).into(),
+            Self::Int(i) => (*i).into(),
+            Self::Float(f) => (*f).into(),
+            Self::Text(s) => s.clone().into(),
+        }
+    }
+
+    /// Parses a command-line override with the type of the playbook's own value.
+    pub fn parse_like(&self, text: &str) -> Result<Self, String> {
+        let bad = |kind: &str| format!("`{text}` is not {kind}");
+        Ok(match self {
+            Self::Bool(_) => Self::Bool(text.parse().map_err(|_| bad("true or false"))?),
+            Self::Int(_) => Self::Int(text.parse().map_err(|_| bad("an integer"))?),
+            Self::Float(_) => Self::Float(text.parse().map_err(|_| bad("a number"))?),
+            Self::Text(_) => Self::Text(text.to_owned()),
+        })
+    }
+}
+
+/// Where a secret's value comes from.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum SecretSource {
+    /// The name of an environment variable that holds the value.
+    #[schemars(example = &"TITAN_CONSOLE_AUTH")]
+    Env(String),
+    /// A file whose first line is the value (relative paths are from the playbook's folder).
+    #[schemars(example = &"/etc/titan/console-auth")]
+    File(String),
+}
+
+/// Settings every step inherits.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// How long one attempt of a step may take, e.g. `5s`, `500ms`, `2m` (default `10s`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>", example = &"5s")]
+    pub timeout: Option<Spanned<String>>,
+    /// How many times a step that errored or failed is tried again (default 0).
+    #[serde(default)]
+    #[schemars(example = 1)]
+    pub retries: Option<u32>,
+}
+
+/// A group of steps under one heading of the runbook.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    /// The heading, as in the runbook.
+    #[schemars(example = &"System health verification")]
+    pub name: String,
+    /// The checklist items of this section.
+    #[schemars(with = "Vec<Step>")]
+    pub steps: Vec<Spanned<Step>>,
+}
+
+/// One checklist item: a probe, what to capture from its observation, and the
+/// expressions that judge it. Exactly one probe key (`http`, `shell`, ...) is required.
+#[derive(Debug, JsonSchema)]
+#[schemars(transform = crate::probe::add_probe_properties)]
+pub struct Step {
+    /// A stable identifier, unique in the playbook: history and `needs` use it.
+    #[schemars(with = "String", regex(pattern = r"^[A-Za-z_][A-Za-z0-9_-]*$"), example = &"brain_health")]
+    pub id: Spanned<String>,
+    /// The checklist line, as the runbook words it.
+    #[schemars(example = &"Brain Service: Status = \"ok\", Uptime > 0")]
+    pub title: String,
+    /// The probe, which observes something and returns a JSON document.
+    #[schemars(skip)]
+    pub probe: ProbeSpec,
+    /// Where the probe's key stands in the file.
+    #[schemars(skip)]
+    pub probe_at: Pos,
+    /// Named values taken from the observation by JSONPath, e.g. `health: $.body.status`.
+    /// Expressions use them by name; later steps as `steps.<id>.<name>`.
+    #[schemars(with = "BTreeMap<String, String>", example = example_capture())]
+    pub capture: BTreeMap<String, Spanned<String>>,
+    /// CEL expressions that must all be true, or the step fails.
+    #[schemars(with = "Vec<String>", example = example_expect())]
+    pub expect: Vec<Spanned<String>>,
+    /// CEL expressions that should be true, or the step warns.
+    #[schemars(with = "Vec<String>", example = vec!["latency_ms < 500"])]
+    pub warn: Vec<Spanned<String>>,
+    /// A CEL expression; when false the step is skipped.
+    #[schemars(with = "Option<String>", example = &"vars.mexc_enabled")]
+    pub when: Option<Spanned<String>>,
+    /// Steps that must pass (or warn) first; if one does not, this step is skipped.
+    #[schemars(with = "Vec<String>", example = vec!["db_connect"])]
+    pub needs: Vec<Spanned<String>>,
+    /// How long one attempt may take, e.g. `5s` (overrides `defaults.timeout`).
+    #[schemars(with = "Option<String>", example = &"5s")]
+    pub timeout: Option<Spanned<String>>,
+    /// How many more attempts after an error or failure (overrides `defaults.retries`).
+    #[schemars(example = 2)]
+    pub retries: Option<u32>,
+}
+
+impl Step {
+    /// The keys a step takes besides its probe, in the order the reference lists them.
+    pub const FIELDS: &'static [&'static str] =
+        &["id", "title", "capture", "expect", "warn", "when", "needs", "timeout", "retries"];
+}
+
+fn example_playbook() -> serde_json::Value {
+    serde_json::json!({
+        "name": "Pre-market checklist",
+        "vars": {"brain_url": "http://localhost:3100"},
+        "sections": [{"name": "System health", "steps": [{
+            "id": "brain_health",
+            "title": "Brain Service: Status = \"ok\", Uptime > 0",
+            "http": {"url": "{{vars.brain_url}}/health"},
+            "capture": {"health": "$.body.status"},
+            "expect": ["status == 200", "health == \"ok\""]
+        }]}]
+    })
+}
+
+fn example_vars() -> serde_json::Value {
+    serde_json::json!({"brain_url": "http://localhost:3100", "mexc_enabled": false})
+}
+
+fn example_capture() -> serde_json::Value {
+    serde_json::json!({"health": "$.body.status", "uptime": "$.body.uptime"})
+}
+
+fn example_expect() -> serde_json::Value {
+    serde_json::json!(["status == 200", "health == \"ok\"", "uptime > 0"])
+}

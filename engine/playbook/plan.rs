@@ -1,0 +1,94 @@
+//! The validated, runnable form of a playbook: ids resolved to indices,
+//! expressions compiled, durations parsed, dependencies known. The runner
+//! sees only this, never the YAML model.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::model::SecretSource;
+use crate::expr::Expression;
+use crate::probe::ProbeSpec;
+
+/// A playbook ready to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub name: String,
+    pub description: Option<String>,
+    /// The file as the user named it.
+    pub file: String,
+    /// The playbook's folder: relative paths in probes start here.
+    pub base_dir: PathBuf,
+    /// Playbook vars after `--var` and `RUNBOOK_VAR_*` overrides.
+    pub vars: BTreeMap<String, Value>,
+    pub secrets: BTreeMap<String, SecretSource>,
+    pub sections: Vec<String>,
+    /// Every step, in file order.
+    pub steps: Vec<PlannedStep>,
+}
+
+/// One step ready to run.
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    pub id: String,
+    pub title: String,
+    /// Index into [`Plan::sections`].
+    pub section: usize,
+    pub probe: ProbeSpec,
+    /// Capture name → JSONPath.
+    pub captures: BTreeMap<String, String>,
+    pub expect: Vec<Expression>,
+    pub warn: Vec<Expression>,
+    pub when: Option<Expression>,
+    /// Steps that must pass first (indices), from `needs`.
+    pub needs: Vec<usize>,
+    /// Steps whose captured values this one reads (indices): they run first.
+    pub after: Vec<usize>,
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+impl Plan {
+    /// Keeps only the steps `keep` accepts, and the steps they need or read.
+    pub fn retain(&mut self, keep: impl Fn(&PlannedStep, &str) -> bool) {
+        let mut wanted: Vec<bool> = self.steps.iter().map(|s| keep(s, &self.sections[s.section])).collect();
+        // Pull in prerequisites until nothing changes.
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..self.steps.len() {
+                if !wanted[i] {
+                    continue;
+                }
+                for &j in self.steps[i].needs.iter().chain(&self.steps[i].after) {
+                    if !wanted[j] {
+                        wanted[j] = true;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        let mut new_index = vec![usize::MAX; self.steps.len()];
+        let mut next = 0;
+        for (i, w) in wanted.iter().enumerate() {
+            if *w {
+                new_index[i] = next;
+                next += 1;
+            }
+        }
+        let old = std::mem::take(&mut self.steps);
+        self.steps = old
+            .into_iter()
+            .zip(wanted)
+            .filter_map(|(mut step, w)| {
+                w.then(|| {
+                    step.needs = step.needs.iter().map(|&j| new_index[j]).collect();
+                    step.after = step.after.iter().map(|&j| new_index[j]).collect();
+                    step
+                })
+            })
+            .collect();
+    }
+}

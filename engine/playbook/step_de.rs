@@ -1,0 +1,118 @@
+//! Reading a step by hand: its probe is whichever registered probe kind names
+//! a key, so the registry alone decides which keys are probes. Doing it here,
+//! rather than with `#[serde(flatten)]`, keeps source locations and
+//! `deny_unknown_fields` inside every probe's own parameters.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+
+use super::diagnostic::Pos;
+use super::model::{Spanned, Step};
+use crate::probe::{self, ProbeSpec};
+use crate::suggest::did_you_mean;
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(StepVisitor)
+    }
+}
+
+struct StepVisitor;
+
+#[derive(Default)]
+struct Fields {
+    id: Option<Spanned<String>>,
+    title: Option<String>,
+    probe: Option<(String, ProbeSpec, Pos)>,
+    capture: Option<std::collections::BTreeMap<String, Spanned<String>>>,
+    expect: Option<Vec<Spanned<String>>>,
+    warn: Option<Vec<Spanned<String>>>,
+    when: Option<Spanned<String>>,
+    needs: Option<Vec<Spanned<String>>>,
+    timeout: Option<Spanned<String>>,
+    retries: Option<u32>,
+}
+
+fn put<T, E: de::Error>(slot: &mut Option<T>, value: T, name: &str) -> Result<(), E> {
+    if slot.replace(value).is_some() {
+        return Err(E::custom(format!("duplicate field `{name}`")));
+    }
+    Ok(())
+}
+
+impl<'de> Visitor<'de> for StepVisitor {
+    type Value = Step;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a step: a map with `id`, `title` and one probe")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Step, A::Error> {
+        let mut f = Fields::default();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let name = key.value.as_str();
+            match name {
+                "id" => put(&mut f.id, map.next_value()?, name)?,
+                "title" => put(&mut f.title, map.next_value()?, name)?,
+                "capture" => put(&mut f.capture, map.next_value()?, name)?,
+                "expect" => put(&mut f.expect, map.next_value()?, name)?,
+                "warn" => put(&mut f.warn, map.next_value()?, name)?,
+                "when" => put(&mut f.when, map.next_value()?, name)?,
+                "needs" => put(&mut f.needs, map.next_value()?, name)?,
+                "timeout" => put(&mut f.timeout, map.next_value()?, name)?,
+                "retries" => put(&mut f.retries, map.next_value()?, name)?,
+                _ => {
+                    let at = Pos::from(key.referenced);
+                    let Some(kind) = probe::kind_named(name) else {
+                        return Err(de::Error::custom(placed(at, &unknown_key(name))));
+                    };
+                    if let Some((first, ..)) = &f.probe {
+                        let message = format!("a step takes exactly one probe, found `{first}` and `{name}`");
+                        return Err(de::Error::custom(placed(at, &message)));
+                    }
+                    let spec = map.next_value_seed(probe::SpecSeed(kind))?;
+                    f.probe = Some((name.to_owned(), spec, key.referenced.into()));
+                }
+            }
+        }
+        let id = f.id.ok_or_else(|| de::Error::missing_field("id"))?;
+        let title = f.title.ok_or_else(|| de::Error::missing_field("title"))?;
+        let Some((_, probe, probe_at)) = f.probe else {
+            return Err(de::Error::custom(format!(
+                "step `{}` has no probe; add one of: {}",
+                id.value,
+                probe::KINDS.join(", ")
+            )));
+        };
+        Ok(Step {
+            id,
+            title,
+            probe,
+            probe_at,
+            capture: f.capture.unwrap_or_default(),
+            expect: f.expect.unwrap_or_default(),
+            warn: f.warn.unwrap_or_default(),
+            when: f.when,
+            needs: f.needs.unwrap_or_default(),
+            timeout: f.timeout,
+            retries: f.retries,
+        })
+    }
+}
+
+/// A message that carries its own place: serde's custom errors only know the
+/// enclosing map, and the loader moves the error to the key named here.
+fn placed(at: Pos, message: &str) -> String {
+    format!("{}{}:{}{}{message}", super::load::PLACE_MARK, at.line, at.column, super::load::PLACE_MARK)
+}
+
+fn unknown_key(name: &str) -> String {
+    let known = Step::FIELDS.iter().chain(probe::KINDS.iter()).copied();
+    let hint = did_you_mean(name, known).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+    format!(
+        "unknown field `{name}`{hint} (a step takes {} and one probe: {})",
+        Step::FIELDS.join(", "),
+        probe::KINDS.join(", ")
+    )
+}

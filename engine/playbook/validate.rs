@@ -1,0 +1,362 @@
+//! From model to plan: every check a schema cannot make. All problems are
+//! collected, each with its place, so one `validate` run shows them all.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::diagnostic::{Diagnostic, Pos};
+use super::load::Loaded;
+use super::model::{Spanned, Step};
+use super::plan::{Plan, PlannedStep};
+use super::units::parse_duration;
+use crate::expr::{self, Expression, SCOPE_NAMES};
+use crate::suggest::did_you_mean;
+use crate::{capture, probe, template};
+
+const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Checks a loaded playbook and builds its plan. `overrides` are `--var`
+/// values (unknown names are errors); `env_overrides` come from
+/// `RUNBOOK_VAR_*` (unknown names are ignored: the environment is shared).
+pub fn plan(
+    loaded: &Loaded,
+    overrides: &[(String, String)],
+    env_overrides: &[(String, String)],
+) -> Result<Plan, Vec<Diagnostic>> {
+    let mut v = Validator { loaded, problems: Vec::new() };
+    let plan = v.build(overrides, env_overrides);
+    v.problems.sort_by_key(|p| (p.line, p.column));
+    if v.problems.is_empty() { Ok(plan) } else { Err(v.problems) }
+}
+
+struct Validator<'a> {
+    loaded: &'a Loaded,
+    problems: Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn report(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
+        self.problems.push(Diagnostic::at(&self.loaded.shown, at, message));
+    }
+
+    fn report_at(&mut self, line: u32, column: u32, message: impl Into<String>) {
+        self.problems.push(Diagnostic::new(&self.loaded.shown, line, column, message));
+    }
+
+    fn build(&mut self, overrides: &[(String, String)], env_overrides: &[(String, String)]) -> Plan {
+        let book = &self.loaded.playbook;
+        let vars = self.vars(overrides, env_overrides);
+        let default_timeout = book.defaults.timeout.as_ref().map_or(DEFAULT_TIMEOUT, |t| self.duration(t));
+        let default_retries = book.defaults.retries.unwrap_or(0);
+        let steps: Vec<(usize, &Spanned<Step>)> =
+            book.sections.iter().enumerate().flat_map(|(i, s)| s.steps.iter().map(move |st| (i, st))).collect();
+        let ids = self.ids(&steps);
+        let mut planned = Vec::with_capacity(steps.len());
+        for (section, step) in &steps {
+            let step = &step.value;
+            planned.push(PlannedStep {
+                id: step.id.value.clone(),
+                title: step.title.clone(),
+                section: *section,
+                probe: step.probe.clone(),
+                captures: step.capture.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+                expect: self.expressions(&step.expect),
+                warn: self.expressions(&step.warn),
+                when: step.when.as_ref().and_then(|w| self.expression(w)),
+                needs: step.needs.iter().filter_map(|n| self.step_ref(&ids, n)).collect(),
+                after: Vec::new(),
+                timeout: step.timeout.as_ref().map_or(default_timeout, |t| self.duration(t)),
+                retries: step.retries.unwrap_or(default_retries),
+            });
+        }
+        for (index, (_, step)) in steps.iter().enumerate() {
+            self.check_step(&step.value, &mut planned, index, &ids, &vars);
+        }
+        self.cycles(&planned, &steps);
+        Plan {
+            name: book.name.clone(),
+            description: book.description.clone(),
+            file: self.loaded.shown.clone(),
+            base_dir: match self.loaded.path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            },
+            vars,
+            secrets: book.secrets.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+            sections: book.sections.iter().map(|s| s.name.clone()).collect(),
+            steps: planned,
+        }
+    }
+
+    fn vars(&mut self, overrides: &[(String, String)], env_overrides: &[(String, String)]) -> BTreeMap<String, Value> {
+        let declared = &self.loaded.playbook.vars;
+        let mut vars: BTreeMap<String, Value> = declared.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+        for (strict, list) in [(false, env_overrides), (true, overrides)] {
+            for (name, text) in list {
+                match declared.get(name) {
+                    Some(value) => match value.parse_like(text) {
+                        Ok(parsed) => {
+                            vars.insert(name.clone(), parsed.to_json());
+                        }
+                        Err(e) => self.report_at(0, 0, format!("--var {name}: {e}")),
+                    },
+                    None if strict => {
+                        let hint = did_you_mean(name, declared.keys().map(String::as_str))
+                            .map(|s| format!("; did you mean `{s}`?"))
+                            .unwrap_or_default();
+                        self.report_at(0, 0, format!("--var {name}: the playbook has no var `{name}`{hint}"));
+                    }
+                    None => {}
+                }
+            }
+        }
+        vars
+    }
+
+    fn duration(&mut self, text: &Spanned<String>) -> std::time::Duration {
+        parse_duration(&text.value).unwrap_or_else(|e| {
+            self.report(text.referenced, e);
+            DEFAULT_TIMEOUT
+        })
+    }
+
+    fn ids(&mut self, steps: &[(usize, &Spanned<Step>)]) -> BTreeMap<String, usize> {
+        let mut ids = BTreeMap::new();
+        for (index, (_, step)) in steps.iter().enumerate() {
+            let id = &step.value.id;
+            let valid = id.value.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && id.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !valid {
+                self.report(
+                    id.referenced,
+                    format!(
+                        "step id `{}` must start with a letter and hold only letters, digits, `_` and `-`",
+                        id.value
+                    ),
+                );
+            }
+            if ids.insert(id.value.clone(), index).is_some() {
+                self.report(id.referenced, format!("duplicate step id `{}`", id.value));
+            }
+        }
+        ids
+    }
+
+    fn step_ref(&mut self, ids: &BTreeMap<String, usize>, name: &Spanned<String>) -> Option<usize> {
+        let found = ids.get(&name.value).copied();
+        if found.is_none() {
+            let hint = did_you_mean(&name.value, ids.keys().map(String::as_str))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            self.report(name.referenced, format!("`needs` names unknown step `{}`{hint}", name.value));
+        }
+        found
+    }
+
+    fn expressions(&mut self, list: &[Spanned<String>]) -> Vec<Expression> {
+        list.iter().filter_map(|e| self.expression(e)).collect()
+    }
+
+    fn expression(&mut self, text: &Spanned<String>) -> Option<Expression> {
+        match expr::compile(&text.value) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                let at = Pos::from(text.referenced);
+                let column = at.column + self.quote_offset(at) + e.column.saturating_sub(1);
+                self.report_at(at.line, column, format!("bad expression `{}`: {}", text.value, e.message));
+                None
+            }
+        }
+    }
+
+    /// 1 when the scalar at `at` starts with a quote, so columns land inside it.
+    fn quote_offset(&self, at: Pos) -> u32 {
+        let line = self.loaded.source.lines().nth(at.line.saturating_sub(1) as usize).unwrap_or("");
+        let c = line.chars().nth(at.column.saturating_sub(1) as usize);
+        u32::from(matches!(c, Some('"' | '\'')))
+    }
+
+    fn check_step(
+        &mut self,
+        step: &Step,
+        planned: &mut [PlannedStep],
+        index: usize,
+        ids: &BTreeMap<String, usize>,
+        vars: &BTreeMap<String, Value>,
+    ) {
+        if let Err(e) = step.probe.check() {
+            self.report(step.probe_at, format!("{}: {e}", step.probe.kind()));
+        }
+        for path in step.capture.values() {
+            if let Err(e) = capture::check(&path.value) {
+                self.report(path.referenced, e);
+            }
+        }
+        let observes = step.probe.observes();
+        let captured: Vec<&str> = step.capture.keys().map(String::as_str).collect();
+        let spans = step.expect.iter().chain(&step.warn).chain(step.when.iter());
+        for text in spans {
+            let Ok(expression) = expr::compile(&text.value) else { continue };
+            for name in &expression.variables {
+                let known = SCOPE_NAMES.contains(&name.as_str())
+                    || captured.contains(&name.as_str())
+                    || observes.is_none_or(|o| o.contains(&name.as_str()));
+                if !known {
+                    let candidates = observes
+                        .unwrap_or(&[])
+                        .iter()
+                        .copied()
+                        .chain(captured.iter().copied())
+                        .chain(SCOPE_NAMES.iter().copied());
+                    let hint =
+                        did_you_mean(name, candidates).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                    self.report(
+                        text.referenced,
+                        format!(
+                            "`{name}` in `{}` is not defined: a `{}` step observes {} and captures {}{hint}",
+                            text.value,
+                            step.probe.kind(),
+                            list(observes.unwrap_or(&[])),
+                            list(&captured)
+                        ),
+                    );
+                }
+            }
+            for path in expression.paths() {
+                if let Some(after) = self.scoped_path(path, ids, vars, planned, text.referenced.into(), false) {
+                    planned[index].after.push(after);
+                }
+            }
+        }
+        for (field, text) in probe::template_strings(&step.probe) {
+            let at = self.find_text(step.probe_at, &text);
+            match template::references(&text) {
+                Err((_, message)) => self.report(at, message),
+                Ok(refs) => {
+                    for r in refs {
+                        if r.path.starts_with("secrets.") && step.probe.exposed_fields().contains(&field.as_str()) {
+                            self.report(at, format!("`{{{{{}}}}}` in `{field}` would expose the secret (a command line shows in the process list); pass it through `env:` instead", r.path));
+                        }
+                        if let Some(after) = self.scoped_path(&r.path, ids, vars, planned, at, true) {
+                            planned[index].after.push(after);
+                        }
+                    }
+                }
+            }
+        }
+        planned[index].after.sort_unstable();
+        planned[index].after.dedup();
+        planned[index].after.retain(|&a| a != index);
+    }
+
+    /// Checks a `vars.*`, `secrets.*` or `steps.*` path; returns the step it reads, if any.
+    fn scoped_path(
+        &mut self,
+        path: &str,
+        ids: &BTreeMap<String, usize>,
+        vars: &BTreeMap<String, Value>,
+        planned: &[PlannedStep],
+        at: Pos,
+        in_template: bool,
+    ) -> Option<usize> {
+        let mut parts = path.split('.');
+        let root = parts.next()?;
+        let (first, second) = (parts.next(), parts.next());
+        match (root, first) {
+            ("vars", Some(name)) if !vars.contains_key(name) => {
+                let hint = did_you_mean(name, vars.keys().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                self.report(at, format!("`vars.{name}` is not defined in `vars`{hint}"));
+            }
+            ("secrets", Some(name)) if !self.loaded.playbook.secrets.contains_key(name) => {
+                self.report(at, format!("`secrets.{name}` is not defined in `secrets`"));
+            }
+            ("steps", Some(id)) => match ids.get(id) {
+                None => {
+                    let hint = did_you_mean(id, ids.keys().map(String::as_str))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    self.report(at, format!("`steps.{id}` names unknown step `{id}`{hint}"));
+                }
+                Some(&target) => {
+                    if let Some(name) = second {
+                        if !planned[target].captures.contains_key(name) {
+                            self.report(
+                                at,
+                                format!(
+                                    "step `{id}` captures no `{name}`; it captures {}",
+                                    list(&planned[target].captures.keys().map(String::as_str).collect::<Vec<_>>())
+                                ),
+                            );
+                        }
+                    }
+                    return Some(target);
+                }
+            },
+            ("vars" | "secrets" | "steps", None) if in_template => {
+                self.report(at, format!("`{{{{{root}}}}}` needs a name, e.g. `{{{{{root}.name}}}}`"))
+            }
+            (other, _) if in_template && !matches!(other, "vars" | "secrets" | "steps") => {
+                self.report(at, format!("`{{{{{path}}}}}`: templates read `vars.*`, `secrets.*` or `steps.<id>.*`"));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Where `text` first appears at or after `from`, for pointing into probe parameters.
+    fn find_text(&self, from: Pos, text: &str) -> Pos {
+        let source = &self.loaded.source;
+        let start = super::diagnostic::offset_of(source, from.line, from.column);
+        let needle = text.lines().next().unwrap_or(text);
+        source[start..].find(needle).map_or(from, |i| super::diagnostic::location_of(source, start + i))
+    }
+
+    fn cycles(&mut self, planned: &[PlannedStep], steps: &[(usize, &Spanned<Step>)]) {
+        // Depth-first search over needs and reads; report each cycle once, at its first step.
+        let mut state = vec![0u8; planned.len()];
+        let mut reported = BTreeSet::new();
+        for start in 0..planned.len() {
+            let mut stack = vec![(start, 0usize)];
+            let mut path = vec![start];
+            if state[start] != 0 {
+                continue;
+            }
+            state[start] = 1;
+            while let Some((node, edge)) = stack.pop() {
+                let edges: Vec<usize> = planned[node].needs.iter().chain(&planned[node].after).copied().collect();
+                if edge < edges.len() {
+                    stack.push((node, edge + 1));
+                    let next = edges[edge];
+                    if state[next] == 1 {
+                        let cycle_start = path.iter().position(|&p| p == next).unwrap_or(0);
+                        let cycle: Vec<&str> = path[cycle_start..].iter().map(|&i| planned[i].id.as_str()).collect();
+                        if reported.insert(next) {
+                            self.report(
+                                steps[next].1.value.id.referenced,
+                                format!("dependency cycle: {} → {}", cycle.join(" → "), planned[next].id),
+                            );
+                        }
+                    } else if state[next] == 0 {
+                        state[next] = 1;
+                        stack.push((next, 0));
+                        path.push(next);
+                    }
+                } else {
+                    state[node] = 2;
+                    path.pop();
+                }
+            }
+        }
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        "nothing".to_owned()
+    } else {
+        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    }
+}

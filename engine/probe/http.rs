@@ -1,0 +1,174 @@
+//! `http`: one HTTP request. Observation: `status`, `latency_ms`, `headers`
+//! (lower-case names), `body` (parsed JSON when the response is JSON, else
+//! text) and `url`. Every step of a run shares one connection pool.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Probe, ProbeContext, ProbeError};
+use crate::playbook::units::parse_size;
+
+/// An HTTP request.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// The URL, e.g. `{{vars.brain_url}}/health`.
+    #[schemars(example = &"http://localhost:3100/health")]
+    pub url: String,
+    /// The HTTP method (default `GET`).
+    #[serde(default = "default_method")]
+    #[schemars(example = &"POST")]
+    pub method: String,
+    /// Request headers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(example = serde_json::json!({"Accept": "application/json"}))]
+    pub headers: BTreeMap<String, String>,
+    /// A raw request body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// A JSON request body (sets `Content-Type: application/json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = serde_json::json!({"operator_id": "emergency"}))]
+    pub json: Option<Value>,
+    /// HTTP basic authentication as `user:password`, usually from a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"{{secrets.console_auth}}")]
+    pub basic_auth: Option<String>,
+    /// Skip TLS certificate verification for this step only. Reported in the output.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+    /// The largest response body read, e.g. `10MB` (the default); a larger one is an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"10MB")]
+    pub max_body: Option<String>,
+}
+
+fn default_method() -> String {
+    "GET".to_owned()
+}
+
+const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// The run's HTTP clients: one verifying certificates, one not (made only if a step asks).
+#[derive(Default)]
+struct Clients {
+    verified: OnceLock<Result<reqwest::Client, String>>,
+    insecure: OnceLock<Result<reqwest::Client, String>>,
+}
+
+fn build_client(insecure: bool) -> Result<reqwest::Client, String> {
+    crate::tls::install_crypto_provider();
+    reqwest::Client::builder()
+        .user_agent(concat!("runbook/", env!("CARGO_PKG_VERSION")))
+        .tls_danger_accept_invalid_certs(insecure)
+        .pool_max_idle_per_host(64)
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+}
+
+impl Probe for Http {
+    const OBSERVES: Option<&'static [&'static str]> = Some(&["status", "latency_ms", "headers", "body", "url"]);
+
+    fn check(&self) -> Result<(), String> {
+        reqwest::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| format!("`{}` is not an HTTP method", self.method))?;
+        if self.json.is_some() && self.body.is_some() {
+            return Err("give `json` or `body`, not both".to_owned());
+        }
+        self.max_body.as_deref().map(parse_size).transpose().map(|_| ())
+    }
+
+    async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
+        let clients = ctx.shared.get::<Clients>();
+        let slot = if self.insecure { &clients.insecure } else { &clients.verified };
+        let client = slot.get_or_init(|| build_client(self.insecure)).clone().map_err(ProbeError)?;
+        let method = reqwest::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| ProbeError::new(format!("`{}` is not an HTTP method", self.method)))?;
+        let max_body = match &self.max_body {
+            Some(size) => parse_size(size).map_err(ProbeError)? as usize,
+            None => DEFAULT_MAX_BODY,
+        };
+        let mut request = client.request(method, &self.url).timeout(ctx.timeout);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        if let Some(auth) = &self.basic_auth {
+            let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
+            request = request.basic_auth(user, Some(password));
+        }
+        if let Some(json) = &self.json {
+            request = request.json(json);
+        } else if let Some(body) = &self.body {
+            request = request.body(body.clone());
+        }
+        let started = Instant::now();
+        let mut response = request.send().await.map_err(|e| ProbeError(describe_error(&e)))?;
+        let status = response.status().as_u16();
+        let headers: BTreeMap<String, String> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| ProbeError(describe_error(&e)))? {
+            if bytes.len() + chunk.len() > max_body {
+                return Err(ProbeError::new(format!(
+                    "response body is larger than {max_body} bytes (raise `max_body` to read it)"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let is_json = headers.get("content-type").is_some_and(|t| t.contains("json"));
+        let body = parse_body(&bytes, is_json)?;
+        Ok(serde_json::json!({
+            "status": status,
+            "latency_ms": (latency_ms * 1000.0).round() / 1000.0,
+            "headers": headers,
+            "body": body,
+            "url": self.url,
+        }))
+    }
+
+    fn describe(&self) -> String {
+        let body = match (&self.json, &self.body) {
+            (Some(json), _) => format!(" {json}"),
+            (None, Some(body)) => format!(" {body}"),
+            _ => String::new(),
+        };
+        let auth = if self.basic_auth.is_some() { " (basic auth)" } else { "" };
+        let insecure = if self.insecure { " (TLS NOT VERIFIED)" } else { "" };
+        format!("{} {}{body}{auth}{insecure}", self.method.to_ascii_uppercase(), self.url)
+    }
+}
+
+fn parse_body(bytes: &[u8], is_json: bool) -> Result<Value, ProbeError> {
+    let text = String::from_utf8_lossy(bytes);
+    if is_json {
+        return serde_json::from_str(&text).map_err(|e| ProbeError::new(format!("response says JSON but is not: {e}")));
+    }
+    Ok(Value::String(text.into_owned()))
+}
+
+/// reqwest's message and its causes, e.g. "error sending request: connection refused".
+fn describe_error(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "timed out waiting for the response".to_owned();
+    }
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}

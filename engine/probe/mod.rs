@@ -1,0 +1,262 @@
+//! Probes: the things a step can look at.
+//!
+//! A probe takes its parameters from the playbook (already rendered: every
+//! `{{…}}` template replaced) and returns an **observation**, one JSON object
+//! whose keys it documents. It knows nothing of thresholds, captures or
+//! reports: expressions read the observation, nothing else.
+//!
+//! Adding a probe kind is one new file here, implementing [`Probe`], and one
+//! line in the [`registry!`] call below. The registry is the only list of
+//! kinds: the playbook loader, the JSON Schema, `runbook probes` and "did you
+//! mean" suggestions all come from it.
+
+pub mod context;
+mod http;
+mod manual;
+mod shell;
+mod sysinfo;
+
+use std::future::Future;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer};
+use serde_json::Value;
+
+pub use context::ProbeContext;
+
+/// Why a probe could not observe anything (connection refused, bad JSON, ...).
+/// This becomes the step's `error` verdict; a threshold miss is never an error.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ProbeError(pub String);
+
+impl ProbeError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// One kind of probe.
+///
+/// Implementors are the parameter types the playbook spells under the kind's
+/// key (`http: { url: … }`): serde reads them with unknown fields denied and
+/// schemars documents them, so their doc comments are the reference.
+///
+/// `observe` runs one attempt. The runner owns deadlines, retries and
+/// cancellation: it drops the future at the deadline, so a probe must release
+/// what it holds on drop (kill its processes, close its sockets).
+pub trait Probe: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static {
+    /// The observation's top-level keys, for checking expressions before a run;
+    /// `None` when they depend on the target (the columns of a query).
+    const OBSERVES: Option<&'static [&'static str]>;
+
+    /// Parameters whose templates are rendered shell-quoted, so a value can
+    /// never become shell syntax.
+    const SHELL_QUOTED: &'static [&'static str] = &[];
+
+    /// Parameters where a secret would be exposed (a command line shows in
+    /// the process list); validation refuses `{{secrets.…}}` in them.
+    const EXPOSED: &'static [&'static str] = &[];
+
+    /// Observes once.
+    fn observe(&self, ctx: &ProbeContext) -> impl Future<Output = Result<Value, ProbeError>> + Send;
+
+    /// One line saying what the probe does, for `list` and `--dry-run`.
+    fn describe(&self) -> String;
+
+    /// Checks the parameters beyond their types (e.g. "`run` or `argv`, not both").
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// For steps a person decides: the instruction to show them.
+    fn manual_instruction(&self) -> Option<&str> {
+        None
+    }
+}
+
+macro_rules! registry {
+    ($($kind:literal => $variant:ident($ty:ty),)*) => {
+        /// A step's probe and its parameters.
+        #[derive(Debug, Clone)]
+        pub enum ProbeSpec {
+            $($variant($ty),)*
+        }
+
+        /// Every probe kind, by the key a playbook uses.
+        pub const KINDS: &[&str] = &[$($kind,)*];
+
+        fn deserialize_kind<'de, D: Deserializer<'de>>(kind: &str, d: D) -> Result<ProbeSpec, D::Error> {
+            match kind {
+                $($kind => <$ty as serde::Deserialize>::deserialize(d).map(ProbeSpec::$variant),)*
+                other => Err(serde::de::Error::custom(format!("unknown probe kind `{other}`"))),
+            }
+        }
+
+        fn kind_schemas() -> Vec<(&'static str, serde_json::Value)> {
+            vec![$(($kind, schema_of::<$ty>()),)*]
+        }
+
+        impl ProbeSpec {
+            /// The kind's key, e.g. `http`.
+            pub fn kind(&self) -> &'static str {
+                match self { $(Self::$variant(_) => $kind,)* }
+            }
+
+            /// Runs one attempt.
+            pub async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
+                match self { $(Self::$variant(p) => p.observe(ctx).await,)* }
+            }
+
+            /// One line saying what the probe does.
+            pub fn describe(&self) -> String {
+                match self { $(Self::$variant(p) => p.describe(),)* }
+            }
+
+            /// The observation's documented top-level keys, if fixed.
+            pub fn observes(&self) -> Option<&'static [&'static str]> {
+                match self { $(Self::$variant(_) => <$ty>::OBSERVES,)* }
+            }
+
+            /// Parameters where a secret would be exposed.
+            pub fn exposed_fields(&self) -> &'static [&'static str] {
+                match self { $(Self::$variant(_) => <$ty>::EXPOSED,)* }
+            }
+
+            /// Checks the parameters beyond their types.
+            pub fn check(&self) -> Result<(), String> {
+                match self { $(Self::$variant(p) => p.check(),)* }
+            }
+
+            /// The instruction of a manual step.
+            pub fn manual_instruction(&self) -> Option<&str> {
+                match self { $(Self::$variant(p) => p.manual_instruction(),)* }
+            }
+
+            /// The parameters as JSON, as the playbook wrote them.
+            pub fn params(&self) -> Value {
+                match self { $(Self::$variant(p) => serde_json::to_value(p).unwrap_or(Value::Null),)* }
+            }
+
+            /// A copy with every string parameter passed through `render`
+            /// (whose flag says the value is shell-quoted).
+            pub fn render<E>(&self, render: &mut dyn FnMut(&str, bool) -> Result<String, E>) -> Result<Self, RenderError<E>> {
+                match self { $(Self::$variant(p) => render_params(p, <$ty>::SHELL_QUOTED, render).map(Self::$variant),)* }
+            }
+        }
+    };
+}
+
+registry! {
+    "http" => Http(http::Http),
+    "shell" => Shell(shell::Shell),
+    "sysinfo" => Sysinfo(sysinfo::Sysinfo),
+    "manual" => Manual(manual::Manual),
+}
+
+/// A probe kind, found by name.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind(&'static str);
+
+/// The kind a playbook key names, if any.
+pub fn kind_named(name: &str) -> Option<Kind> {
+    KINDS.iter().find(|k| **k == name).map(|k| Kind(k))
+}
+
+/// Reads the parameters of one kind straight from the YAML deserializer.
+pub struct SpecSeed(pub Kind);
+
+impl<'de> DeserializeSeed<'de> for SpecSeed {
+    type Value = ProbeSpec;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ProbeSpec, D::Error> {
+        deserialize_kind(self.0.0, deserializer)
+    }
+}
+
+/// Why rendering a probe's parameters failed.
+#[derive(Debug)]
+pub enum RenderError<E> {
+    /// The template could not be rendered.
+    Template(E),
+    /// The rendered parameters no longer fit the probe (e.g. a number field).
+    Shape(String),
+}
+
+fn render_params<P: Probe, E>(
+    probe: &P,
+    shell_quoted: &[&str],
+    render: &mut dyn FnMut(&str, bool) -> Result<String, E>,
+) -> Result<P, RenderError<E>> {
+    let mut value = serde_json::to_value(probe).map_err(|e| RenderError::Shape(e.to_string()))?;
+    if let Value::Object(fields) = &mut value {
+        for (name, field) in fields.iter_mut() {
+            render_value(field, shell_quoted.contains(&name.as_str()), render).map_err(RenderError::Template)?;
+        }
+    }
+    serde_json::from_value(value).map_err(|e| RenderError::Shape(e.to_string()))
+}
+
+fn render_value<E>(
+    value: &mut Value,
+    quoted: bool,
+    render: &mut dyn FnMut(&str, bool) -> Result<String, E>,
+) -> Result<(), E> {
+    match value {
+        Value::String(s) if s.contains("{{") => *s = render(s, quoted)?,
+        Value::Array(items) => {
+            for item in items {
+                render_value(item, quoted, render)?;
+            }
+        }
+        Value::Object(fields) => {
+            for field in fields.values_mut() {
+                render_value(field, quoted, render)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Every templated string parameter of a probe with its top-level field name,
+/// for checking templates before a run.
+pub fn template_strings(spec: &ProbeSpec) -> Vec<(String, String)> {
+    fn walk(field: &str, value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::String(s) if s.contains("{{") => out.push((field.to_owned(), s.clone())),
+            Value::Array(items) => items.iter().for_each(|v| walk(field, v, out)),
+            Value::Object(fields) => fields.values().for_each(|v| walk(field, v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    match spec.params() {
+        Value::Object(fields) => fields.iter().for_each(|(name, v)| walk(name, v, &mut out)),
+        other => walk("", &other, &mut out),
+    }
+    out
+}
+
+fn schema_of<T: JsonSchema>() -> serde_json::Value {
+    let generator =
+        schemars::generate::SchemaSettings::draft2020_12().with(|s| s.inline_subschemas = true).into_generator();
+    let mut schema = generator.into_root_schema_for::<T>().to_value();
+    if let Some(fields) = schema.as_object_mut() {
+        fields.remove("$schema");
+    }
+    schema
+}
+
+/// Adds every probe kind to the step schema: one property per kind, and
+/// exactly one of them required.
+pub fn add_probe_properties(schema: &mut schemars::Schema) {
+    let kinds = kind_schemas();
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (kind, kind_schema) in &kinds {
+            properties.insert((*kind).to_owned(), kind_schema.clone());
+        }
+    }
+    let one_of: Vec<Value> = kinds.iter().map(|(k, _)| serde_json::json!({ "required": [k] })).collect();
+    schema.insert("oneOf".to_owned(), Value::Array(one_of));
+}

@@ -1,0 +1,151 @@
+//! `shell`: runs a command. Observation: `exit_code`, `stdout`, `stderr`,
+//! `lines` (stdout split into lines), `json` (stdout parsed, with `json: true`)
+//! and `latency_ms`. The command runs in a process group of its own; when the
+//! step ends early (deadline, Ctrl-C) the whole group is killed, children too.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::Instant;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use super::{Probe, ProbeContext, ProbeError};
+use crate::playbook::units::parse_size;
+
+/// A command: `run` for a `sh -c` command line or `argv` for a program and its arguments.
+/// Template values in `run` are shell-quoted, so they stay data.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Shell {
+    /// A command line for `sh -c`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"df -P / | tail -1")]
+    pub run: Option<String>,
+    /// A program and its arguments, run without a shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = vec!["pm2", "jlist"])]
+    pub argv: Option<Vec<String>>,
+    /// Extra environment variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// The working folder (relative to the playbook's folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Parse stdout as JSON into `json`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub json: bool,
+    /// The most output kept per stream, e.g. `1MB` (the default); more is an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_output: Option<String>,
+}
+
+const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
+
+impl Probe for Shell {
+    const OBSERVES: Option<&'static [&'static str]> =
+        Some(&["exit_code", "stdout", "stderr", "lines", "json", "latency_ms"]);
+    const SHELL_QUOTED: &'static [&'static str] = &["run"];
+    const EXPOSED: &'static [&'static str] = &["run", "argv"];
+
+    fn check(&self) -> Result<(), String> {
+        if let Some(size) = &self.max_output {
+            parse_size(size)?;
+        }
+        match (&self.run, &self.argv) {
+            (Some(_), None) => Ok(()),
+            (None, Some(argv)) if !argv.is_empty() => Ok(()),
+            (None, Some(_)) => Err("`argv` is empty; name a program".to_owned()),
+            (Some(_), Some(_)) => Err("give `run` or `argv`, not both".to_owned()),
+            (None, None) => Err("give `run` (a command line) or `argv` (a program and its arguments)".to_owned()),
+        }
+    }
+
+    async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
+        self.check().map_err(ProbeError)?;
+        let max = match &self.max_output {
+            Some(size) => parse_size(size).map_err(ProbeError)? as usize,
+            None => DEFAULT_MAX_OUTPUT,
+        };
+        let mut command = match (&self.run, &self.argv) {
+            (Some(line), _) => {
+                let mut c = tokio::process::Command::new("sh");
+                c.arg("-c").arg(line);
+                c
+            }
+            (None, Some(argv)) => {
+                let mut c = tokio::process::Command::new(&argv[0]);
+                c.args(&argv[1..]);
+                c
+            }
+            (None, None) => unreachable!("checked above"),
+        };
+        command
+            .envs(&self.env)
+            .current_dir(self.cwd.as_ref().map_or_else(|| ctx.base_dir.clone(), |d| ctx.base_dir.join(d)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child =
+            command.spawn().map_err(|e| ProbeError::new(format!("cannot start `{}`: {e}", self.program())))?;
+        let _group = child.id().map(crate::process::GroupGuard::new);
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let (out, err, status) =
+            tokio::try_join!(read_capped(stdout, max, "stdout"), read_capped(stderr, max, "stderr"), async {
+                child.wait().await.map_err(|e| ProbeError::new(format!("cannot wait for the command: {e}")))
+            })?;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let exit_code = status.code().unwrap_or_else(|| 128 + crate::process::signal_of(&status));
+        let json = if self.json {
+            serde_json::from_str(&out).map_err(|e| ProbeError::new(format!("stdout is not JSON: {e}")))?
+        } else {
+            Value::Null
+        };
+        Ok(serde_json::json!({
+            "exit_code": exit_code,
+            "stdout": out.trim_end(),
+            "stderr": err.trim_end(),
+            "lines": out.lines().collect::<Vec<_>>(),
+            "json": json,
+            "latency_ms": (latency_ms * 1000.0).round() / 1000.0,
+        }))
+    }
+
+    fn describe(&self) -> String {
+        match (&self.run, &self.argv) {
+            (Some(line), _) => format!("sh -c {line}"),
+            (None, Some(argv)) => argv.join(" "),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+impl Shell {
+    fn program(&self) -> &str {
+        self.argv.as_ref().and_then(|a| a.first()).map_or("sh", String::as_str)
+    }
+}
+
+async fn read_capped(stream: Option<impl AsyncRead + Unpin>, max: usize, name: &str) -> Result<String, ProbeError> {
+    let Some(mut stream) = stream else { return Ok(String::new()) };
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut chunk).await.map_err(|e| ProbeError::new(format!("cannot read {name}: {e}")))?;
+        if n == 0 {
+            return Ok(String::from_utf8_lossy(&buffer).into_owned());
+        }
+        if buffer.len() + n > max {
+            return Err(ProbeError::new(format!(
+                "{name} is longer than {max} bytes (raise `max_output` to keep more)"
+            )));
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+}

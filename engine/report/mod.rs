@@ -1,0 +1,168 @@
+//! The result of a run, [`RunRecord`]: one documented structure behind
+//! `--format json`, every report template and the history store.
+
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::secrets::Redactor;
+
+/// How one step came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every `expect` and `warn` expression held.
+    Pass,
+    /// Every `expect` held, a `warn` did not.
+    Warn,
+    /// An `expect` did not hold.
+    Fail,
+    /// The probe could not observe (connection refused, timeout, bad JSON).
+    Error,
+    /// Not run: `when` was false or a needed step did not pass.
+    Skipped,
+    /// A manual step nobody has answered yet.
+    Pending,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 6] = [Self::Pass, Self::Warn, Self::Fail, Self::Error, Self::Skipped, Self::Pending];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+            Self::Error => "error",
+            Self::Skipped => "skipped",
+            Self::Pending => "pending",
+        }
+    }
+
+    /// Whether steps that need this one may run.
+    pub fn is_ok(self) -> bool {
+        matches!(self, Self::Pass | Self::Warn)
+    }
+
+    /// Whether this verdict makes the run's exit code 1.
+    pub fn is_bad(self) -> bool {
+        matches!(self, Self::Fail | Self::Error)
+    }
+}
+
+/// Whether the run finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Complete,
+    /// Stopped by a signal or the run deadline; unfinished steps are `error`.
+    Interrupted,
+}
+
+/// One finished step.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StepResult {
+    pub id: String,
+    pub section: String,
+    pub title: String,
+    /// The probe kind, e.g. `http`.
+    pub kind: String,
+    pub verdict: Verdict,
+    /// Why: the failed expressions with observed values, the probe's error,
+    /// the skip reason, or a note.
+    pub message: String,
+    /// Captured values by name.
+    pub captured: BTreeMap<String, Value>,
+    pub duration_ms: u64,
+    pub attempts: u32,
+}
+
+/// Counts of steps by verdict.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Counts {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub skipped: usize,
+    pub pending: usize,
+}
+
+impl Counts {
+    pub fn of(steps: &[StepResult]) -> Self {
+        let mut c = Self::default();
+        for s in steps {
+            *match s.verdict {
+                Verdict::Pass => &mut c.pass,
+                Verdict::Warn => &mut c.warn,
+                Verdict::Fail => &mut c.fail,
+                Verdict::Error => &mut c.error,
+                Verdict::Skipped => &mut c.skipped,
+                Verdict::Pending => &mut c.pending,
+            } += 1;
+        }
+        c
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RunRecord {
+    /// The playbook's name.
+    pub playbook: String,
+    /// The playbook file as given on the command line.
+    pub file: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub host: String,
+    /// RFC 3339, UTC.
+    pub started: String,
+    /// RFC 3339, UTC.
+    pub finished: String,
+    pub duration_ms: u64,
+    pub status: RunStatus,
+    /// Playbook vars as used (secrets are never among them).
+    pub vars: BTreeMap<String, Value>,
+    /// The sections, in playbook order.
+    pub sections: Vec<String>,
+    pub counts: Counts,
+    /// The worst verdict among the steps that count: fail or error, else warn, else pass.
+    pub verdict: Verdict,
+    pub steps: Vec<StepResult>,
+}
+
+impl RunRecord {
+    /// The overall verdict of a list of steps.
+    pub fn overall(steps: &[StepResult]) -> Verdict {
+        let worst = |v: Verdict| steps.iter().any(|s| s.verdict == v);
+        if worst(Verdict::Error) {
+            Verdict::Error
+        } else if worst(Verdict::Fail) {
+            Verdict::Fail
+        } else if worst(Verdict::Warn) {
+            Verdict::Warn
+        } else if worst(Verdict::Pending) {
+            Verdict::Pending
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// Whether every step that counts passed (warnings allowed).
+    pub fn is_clean(&self) -> bool {
+        self.status == RunStatus::Complete && !self.steps.iter().any(|s| s.verdict.is_bad())
+    }
+
+    /// Masks every secret in every string of the record.
+    pub fn redact(&mut self, redactor: &Redactor) {
+        let mut value = serde_json::to_value(&*self).unwrap_or(Value::Null);
+        redactor.redact_json(&mut value);
+        if let Ok(clean) = serde_json::from_value(value) {
+            *self = clean;
+        }
+    }
+}

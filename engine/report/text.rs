@@ -1,0 +1,88 @@
+//! The checklist as text: grouped by section, a mark per step, the observed
+//! values under each failure, then the counts. Colour only when asked.
+
+use std::fmt::Write as _;
+
+use super::{RunRecord, RunStatus, Verdict};
+
+/// ANSI styling, or none.
+#[derive(Clone, Copy)]
+pub struct Style {
+    pub colour: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+
+    pub fn verdict(self, verdict: Verdict) -> String {
+        let (code, mark) = match verdict {
+            Verdict::Pass => ("32", "✓"),
+            Verdict::Warn => ("33", "!"),
+            Verdict::Fail => ("31", "✗"),
+            Verdict::Error => ("1;31", "✗"),
+            Verdict::Skipped => ("2", "-"),
+            Verdict::Pending => ("36", "?"),
+        };
+        self.paint(code, mark)
+    }
+
+    pub fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+/// The whole checklist.
+pub fn render(record: &RunRecord, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}  {}", style.bold(&record.playbook), style.dim(&format!("({})", record.file)));
+    for section in &record.sections {
+        let steps: Vec<_> = record.steps.iter().filter(|s| &s.section == section).collect();
+        if steps.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}", style.bold(section));
+        for step in steps {
+            let tag = match step.verdict {
+                Verdict::Pass | Verdict::Warn | Verdict::Fail => String::new(),
+                other => format!("{}: ", other.name()),
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}  {}{}",
+                style.verdict(step.verdict),
+                step.title,
+                style.dim(&format!("[{}]", step.id)),
+                style.dim(&format!(" {}ms", step.duration_ms)),
+            );
+            if !step.message.is_empty() {
+                for line in step.message.lines() {
+                    let _ = writeln!(out, "      {tag}{line}");
+                }
+            }
+        }
+    }
+    let _ = writeln!(out, "\n{}", summary(record));
+    out
+}
+
+/// `12 passed, 1 warned, 1 failed, 0 errors, 2 skipped, 0 pending in 1.23s`.
+pub fn summary(record: &RunRecord) -> String {
+    let c = &record.counts;
+    let stopped = if record.status == RunStatus::Interrupted { " (interrupted)" } else { "" };
+    format!(
+        "{} passed, {} warned, {} failed, {} errors, {} skipped, {} pending in {:.2}s{stopped}",
+        c.pass,
+        c.warn,
+        c.fail,
+        c.error,
+        c.skipped,
+        c.pending,
+        record.duration_ms as f64 / 1000.0
+    )
+}

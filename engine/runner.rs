@@ -1,0 +1,175 @@
+//! Runs a plan: every ready step at once up to `jobs`, in the order `needs`
+//! and step references impose, each attempt under its deadline, retries with
+//! a short backoff. A probe that errors gives its step an `error` verdict;
+//! nothing a step does aborts the run.
+
+mod step;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::expr::History;
+use crate::playbook::Plan;
+use crate::probe::context::RunShared;
+use crate::report::{Counts, RunRecord, RunStatus, StepResult, Verdict};
+use crate::secrets::{Redactor, Secrets};
+
+/// Earlier runs of this playbook, for `prev` and friends.
+pub trait HistorySource: Send + Sync {
+    /// The history of one step.
+    fn for_step(&self, step_id: &str) -> Option<Arc<dyn History>>;
+}
+
+/// How to run.
+pub struct RunOptions {
+    /// Steps in flight at once.
+    pub jobs: usize,
+    pub history: Option<Arc<dyn HistorySource>>,
+    /// Resolves when the run must stop (a signal, the run deadline).
+    pub stop: Pin<Box<dyn Future<Output = String> + Send>>,
+}
+
+/// What the runner reports as it goes.
+pub enum Event<'a> {
+    Started { index: usize },
+    Finished { index: usize, result: &'a StepResult },
+}
+
+/// Everything a step task reads, shared.
+pub(crate) struct RunScope {
+    pub plan: Plan,
+    pub secrets: Secrets,
+    pub redactor: Redactor,
+    pub shared: Arc<RunShared>,
+    pub history: Option<Arc<dyn HistorySource>>,
+}
+
+/// Runs every step of `plan` and returns the record, secrets already masked.
+pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &mut dyn FnMut(Event)) -> RunRecord {
+    let started_at = chrono::Utc::now();
+    let clock = Instant::now();
+    let redactor = Redactor::new(&secrets);
+    let scope = Arc::new(RunScope {
+        plan,
+        secrets,
+        redactor,
+        shared: Arc::new(RunShared::default()),
+        history: options.history,
+    });
+    let steps = &scope.plan.steps;
+    let count = steps.len();
+    let mut results: Vec<Option<StepResult>> = vec![None; count];
+    let mut started = vec![false; count];
+    let mut captured: BTreeMap<String, Value> = BTreeMap::new();
+    let mut captured_snapshot = Arc::new(Value::Object(serde_json::Map::new()));
+    let mut captured_dirty = false;
+    let mut running = JoinSet::new();
+    let mut stop = options.stop;
+    let mut interrupted = None;
+    let jobs = options.jobs.max(1);
+
+    loop {
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for i in 0..count {
+                if started[i] || running.len() >= jobs {
+                    continue;
+                }
+                let step = &steps[i];
+                if !step.needs.iter().chain(&step.after).all(|&d| results[d].is_some()) {
+                    continue;
+                }
+                started[i] = true;
+                progressed = true;
+                if let Some(&blocker) =
+                    step.needs.iter().find(|&&d| !results[d].as_ref().is_some_and(|r| r.verdict.is_ok()))
+                {
+                    let why = results[blocker].as_ref().map_or("", |r| r.verdict.name());
+                    let result =
+                        step::skipped(&scope, i, format!("needs `{}`, which did not pass ({why})", steps[blocker].id));
+                    on_event(Event::Finished { index: i, result: &result });
+                    results[i] = Some(result);
+                    continue;
+                }
+                if captured_dirty {
+                    captured_snapshot = Arc::new(Value::Object(captured.clone().into_iter().collect()));
+                    captured_dirty = false;
+                }
+                on_event(Event::Started { index: i });
+                let (scope, snapshot) = (Arc::clone(&scope), Arc::clone(&captured_snapshot));
+                running.spawn(async move { (i, step::run(&scope, i, &snapshot).await) });
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = running.join_next() => {
+                let Some(joined) = joined else { continue };
+                let (i, result) = joined.unwrap_or_else(|e| (usize::MAX, step::panicked(&e.to_string())));
+                if i == usize::MAX {
+                    continue;
+                }
+                if !result.captured.is_empty() {
+                    captured.insert(steps[i].id.clone(), serde_json::to_value(&result.captured).unwrap_or(Value::Null));
+                    captured_dirty = true;
+                }
+                on_event(Event::Finished { index: i, result: &result });
+                results[i] = Some(result);
+            }
+            reason = &mut stop => {
+                running.abort_all();
+                interrupted = Some(reason);
+                break;
+            }
+        }
+    }
+
+    let status = if interrupted.is_some() { RunStatus::Interrupted } else { RunStatus::Complete };
+    let reason = interrupted.unwrap_or_default();
+    let steps: Vec<StepResult> = results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.unwrap_or_else(|| step::unfinished(&scope, i, &reason)))
+        .collect();
+    let finished_at = chrono::Utc::now();
+    let mut record = RunRecord {
+        playbook: scope.plan.name.clone(),
+        file: scope.plan.file.clone(),
+        description: scope.plan.description.clone(),
+        host: hostname(),
+        started: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        finished: finished_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+        status,
+        vars: scope.plan.vars.clone(),
+        sections: scope.plan.sections.clone(),
+        counts: Counts::of(&steps),
+        verdict: RunRecord::overall(&steps),
+        steps,
+    };
+    record.redact(&scope.redactor);
+    record
+}
+
+/// This machine's name.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+impl Verdict {
+    /// The verdict given to a step a stopped run never finished.
+    pub const UNFINISHED: Verdict = Verdict::Error;
+}

@@ -1,0 +1,189 @@
+//! One step, start to verdict: `when`, parameters rendered, attempts under
+//! the deadline, captures, then `expect` and `warn` judged.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use super::RunScope;
+use crate::expr::{Expression, Judgement, Scope};
+use crate::probe::{ProbeContext, RenderError};
+use crate::report::{StepResult, Verdict};
+use crate::{capture, template};
+
+const BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> StepResult {
+    let step = &scope.plan.steps[index];
+    StepResult {
+        id: step.id.clone(),
+        section: scope.plan.sections[step.section].clone(),
+        title: step.title.clone(),
+        kind: step.probe.kind().to_owned(),
+        verdict,
+        message: scope.redactor.redact(&message),
+        captured: BTreeMap::new(),
+        duration_ms: 0,
+        attempts: 0,
+    }
+}
+
+pub(super) fn skipped(scope: &RunScope, index: usize, why: String) -> StepResult {
+    result(scope, index, Verdict::Skipped, why)
+}
+
+pub(super) fn unfinished(scope: &RunScope, index: usize, reason: &str) -> StepResult {
+    result(scope, index, Verdict::UNFINISHED, format!("not finished: {reason}"))
+}
+
+pub(super) fn panicked(message: &str) -> StepResult {
+    StepResult {
+        id: String::new(),
+        section: String::new(),
+        title: String::new(),
+        kind: String::new(),
+        verdict: Verdict::Error,
+        message: format!("internal error: {message}"),
+        captured: BTreeMap::new(),
+        duration_ms: 0,
+        attempts: 0,
+    }
+}
+
+/// Runs step `index` to its verdict.
+pub(super) async fn run(scope: &RunScope, index: usize, captured: &Value) -> StepResult {
+    let clock = Instant::now();
+    let mut out = attempt_all(scope, index, captured).await;
+    out.duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+    out
+}
+
+async fn attempt_all(scope: &RunScope, index: usize, captured: &Value) -> StepResult {
+    let step = &scope.plan.steps[index];
+    let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
+    let base = base_scope(scope, index, &vars, captured);
+    if let Some(when) = &step.when {
+        match when.judge(&base) {
+            Ok(Judgement::True) => {}
+            Ok(_) => return result(scope, index, Verdict::Skipped, format!("`when: {}` is false", when.source)),
+            Err(e) => return result(scope, index, Verdict::Error, e),
+        }
+    }
+    if let Some(instruction) = step.probe.manual_instruction() {
+        return result(scope, index, Verdict::Pending, instruction.to_owned());
+    }
+    let secrets =
+        Value::Object(scope.secrets.values.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect());
+    let template_scope = serde_json::json!({ "vars": vars, "secrets": secrets, "steps": captured });
+    let probe = match step.probe.render(&mut |text, quoted| template::render(text, &template_scope, quoted)) {
+        Ok(probe) => probe,
+        Err(RenderError::Template(e) | RenderError::Shape(e)) => {
+            return result(scope, index, Verdict::Error, format!("cannot fill in the parameters: {e}"));
+        }
+    };
+    let ctx =
+        ProbeContext { timeout: step.timeout, base_dir: scope.plan.base_dir.clone(), shared: scope.shared.clone() };
+    let attempts = step.retries.saturating_add(1);
+    let mut last = None;
+    for attempt in 1..=attempts {
+        if attempt > 1 {
+            tokio::time::sleep((BACKOFF * (attempt - 1)).min(MAX_BACKOFF)).await;
+        }
+        let observed = match tokio::time::timeout(step.timeout, probe.observe(&ctx)).await {
+            Ok(Ok(observation)) => judge(scope, index, observation, base.clone()),
+            Ok(Err(e)) => result(scope, index, Verdict::Error, e.0),
+            Err(_) => result(scope, index, Verdict::Error, format!("timed out after {}", show_duration(step.timeout))),
+        };
+        let done = !observed.verdict.is_bad();
+        last = Some(StepResult { attempts: attempt, ..observed });
+        if done {
+            break;
+        }
+    }
+    last.unwrap_or_else(|| result(scope, index, Verdict::Error, "no attempt was made".to_owned()))
+}
+
+/// The expression scope before the observation: `vars`, `steps` and history.
+fn base_scope(scope: &RunScope, index: usize, vars: &Value, captured: &Value) -> Scope {
+    let step = &scope.plan.steps[index];
+    let mut variables = BTreeMap::new();
+    variables.insert("vars".to_owned(), vars.clone());
+    variables.insert("steps".to_owned(), captured.clone());
+    Scope { variables, history: scope.history.as_ref().and_then(|h| h.for_step(&step.id)) }
+}
+
+fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Scope) -> StepResult {
+    let step = &scope.plan.steps[index];
+    let mut captured = BTreeMap::new();
+    for (name, path) in &step.captures {
+        match capture::capture(&observation, path) {
+            Ok(value) => {
+                captured.insert(name.clone(), value);
+            }
+            Err(e) => return result(scope, index, Verdict::Error, e),
+        }
+    }
+    if let Value::Object(fields) = observation {
+        for (k, v) in fields {
+            expr_scope.variables.entry(k).or_insert(v);
+        }
+    }
+    for (k, v) in &captured {
+        expr_scope.variables.insert(k.clone(), v.clone());
+    }
+    let (failed, notes_fail) = check_all(&step.expect, &expr_scope, "expected");
+    let (warned, notes_warn) = check_all(&step.warn, &expr_scope, "wanted");
+    let (verdict, message) = match (failed, warned) {
+        (Err(e), _) | (Ok(_), Err(e)) => (Verdict::Error, e),
+        (Ok(f), _) if !f.is_empty() => (Verdict::Fail, f.join("; ")),
+        (Ok(_), Ok(w)) if !w.is_empty() => (Verdict::Warn, w.join("; ")),
+        _ => (Verdict::Pass, String::new()),
+    };
+    let notes: Vec<String> = notes_fail.into_iter().chain(notes_warn).collect();
+    let message = match (message.is_empty(), notes.is_empty()) {
+        (_, true) => message,
+        (true, false) => notes.join("; "),
+        (false, false) => format!("{message}; {}", notes.join("; ")),
+    };
+    let mut out = result(scope, index, verdict, message);
+    let mut captured_value = Value::Object(Map::from_iter(captured));
+    scope.redactor.redact_json(&mut captured_value);
+    if let Value::Object(fields) = captured_value {
+        out.captured = fields.into_iter().collect();
+    }
+    out
+}
+
+/// The messages of expressions that did not hold, and notes for those with no history yet.
+fn check_all(list: &[Expression], scope: &Scope, word: &str) -> (Result<Vec<String>, String>, Vec<String>) {
+    let mut misses = Vec::new();
+    let mut notes = Vec::new();
+    for expression in list {
+        match expression.judge(scope) {
+            Ok(Judgement::True) => {}
+            Ok(Judgement::False { observed }) if observed.is_empty() => {
+                misses.push(format!("{word} {}", expression.source))
+            }
+            Ok(Judgement::False { observed }) => misses.push(format!("{observed} → {word} {}", expression.source)),
+            Ok(Judgement::NoHistory) => {
+                notes.push(format!("no earlier value for `{}` yet; judged from the next run", expression.source))
+            }
+            Err(e) => return (Err(e), notes),
+        }
+    }
+    (Ok(misses), notes)
+}
+
+/// `5s`, `250ms`, `1.5s`.
+pub fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}

@@ -1,0 +1,138 @@
+//! Secrets: read when a run starts, usable in probe parameters, and never
+//! shown. Every text that leaves the engine (terminal, JSON, reports,
+//! history, errors) passes through [`Redactor::redact`] first.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::playbook::model::SecretSource;
+
+/// What replaces a secret value in output.
+pub const MASK: &str = "••••••";
+
+/// The secrets of one run, by name.
+#[derive(Default, Clone)]
+pub struct Secrets {
+    pub values: BTreeMap<String, String>,
+}
+
+/// Reads every secret; a missing one is an error naming it and its source.
+pub fn resolve(sources: &BTreeMap<String, SecretSource>, base_dir: &Path) -> Result<(Secrets, Vec<String>), String> {
+    let mut values = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for (name, source) in sources {
+        let value = match source {
+            SecretSource::Env(var) => {
+                std::env::var(var).map_err(|_| format!("secret `{name}`: environment variable `{var}` is not set"))?
+            }
+            SecretSource::File(file) => {
+                let path = base_dir.join(file);
+                if let Some(warning) = loose_permissions(&path) {
+                    warnings.push(format!("secret `{name}`: {warning}"));
+                }
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("secret `{name}`: cannot read `{}`: {e}", path.display()))?;
+                text.lines().next().unwrap_or("").to_owned()
+            }
+        };
+        if value.is_empty() {
+            return Err(format!("secret `{name}` is empty"));
+        }
+        values.insert(name.clone(), value);
+    }
+    Ok((Secrets { values }, warnings))
+}
+
+fn loose_permissions(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o077 != 0)
+        .then(|| format!("`{}` is readable by others (mode {:o}); run `chmod 600` on it", path.display(), mode & 0o777))
+}
+
+/// Replaces secret values (and their URL-encoded forms) with [`MASK`].
+#[derive(Default, Clone)]
+pub struct Redactor {
+    needles: Vec<String>,
+}
+
+impl Redactor {
+    pub fn new(secrets: &Secrets) -> Self {
+        let mut needles: Vec<String> = Vec::new();
+        for value in secrets.values.values() {
+            needles.push(value.clone());
+            let encoded = percent_encode(value);
+            if encoded != *value {
+                needles.push(encoded);
+            }
+            // `user:password` secrets also leak as their password alone.
+            if let Some((_, password)) = value.split_once(':') {
+                if password.len() >= 4 {
+                    needles.push(password.to_owned());
+                    needles.push(percent_encode(password));
+                }
+            }
+        }
+        // Longest first, so a secret that contains another is masked whole.
+        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        needles.dedup();
+        Self { needles }
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for needle in &self.needles {
+            if out.contains(needle.as_str()) {
+                out = out.replace(needle.as_str(), MASK);
+            }
+        }
+        out
+    }
+
+    /// Redacts every string in a JSON value, keys included.
+    pub fn redact_json(&self, value: &mut Value) {
+        if self.needles.is_empty() {
+            return;
+        }
+        match value {
+            Value::String(s) => *s = self.redact(s),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
+            Value::Object(fields) => {
+                let old = std::mem::take(fields);
+                for (k, mut v) in old {
+                    self.redact_json(&mut v);
+                    fields.insert(self.redact(&k), v);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_plain_and_url_encoded_values() {
+        let secrets = Secrets { values: [("pw".to_owned(), "p@ss w0rd".to_owned())].into() };
+        let r = Redactor::new(&secrets);
+        assert_eq!(r.redact("postgres://u:p%40ss%20w0rd@h/db"), format!("postgres://u:{MASK}@h/db"));
+        assert_eq!(r.redact("said p@ss w0rd"), format!("said {MASK}"));
+    }
+}
