@@ -281,8 +281,8 @@ impl Validator<'_> {
                     self.report(at, format!("`steps.{id}` names unknown step `{id}`{hint}"));
                 }
                 Some(&target) => {
-                    if let Some(name) = second {
-                        if !planned[target].captures.contains_key(name) {
+                    if let Some(name) = second
+                        && !planned[target].captures.contains_key(name) {
                             self.report(
                                 at,
                                 format!(
@@ -291,7 +291,6 @@ impl Validator<'_> {
                                 ),
                             );
                         }
-                    }
                     return Some(target);
                 }
             },

@@ -1,1 +1,7 @@
+//! Integration tests: the real `runbook` binary against real peers on
+//! 127.0.0.1 (HTTP servers started here, the machine's PostgreSQL, MariaDB
+//! and Redis, real processes). One test target; one module per area.
 
+mod util;
+
+mod smoke;

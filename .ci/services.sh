@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL (5432), MariaDB (3306) and Redis (6379) answer on
+# 127.0.0.1: starts them if installed, installs them (Debian packages) if not.
+set -euo pipefail
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() {
+  for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 1; done
+  echo "service on port $1 did not come up" >&2; return 1
+}
+apt_updated=""
+need_pkg() {
+  if ! dpkg -s "$1" >/dev/null 2>&1; then
+    [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+if ! port_open 5432; then
+  command -v pg_ctlcluster >/dev/null || need_pkg postgresql
+  version=$(ls /etc/postgresql | sort -V | tail -1)
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_port 5432
+fi
+if ! port_open 3306; then
+  command -v mariadbd >/dev/null || need_pkg mariadb-server
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+  wait_port 3306
+fi
+if ! port_open 6379; then
+  command -v redis-server >/dev/null || need_pkg redis-server
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  wait_port 6379
+fi
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1"

@@ -1,0 +1,153 @@
+//! The test builder: write a playbook into a temp folder, run the binary with
+//! args and env, and look at its exit code, stdout and stderr.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A finished run of the binary.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// stdout parsed as JSON (for `--format json`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// The step with `id` in a JSON run record.
+    pub fn step(&self, id: &str) -> serde_json::Value {
+        self.json()["steps"]
+            .as_array()
+            .and_then(|steps| steps.iter().find(|s| s["id"] == id).cloned())
+            .unwrap_or_else(|| panic!("no step `{id}` in:\n{}", self.stdout))
+    }
+}
+
+/// A temporary folder holding playbooks and other files of one test.
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `name` with `text` and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// A command for the binary, run in this folder.
+    pub fn runbook(&self) -> Runbook {
+        Runbook::new(self.dir.path())
+    }
+}
+
+/// A command line for the binary under test.
+pub struct Runbook {
+    command: Command,
+}
+
+impl Runbook {
+    pub fn new(cwd: &Path) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_runbook"));
+        command.current_dir(cwd).env("NO_COLOR", "1").env_remove("RUST_BACKTRACE");
+        // Keep the developer's own settings out of the tests.
+        for (key, _) in std::env::vars() {
+            if key.starts_with("RUNBOOK_") {
+                command.env_remove(key);
+            }
+        }
+        Self { command }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn run(mut self) -> Outcome {
+        let output = self.command.output().expect("run the runbook binary");
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// Writes `playbook` as `playbook.yaml` and runs `runbook run` on it with `args`.
+pub fn run_playbook(playbook: &str, args: &[&str]) -> Outcome {
+    let dir = TestDir::new();
+    dir.write("playbook.yaml", playbook);
+    dir.runbook().args(["run", "playbook.yaml"]).args(args).run()
+}
+
+/// An HTTP server on 127.0.0.1 for one test, on a thread of its own; it stops
+/// when dropped. Build routes with axum.
+pub struct HttpServer {
+    pub url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HttpServer {
+    pub fn start(router: axum::Router) -> Self {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("test server runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+                addr_tx.send(listener.local_addr().expect("local addr")).expect("send addr");
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async {
+                        let _ = stop.await;
+                    })
+                    .await;
+            });
+        });
+        let addr = addr_rx.recv().expect("server address");
+        Self { url: format!("http://{addr}"), shutdown: Some(shutdown), thread: Some(thread) }
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
