@@ -13,6 +13,7 @@
 pub mod context;
 mod http;
 mod manual;
+pub mod number;
 mod shell;
 mod sysinfo;
 
