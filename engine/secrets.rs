@@ -69,10 +69,11 @@ impl Redactor {
             }
             // `user:password` secrets also leak as their password alone.
             if let Some((_, password)) = value.split_once(':')
-                && password.len() >= 4 {
-                    needles.push(password.to_owned());
-                    needles.push(percent_encode(password));
-                }
+                && password.len() >= 4
+            {
+                needles.push(password.to_owned());
+                needles.push(percent_encode(password));
+            }
         }
         // Longest first, so a secret that contains another is masked whole.
         needles.sort_by_key(|n| std::cmp::Reverse(n.len()));

@@ -282,15 +282,16 @@ impl Validator<'_> {
                 }
                 Some(&target) => {
                     if let Some(name) = second
-                        && !planned[target].captures.contains_key(name) {
-                            self.report(
-                                at,
-                                format!(
-                                    "step `{id}` captures no `{name}`; it captures {}",
-                                    list(&planned[target].captures.keys().map(String::as_str).collect::<Vec<_>>())
-                                ),
-                            );
-                        }
+                        && !planned[target].captures.contains_key(name)
+                    {
+                        self.report(
+                            at,
+                            format!(
+                                "step `{id}` captures no `{name}`; it captures {}",
+                                list(&planned[target].captures.keys().map(String::as_str).collect::<Vec<_>>())
+                            ),
+                        );
+                    }
                     return Some(target);
                 }
             },

@@ -16,6 +16,7 @@ mod manual;
 pub mod number;
 mod shell;
 mod sysinfo;
+mod tcp;
 
 use std::future::Future;
 
@@ -154,6 +155,7 @@ registry! {
     "shell" => Shell(shell::Shell),
     "sysinfo" => Sysinfo(sysinfo::Sysinfo),
     "manual" => Manual(manual::Manual),
+    "tcp" => Tcp(tcp::Tcp),
 }
 
 /// A probe kind, found by name.

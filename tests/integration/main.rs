@@ -5,3 +5,4 @@
 mod util;
 
 mod smoke;
+mod tcp;
