@@ -11,6 +11,7 @@
 //! mean" suggestions all come from it.
 
 pub mod context;
+mod file;
 mod http;
 mod manual;
 pub mod number;
@@ -156,6 +157,7 @@ registry! {
     "sysinfo" => Sysinfo(sysinfo::Sysinfo),
     "manual" => Manual(manual::Manual),
     "tcp" => Tcp(tcp::Tcp),
+    "file" => File(file::FileProbe),
 }
 
 /// A probe kind, found by name.

@@ -4,5 +4,6 @@
 
 mod util;
 
+mod file;
 mod smoke;
 mod tcp;
