@@ -5,7 +5,8 @@
 //! `int`, other numbers `double`; comparisons and arithmetic that mix the two
 //! just work (CEL itself refuses `1.5 - 1`, so arithmetic is routed through
 //! our own functions). Helpers for ops: `bytes("200MB")`, `num("0.0001")`,
-//! `abs(x)`, `pct(part, total)`, `delta_pct(old, new)`, and the history
+//! `abs(x)`, `pct(part, total)`, `delta_pct(old, new)`, `max(list)`, `min(list)`,
+//! `now()` (a timestamp, for `timestamp(expires_at) - now()`), and the history
 //! look-ups `prev`, `avg`, `max_of`, `min_of` (see [`History`]).
 
 mod convert;

@@ -113,6 +113,12 @@ pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missin
             (new - old) / old.abs() * 100.0
         }))
     });
+    // CEL's own `max`/`min` (a list or several arguments) are not in the standard env.
+    let _ = context.add_function("max", cel::functions::max);
+    let _ = context.add_function("min", cel::functions::min);
+    let _ = context.add_function("now", |_: Arguments| -> ResolveResult {
+        Ok(Value::Timestamp(chrono::Utc::now().fixed_offset()))
+    });
     register_history(context, history, missing);
 }
 
@@ -177,4 +183,26 @@ fn reduce_max(values: &[f64]) -> f64 {
 
 fn reduce_min(values: &[f64]) -> f64 {
     values.iter().copied().fold(f64::MAX, f64::min)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::expr::{Judgement, Scope, compile};
+
+    fn holds(source: &str) -> bool {
+        compile(source).unwrap().judge(&Scope::default()).unwrap() == Judgement::True
+    }
+
+    #[test]
+    fn max_and_min_take_a_list_or_arguments() {
+        assert!(holds("max([3.5, 9.0, 1.0]) == 9.0"));
+        assert!(holds("min(['12', '8', '10'].map(x, num(x))) == 8.0"));
+        assert!(holds("max(2, 7) == 7"));
+    }
+
+    #[test]
+    fn now_is_a_timestamp_between_known_dates() {
+        assert!(holds("now() > timestamp('2024-01-01T00:00:00Z')"));
+        assert!(holds("timestamp('2999-01-01T00:00:00Z') - now() > duration('24h')"));
+    }
 }
