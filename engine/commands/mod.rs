@@ -26,7 +26,7 @@ pub fn main(cli: Cli) -> u8 {
         Command::Validate { files, format } => validate::validate(&files, format),
         Command::List { file } => list::list(&file),
         Command::Schema => {
-            println!("{}", crate::schema::playbook_schema_text());
+            print!("{}", crate::schema::playbook_schema_text());
             exit::CLEAN
         }
         Command::Probes => {

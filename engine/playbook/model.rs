@@ -32,7 +32,7 @@ pub struct Playbook {
     /// Credentials, read from the environment or a file when the run starts and never
     /// printed. Use as `{{secrets.name}}` in probe parameters.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, SecretSource>")]
+    #[schemars(with = "BTreeMap<String, SecretSource>", example = example_secrets())]
     pub secrets: BTreeMap<String, Spanned<SecretSource>>,
     /// Settings every step inherits unless it sets its own.
     #[serde(default)]
@@ -115,7 +115,7 @@ pub struct Section {
 /// One checklist item: a probe, what to capture from its observation, and the
 /// expressions that judge it. Exactly one probe key (`http`, `shell`, ...) is required.
 #[derive(Debug, JsonSchema)]
-#[schemars(transform = crate::probe::add_probe_properties)]
+#[schemars(deny_unknown_fields, transform = crate::probe::add_probe_properties)]
 pub struct Step {
     /// A stable identifier, unique in the playbook: history and `needs` use it.
     #[schemars(with = "String", regex(pattern = r"^[A-Za-z_][A-Za-z0-9_-]*$"), example = &"brain_health")]
@@ -131,18 +131,22 @@ pub struct Step {
     pub probe_at: Pos,
     /// Named values taken from the observation by JSONPath, e.g. `health: $.body.status`.
     /// Expressions use them by name; later steps as `steps.<id>.<name>`.
+    #[schemars(default)]
     #[schemars(with = "BTreeMap<String, String>", example = example_capture())]
     pub capture: BTreeMap<String, Spanned<String>>,
     /// CEL expressions that must all be true, or the step fails.
+    #[schemars(default)]
     #[schemars(with = "Vec<String>", example = example_expect())]
     pub expect: Vec<Spanned<String>>,
     /// CEL expressions that should be true, or the step warns.
+    #[schemars(default)]
     #[schemars(with = "Vec<String>", example = vec!["latency_ms < 500"])]
     pub warn: Vec<Spanned<String>>,
     /// A CEL expression; when false the step is skipped.
     #[schemars(with = "Option<String>", example = &"vars.mexc_enabled")]
     pub when: Option<Spanned<String>>,
     /// Steps that must pass (or warn) first; if one does not, this step is skipped.
+    #[schemars(default)]
     #[schemars(with = "Vec<String>", example = vec!["db_connect"])]
     pub needs: Vec<Spanned<String>>,
     /// How long one attempt may take, e.g. `5s` (overrides `defaults.timeout`).
@@ -175,6 +179,10 @@ fn example_playbook() -> serde_json::Value {
 
 fn example_vars() -> serde_json::Value {
     serde_json::json!({"brain_url": "http://localhost:3100", "mexc_enabled": false})
+}
+
+fn example_secrets() -> serde_json::Value {
+    serde_json::json!({"console_auth": {"env": "TITAN_CONSOLE_AUTH"}, "db_password": {"file": "/etc/titan/db-password"}})
 }
 
 fn example_capture() -> serde_json::Value {

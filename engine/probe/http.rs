@@ -13,7 +13,8 @@ use serde_json::Value;
 use super::{Probe, ProbeContext, ProbeError};
 use crate::playbook::units::parse_size;
 
-/// An HTTP request.
+/// An HTTP request. Observes `status` (the code), `latency_ms`, `headers` (lower-case
+/// names), `body` (parsed JSON when the response says it is JSON, else text) and `url`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
@@ -30,6 +31,7 @@ pub struct Http {
     pub headers: BTreeMap<String, String>,
     /// A raw request body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"symbol=BTCUSDT&side=buy")]
     pub body: Option<String>,
     /// A JSON request body (sets `Content-Type: application/json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use super::{Probe, ProbeContext, ProbeError};
 
-/// What the operator should look at and decide, e.g. "Check the news feeds for major events".
+/// A step a person decides: the instruction saying what the operator should look at and
+/// decide. It probes nothing; until the operator answers, the step is `pending`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 #[schemars(example = &"Look at the news feeds and confirm nothing major is scheduled.")]

@@ -16,7 +16,9 @@ use super::{Probe, ProbeContext, ProbeError};
 use crate::playbook::units::parse_size;
 
 /// A command: `run` for a `sh -c` command line or `argv` for a program and its arguments.
-/// Template values in `run` are shell-quoted, so they stay data.
+/// Template values in `run` are shell-quoted, so they stay data. Observes `exit_code`,
+/// `stdout` and `stderr` (trailing newlines trimmed), `lines` (stdout as a list of lines),
+/// `json` (stdout parsed, with `json: true`) and `latency_ms`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Shell {
@@ -28,17 +30,20 @@ pub struct Shell {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = vec!["pm2", "jlist"])]
     pub argv: Option<Vec<String>>,
-    /// Extra environment variables.
+    /// Extra environment variables; the place for secrets, which a command line would expose.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(example = serde_json::json!({"PGPASSWORD": "{{secrets.pg_password}}"}))]
     pub env: BTreeMap<String, String>,
     /// The working folder (relative to the playbook's folder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"/var/log/titan")]
     pub cwd: Option<String>,
     /// Parse stdout as JSON into `json`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub json: bool,
     /// The most output kept per stream, e.g. `1MB` (the default); more is an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"4MB")]
     pub max_output: Option<String>,
 }
 

@@ -13,7 +13,10 @@ use sysinfo::{Disks, System};
 
 use super::{Probe, ProbeContext, ProbeError};
 
-/// Host resources; takes no parameters (`sysinfo: {}`).
+/// Host resources; takes no parameters (`sysinfo: {}`). Observes `cpu_pct`, `mem_used_pct`,
+/// `mem_total` and `mem_used` (bytes), `swap_used_pct`, `load1`, `load5`, `load15`, `cpus`,
+/// `uptime_s`, `disks` (each with `mount`, `fs`, `total`, `free`, `free_pct`) and
+/// `min_disk_free_pct`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sysinfo {}

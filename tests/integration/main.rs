@@ -5,5 +5,6 @@
 mod util;
 
 mod file;
+mod schema;
 mod smoke;
 mod tcp;
