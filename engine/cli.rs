@@ -29,6 +29,10 @@ pub enum Command {
     Schema,
     /// List the probe kinds.
     Probes,
+    /// List stored runs, or one step's captured values over time.
+    History(HistoryArgs),
+    /// Show a stored run again.
+    Show(ShowArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +60,49 @@ pub struct RunArgs {
     /// Stop the whole run after this long, e.g. `2m`; unfinished steps become errors.
     #[arg(long, value_name = "DURATION")]
     pub deadline: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Neither read nor save run history (`prev` and friends then find nothing).
+    #[arg(long, env = "RUNBOOK_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_history: bool,
+}
+
+/// Where run history is kept.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// The run history: a SQLite file, or a `postgres://` URL to share it
+    /// [default: $XDG_DATA_HOME/runbook/history.db]
+    #[arg(long = "history", env = "RUNBOOK_HISTORY", value_name = "PATH|URL", hide_env_values = true)]
+    pub history: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// A playbook name (or file); all playbooks when absent.
+    pub playbook: Option<String>,
+    /// Show this step's verdicts and captured values, run by run.
+    #[arg(long, value_name = "ID")]
+    pub step: Option<String>,
+    /// The newest runs shown.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The run's id, as `runbook history` lists it.
+    pub run_id: i64,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the output to this file (the terminal still shows the checklist).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

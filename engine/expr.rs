@@ -39,6 +39,8 @@ pub struct Expression {
     pub uses_history: bool,
     /// The member paths it reads (`body.riskMetrics.globalLeverage`), shown on failure.
     paths: Vec<String>,
+    /// The history look-ups it makes (`prev("size")`), shown on failure too.
+    lookups: Vec<String>,
 }
 
 /// A syntax error, with the 1-based column inside the expression.
@@ -98,7 +100,9 @@ pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
     let mut paths = Vec::new();
     collect_paths(&ast, &mut paths);
     paths.dedup();
-    Ok(Expression { source: source.to_owned(), ast, variables, uses_history, paths })
+    let mut lookups = Vec::new();
+    collect_lookups(&ast, &mut lookups);
+    Ok(Expression { source: source.to_owned(), ast, variables, uses_history, paths, lookups })
 }
 
 impl Expression {
@@ -133,8 +137,9 @@ impl Expression {
     /// `name = value` for each path the expression reads, as observed.
     fn observed(&self, context: &Context) -> String {
         let shown: Vec<String> = self
-            .paths
+            .lookups
             .iter()
+            .chain(&self.paths)
             .filter_map(|path| {
                 let ast = compile_path(path)?;
                 let value = cel::Value::resolve(&ast, context).ok()?;
@@ -229,6 +234,43 @@ fn collect_paths(expr: &IdedExpr, out: &mut Vec<String>) {
     }
 }
 
+/// The history look-ups with literal arguments (`prev("size")`), as source
+/// text: on failure their values are shown beside the observed ones.
+fn collect_lookups(expr: &IdedExpr, out: &mut Vec<String>) {
+    match &expr.expr {
+        Expr::Call(call) => match history_call(call) {
+            Some(lookup) if !out.contains(&lookup) => out.push(lookup),
+            Some(_) => {}
+            None => {
+                if let Some(target) = &call.target {
+                    collect_lookups(target, out);
+                }
+                call.args.iter().for_each(|a| collect_lookups(a, out));
+            }
+        },
+        Expr::List(list) => list.elements.iter().for_each(|e| collect_lookups(e, out)),
+        Expr::Select(select) => collect_lookups(&select.operand, out),
+        _ => {}
+    }
+}
+
+/// `prev("size", "24h")`: a history look-up with literal arguments, as source text.
+fn history_call(call: &CallExpr) -> Option<String> {
+    if call.target.is_some() || !HISTORY_FUNCTIONS.contains(&call.func_name.as_str()) {
+        return None;
+    }
+    let literal = Context::default();
+    let args: Option<Vec<String>> = call
+        .args
+        .iter()
+        .map(|arg| match &arg.expr {
+            Expr::Literal(_) => cel::Value::resolve(arg, &literal).ok().map(|v| from_cel(&v).to_string()),
+            _ => None,
+        })
+        .collect();
+    Some(format!("{}({})", call.func_name, args?.join(", ")))
+}
+
 /// Variables read and not bound by a macro (`d` in `disks.all(d, d.free_pct > 20)`).
 fn free_variables(expr: &IdedExpr, bound: &mut Vec<String>, out: &mut Vec<String>) {
     match &expr.expr {
@@ -278,5 +320,53 @@ fn dotted(expr: &Expr) -> Option<String> {
         Expr::Ident(name) => Some(name.clone()),
         Expr::Select(select) if !select.test => Some(format!("{}.{}", dotted(&select.operand.expr)?, select.field)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Sizes;
+
+    impl History for Sizes {
+        fn recent(&self, name: &str, limit: usize) -> Vec<Value> {
+            if name == "size" { [2100, 2000].into_iter().take(limit).map(Value::from).collect() } else { Vec::new() }
+        }
+
+        fn at_least(&self, _: &str, _: std::time::Duration) -> Option<Value> {
+            None
+        }
+    }
+
+    fn scope(size: i64, history: bool) -> Scope {
+        let variables = BTreeMap::from([("size".to_owned(), Value::from(size))]);
+        Scope { variables, history: history.then(|| Arc::new(Sizes) as Arc<dyn History>) }
+    }
+
+    #[test]
+    fn a_failed_growth_check_shows_the_earlier_and_the_new_value() {
+        let check = compile(r#"delta_pct(prev("size"), size) < 10"#).unwrap();
+        assert_eq!(check.judge(&scope(2205, true)), Ok(Judgement::True));
+        assert_eq!(
+            check.judge(&scope(2415, true)),
+            Ok(Judgement::False { observed: r#"prev("size") = 2100, size = 2415"#.to_owned() })
+        );
+    }
+
+    #[test]
+    fn no_earlier_value_is_no_history_not_a_failure() {
+        let check = compile(r#"delta_pct(prev("size"), size) < 10"#).unwrap();
+        assert_eq!(check.judge(&scope(99_999, false)), Ok(Judgement::NoHistory));
+        let missing_name = compile(r#"prev("other") == null || size > prev("other")"#).unwrap();
+        assert_eq!(missing_name.judge(&scope(1, true)), Ok(Judgement::True));
+    }
+
+    #[test]
+    fn aggregates_read_the_last_n_values() {
+        let value = |source: &str| compile(source).unwrap().evaluate(&scope(0, true)).unwrap();
+        assert_eq!(value(r#"avg("size", 2)"#), Value::from(2050.0));
+        assert_eq!(value(r#"max_of("size", 5)"#), Value::from(2100.0));
+        assert_eq!(value(r#"min_of("size", 1)"#), Value::from(2100.0));
     }
 }

@@ -8,6 +8,7 @@ pub mod capture;
 pub mod cli;
 pub mod commands;
 pub mod expr;
+pub mod history;
 pub mod playbook;
 pub mod probe;
 mod process;

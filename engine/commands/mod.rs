@@ -1,8 +1,10 @@
 //! The CLI layer: runs a parsed command, prints, and picks the exit code.
 //! The only place that writes to the terminal.
 
+mod history;
 mod list;
 mod run;
+mod show;
 mod validate;
 
 use std::io::IsTerminal;
@@ -29,6 +31,8 @@ pub fn main(cli: Cli) -> u8 {
             print!("{}", crate::schema::playbook_schema_text());
             exit::CLEAN
         }
+        Command::History(args) => history::history(&args),
+        Command::Show(args) => show::show(&args),
         Command::Probes => {
             for kind in crate::probe::KINDS {
                 println!("{kind}");

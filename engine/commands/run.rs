@@ -45,8 +45,12 @@ pub fn run(args: &RunArgs) -> u8 {
     let progress = Progress::new(total);
     let (record, signal) = runtime.block_on(async {
         let (stop, signal) = stop_signal(deadline);
-        let options = RunOptions { jobs: usize::from(args.jobs), history: None, stop };
+        let (recorder, history) = super::history::begin(args, &plan).await;
+        let options = RunOptions { jobs: usize::from(args.jobs), history, stop };
         let record = runner::run(plan, secrets, options, &mut |event| progress.on(&event)).await;
+        if let Some(recorder) = recorder {
+            recorder.finish(&record).await;
+        }
         (record, signal.lock().map(|s| *s).unwrap_or(None))
     });
     progress.finish();

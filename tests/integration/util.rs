@@ -74,6 +74,8 @@ impl Runbook {
                 command.env_remove(key);
             }
         }
+        // Never write into the developer's real history; history tests pass `--history`.
+        command.env("RUNBOOK_NO_HISTORY", "1");
         Self { command }
     }
 
@@ -89,6 +91,17 @@ impl Runbook {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.command.env(key, value);
         self
+    }
+
+    /// Keeps run history (off by default in tests): pass `--history PATH` too.
+    pub fn with_history(mut self) -> Self {
+        self.command.env_remove("RUNBOOK_NO_HISTORY");
+        self
+    }
+
+    /// The command itself, e.g. to spawn it and kill it.
+    pub fn command(self) -> Command {
+        self.command
     }
 
     pub fn run(mut self) -> Outcome {

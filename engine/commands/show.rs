@@ -1,0 +1,51 @@
+//! `runbook show RUN_ID`: a stored run rendered again, as it was printed.
+
+use super::history::{open, runtime};
+use super::{colour_stdout, exit};
+use crate::cli::{Format, ShowArgs};
+use crate::history::StoredStatus;
+use crate::report::text::{self, Style};
+
+pub fn show(args: &ShowArgs) -> u8 {
+    let found = runtime().and_then(|rt| {
+        rt.block_on(async {
+            let store = open(&args.store).await?;
+            store.run(args.run_id).await.map_err(|e| e.to_string())
+        })
+    });
+    let run = match found {
+        Ok(Some(run)) => run,
+        Ok(None) => {
+            eprintln!("error: no run {} in the history", args.run_id);
+            return exit::INVALID;
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::FAILED;
+        }
+    };
+    let Some(record) = run.record() else {
+        let why = match run.status {
+            StoredStatus::Incomplete => "it never finished (still running, or killed)",
+            StoredStatus::Complete | StoredStatus::Interrupted => "its stored record cannot be read",
+        };
+        eprintln!("error: run {} has no record to show: {why}", run.id);
+        return exit::FAILED;
+    };
+    let formatted = match args.format {
+        Format::Json => serde_json::to_string_pretty(&record).unwrap_or_default() + "\n",
+        Format::Text => text::render(&record, Style { colour: false }),
+    };
+    let on_screen = match (&args.out, args.format) {
+        (None, Format::Json) => formatted.clone(),
+        _ => text::render(&record, Style { colour: colour_stdout() }),
+    };
+    if let Some(path) = &args.out
+        && let Err(e) = std::fs::write(path, &formatted)
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return exit::FAILED;
+    }
+    print!("{on_screen}");
+    exit::CLEAN
+}

@@ -1,0 +1,101 @@
+//! The history a run judges against, loaded once before the run so that
+//! `prev`, `avg`, `max_of` and `min_of` are in-memory, synchronous look-ups.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::StoredValue;
+use crate::expr::History;
+use crate::runner::HistorySource;
+
+/// One step's earlier values, by name, newest first.
+#[derive(Debug, Default)]
+pub struct StepHistory {
+    by_name: BTreeMap<String, Vec<(i64, Value)>>,
+    /// When this run started (ms since the epoch): `prev(x, "24h")` counts back from here.
+    now_ms: i64,
+}
+
+impl StepHistory {
+    /// `values` newest first, as the store returns them.
+    pub fn new(values: Vec<StoredValue>, now_ms: i64) -> Self {
+        let mut by_name: BTreeMap<String, Vec<(i64, Value)>> = BTreeMap::new();
+        for v in values {
+            by_name.entry(v.name).or_default().push((v.at, v.value));
+        }
+        Self { by_name, now_ms }
+    }
+}
+
+impl History for StepHistory {
+    fn recent(&self, name: &str, limit: usize) -> Vec<Value> {
+        self.by_name
+            .get(name)
+            .map(|values| values.iter().take(limit).map(|(_, v)| v.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    fn at_least(&self, name: &str, age: Duration) -> Option<Value> {
+        let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = self.now_ms.saturating_sub(age_ms);
+        self.by_name.get(name)?.iter().find(|(at, _)| *at <= cutoff).map(|(_, v)| v.clone())
+    }
+}
+
+/// The loaded history of a playbook's steps.
+pub struct PlaybookHistory {
+    steps: BTreeMap<String, Arc<StepHistory>>,
+    empty: Arc<StepHistory>,
+}
+
+impl PlaybookHistory {
+    pub fn new(steps: BTreeMap<String, StepHistory>, now_ms: i64) -> Self {
+        let steps = steps.into_iter().map(|(id, h)| (id, Arc::new(h))).collect();
+        Self { steps, empty: Arc::new(StepHistory { by_name: BTreeMap::new(), now_ms }) }
+    }
+}
+
+impl HistorySource for PlaybookHistory {
+    fn for_step(&self, step_id: &str) -> Option<Arc<dyn History>> {
+        let history = self.steps.get(step_id).unwrap_or(&self.empty);
+        Some(Arc::clone(history) as Arc<dyn History>)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn history() -> StepHistory {
+        let value = |name: &str, hours_ago: i64, v: i64| StoredValue {
+            name: name.to_owned(),
+            at: 100 * HOUR - hours_ago * HOUR,
+            value: Value::from(v),
+        };
+        StepHistory::new(
+            vec![value("size", 1, 30), value("other", 2, 7), value("size", 25, 20), value("size", 49, 10)],
+            100 * HOUR,
+        )
+    }
+
+    #[test]
+    fn recent_is_newest_first_and_limited() {
+        assert_eq!(history().recent("size", 2), vec![Value::from(30), Value::from(20)]);
+        assert_eq!(history().recent("size", 10).len(), 3);
+        assert!(history().recent("nothing", 3).is_empty());
+    }
+
+    #[test]
+    fn at_least_finds_the_newest_value_that_old() {
+        let h = history();
+        assert_eq!(h.at_least("size", Duration::from_secs(24 * 3600)), Some(Value::from(20)));
+        assert_eq!(h.at_least("size", Duration::from_secs(3600)), Some(Value::from(30)));
+        assert_eq!(h.at_least("size", Duration::from_secs(48 * 3600)), Some(Value::from(10)));
+        assert_eq!(h.at_least("size", Duration::from_secs(50 * 3600)), None);
+    }
+}

@@ -1,0 +1,284 @@
+//! The run store: every run of every playbook, for `prev` and friends,
+//! `runbook history` and `runbook show`.
+//!
+//! What is kept: each run's [`RunRecord`] as JSON (already redacted by the
+//! runner, so no secret reaches the store) and an index of the values each
+//! step captured (run, playbook, step, name, value, time), built from that
+//! same redacted record. A playbook is identified by its `name`: rename it
+//! and its history starts afresh; two files with one name share a history.
+//!
+//! Crash safety: a run is inserted as `incomplete` when it starts (one small
+//! transaction) and completed at the end in ONE transaction that writes its
+//! values and its record together. A run killed at any moment (SIGKILL
+//! included) is therefore absent or `incomplete`, never half-written, and
+//! look-ups only read `complete` runs. Interrupted runs (Ctrl-C, SIGTERM, the
+//! run deadline) are stored as `interrupted` for the record, and are not used
+//! by look-ups either: their values may be partial.
+//!
+//! Two backends with the same tables and queries: SQLite (the default, one
+//! file in WAL mode with a busy timeout, so concurrent runs on one machine
+//! both land) and PostgreSQL (`--history postgres://…`, shared by a team).
+
+mod backend;
+mod location;
+mod lookup;
+mod migrations;
+mod postgres;
+mod sqlite;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use backend::Backend as _;
+pub use location::Location;
+pub use lookup::{PlaybookHistory, StepHistory};
+
+use crate::report::{Counts, RunRecord, RunStatus};
+
+/// A failure to read or write the store; the message names the store, never a password.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HistoryError(pub String);
+
+impl From<sqlx::Error> for HistoryError {
+    fn from(error: sqlx::Error) -> Self {
+        Self(error.to_string())
+    }
+}
+
+/// How far a stored run got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoredStatus {
+    /// Started and never completed: still running, or killed.
+    Incomplete,
+    Complete,
+    /// Stopped by a signal or the run deadline.
+    Interrupted,
+}
+
+impl StoredStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Incomplete => "incomplete",
+            Self::Complete => "complete",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "complete" => Self::Complete,
+            "interrupted" => Self::Interrupted,
+            _ => Self::Incomplete,
+        }
+    }
+
+    fn of(record: &RunRecord) -> Self {
+        match record.status {
+            RunStatus::Complete => Self::Complete,
+            RunStatus::Interrupted => Self::Interrupted,
+        }
+    }
+}
+
+/// One stored run, as `runbook history` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRun {
+    pub id: i64,
+    pub playbook: String,
+    pub file: String,
+    pub host: String,
+    pub operator: Option<String>,
+    pub status: StoredStatus,
+    /// RFC 3339, UTC.
+    pub started: String,
+    pub finished: Option<String>,
+    pub verdict: Option<String>,
+    pub counts: Option<Counts>,
+    /// The whole record; absent while incomplete.
+    #[serde(skip)]
+    pub record: Option<String>,
+}
+
+impl StoredRun {
+    /// The stored record, parsed.
+    pub fn record(&self) -> Option<RunRecord> {
+        self.record.as_deref().and_then(|text| serde_json::from_str(text).ok())
+    }
+}
+
+/// One captured value of one step, as the values index keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredValue {
+    pub name: String,
+    /// Milliseconds since the Unix epoch: when its run started.
+    pub at: i64,
+    pub value: Value,
+}
+
+/// An open store.
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($store) => $call.await,
+            Store::Postgres($store) => $call.await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `location` and brings its schema up to date.
+    pub async fn open(location: &Location) -> Result<Self, HistoryError> {
+        let opened = match location {
+            Location::Sqlite(path) => sqlite::SqliteStore::open(path).await.map(Self::Sqlite),
+            Location::Postgres(url) => postgres::PgStore::open(url).await.map(Self::Postgres),
+        };
+        opened.map_err(|e| HistoryError(format!("cannot open the history at {location}: {e}")))
+    }
+
+    /// Records that a run of `playbook` started; returns its id.
+    pub async fn begin_run(&self, start: &RunStart<'_>) -> Result<i64, HistoryError> {
+        dispatch!(self, s => s.begin_run(start))
+    }
+
+    /// Completes run `id` with its record and captured values, in one transaction.
+    pub async fn finish_run(&self, id: i64, record: &RunRecord) -> Result<(), HistoryError> {
+        let finish = RunFinish::of(record);
+        dispatch!(self, s => s.finish_run(id, &finish))
+    }
+
+    /// The values step `step_id` of `playbook` captured in complete runs, newest first.
+    pub async fn step_values(&self, playbook: &str, step_id: &str) -> Result<Vec<StoredValue>, HistoryError> {
+        dispatch!(self, s => s.step_values(playbook, step_id))
+    }
+
+    /// The newest runs (of `playbook`, or all), at most `limit`.
+    pub async fn runs(&self, playbook: Option<&str>, limit: u32) -> Result<Vec<StoredRun>, HistoryError> {
+        dispatch!(self, s => s.runs(playbook, limit))
+    }
+
+    /// Run `id`, if stored.
+    pub async fn run(&self, id: i64) -> Result<Option<StoredRun>, HistoryError> {
+        dispatch!(self, s => s.run(id))
+    }
+
+    /// Loads, once, the history of every step of a playbook that reads it,
+    /// so that look-ups during the run are in memory.
+    pub async fn playbook_history(
+        &self,
+        playbook: &str,
+        steps: impl IntoIterator<Item = &str>,
+        now_ms: i64,
+    ) -> Result<PlaybookHistory, HistoryError> {
+        let mut by_step = BTreeMap::new();
+        for step in steps {
+            let values = self.step_values(playbook, step).await?;
+            by_step.insert(step.to_owned(), StepHistory::new(values, now_ms));
+        }
+        Ok(PlaybookHistory::new(by_step, now_ms))
+    }
+}
+
+/// What is known of a run when it starts.
+pub struct RunStart<'a> {
+    pub playbook: &'a str,
+    pub file: &'a str,
+    pub host: &'a str,
+    pub started_ms: i64,
+}
+
+/// What a finished run writes: the record and the values index built from it.
+pub(crate) struct RunFinish {
+    pub status: &'static str,
+    pub verdict: &'static str,
+    pub operator: Option<String>,
+    pub started_ms: i64,
+    pub finished_ms: i64,
+    pub counts: String,
+    pub record: String,
+    pub playbook: String,
+    /// (step id, name, value as JSON text).
+    pub values: Vec<(String, String, String)>,
+}
+
+impl RunFinish {
+    fn of(record: &RunRecord) -> Self {
+        let json = serde_json::to_value(record).unwrap_or(Value::Null);
+        let values = record
+            .steps
+            .iter()
+            .flat_map(|step| {
+                step.captured.iter().map(|(name, value)| (step.id.clone(), name.clone(), value.to_string()))
+            })
+            .collect();
+        Self {
+            status: StoredStatus::of(record).name(),
+            verdict: record.verdict.name(),
+            operator: operator_of(&json),
+            started_ms: millis(&record.started),
+            finished_ms: millis(&record.finished),
+            counts: serde_json::to_string(&record.counts).unwrap_or_default(),
+            record: json.to_string(),
+            playbook: record.playbook.clone(),
+            values,
+        }
+    }
+}
+
+/// The operator who signed the run, if the record names one.
+fn operator_of(record: &Value) -> Option<String> {
+    [&record["operator"], &record["sign_off"]["operator"], &record["signoff"]["operator"]]
+        .into_iter()
+        .find_map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time (0 if unreadable).
+pub fn millis(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or(0, |t| t.timestamp_millis())
+}
+
+/// RFC 3339 (UTC, milliseconds) of milliseconds since the epoch.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A row of `runs` as both backends read it.
+pub(crate) struct RunRow {
+    pub id: i64,
+    pub playbook: String,
+    pub file: String,
+    pub host: String,
+    pub operator: Option<String>,
+    pub status: String,
+    pub verdict: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub counts: Option<String>,
+    pub record: Option<String>,
+}
+
+impl From<RunRow> for StoredRun {
+    fn from(row: RunRow) -> Self {
+        Self {
+            id: row.id,
+            playbook: row.playbook,
+            file: row.file,
+            host: row.host,
+            operator: row.operator,
+            status: StoredStatus::parse(&row.status),
+            started: rfc3339(row.started_at),
+            finished: row.finished_at.map(rfc3339),
+            verdict: row.verdict,
+            counts: row.counts.and_then(|c| serde_json::from_str(&c).ok()),
+            record: row.record,
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The shared store: PostgreSQL, for a team whose hosts keep one history.
+//! Migrations take a transaction-scoped advisory lock, so hosts upgrading
+//! at the same moment apply each migration once.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use super::backend;
+use super::sqlite::now_ms;
+use super::{HistoryError, migrations};
+
+/// How long to wait for a connection.
+const CONNECT: Duration = Duration::from_secs(10);
+
+/// The advisory lock key that serialises migrations ("runbook" in ASCII).
+const MIGRATION_LOCK: i64 = 0x72_75_6e_62_6f_6f_6b;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn open(url: &str) -> Result<Self, HistoryError> {
+        let pool = PgPoolOptions::new().max_connections(2).acquire_timeout(CONNECT).connect(url).await?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), HistoryError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
+        sqlx::raw_sql(backend::SCHEMA_VERSION_TABLE).execute(&mut *tx).await?;
+        let current: i64 = sqlx::query_scalar(backend::CURRENT_VERSION).fetch_one(&mut *tx).await?;
+        for (version, sql) in migrations::pending(migrations::POSTGRES, current).map_err(HistoryError)? {
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(backend::RECORD_VERSION).bind(version).bind(now_ms()).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+backend::impl_backend!(PgStore, |pool| pool.begin());

@@ -1,0 +1,66 @@
+//! The embedded store: one SQLite file in WAL mode. Writers wait for each
+//! other up to [`BUSY`] (`busy_timeout`), and every write transaction starts
+//! with `BEGIN IMMEDIATE`, so two runs finishing together both land instead
+//! of one failing on a lock upgrade.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use super::backend;
+use super::{HistoryError, migrations};
+
+/// How long a writer waits for another.
+const BUSY: Duration = Duration::from_secs(30);
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(path: &Path) -> Result<Self, HistoryError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| HistoryError(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(BUSY);
+        // Switching a new file to WAL takes a lock that busy_timeout does not
+        // wait for; two runs creating the file at once retry briefly.
+        let mut attempt = 0;
+        let pool = loop {
+            attempt += 1;
+            match SqlitePoolOptions::new().max_connections(1).acquire_timeout(BUSY).connect_with(options.clone()).await
+            {
+                Ok(pool) => break pool,
+                Err(_) if attempt < 5 => tokio::time::sleep(Duration::from_millis(50 * attempt)).await,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), HistoryError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::raw_sql(backend::SCHEMA_VERSION_TABLE).execute(&mut *tx).await?;
+        let current: i64 = sqlx::query_scalar(backend::CURRENT_VERSION).fetch_one(&mut *tx).await?;
+        for (version, sql) in migrations::pending(migrations::SQLITE, current).map_err(HistoryError)? {
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(backend::RECORD_VERSION).bind(version).bind(now_ms()).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+backend::impl_backend!(SqliteStore, |pool| pool.begin_with("BEGIN IMMEDIATE"));
+
+pub(super) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
