@@ -5,6 +5,7 @@
 mod util;
 
 mod file;
+mod history;
 mod schema;
 mod smoke;
 mod tcp;
