@@ -4,6 +4,7 @@
 
 mod util;
 
+mod coverage;
 mod file;
 mod history;
 mod schema;
