@@ -20,6 +20,9 @@ use crate::probe::context::RunShared;
 use crate::report::{Counts, RunRecord, RunStatus, StepResult, Verdict};
 use crate::secrets::{Redactor, Secrets};
 
+/// How long closing the run's connections may hold up the end of a run.
+const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Earlier runs of this playbook, for `prev` and friends.
 pub trait HistorySource: Send + Sync {
     /// The history of one step.
@@ -132,6 +135,7 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         }
     }
 
+    scope.shared.close(CLOSE_LIMIT).await;
     let status = if interrupted.is_some() { RunStatus::Interrupted } else { RunStatus::Complete };
     let reason = interrupted.unwrap_or_default();
     let steps: Vec<StepResult> = results

@@ -16,7 +16,9 @@ mod http;
 mod manual;
 pub mod number;
 mod shell;
+mod sql;
 mod sysinfo;
+pub mod target;
 mod tcp;
 
 use std::future::Future;
@@ -155,6 +157,7 @@ registry! {
     "http" => Http(http::Http),
     "shell" => Shell(shell::Shell),
     "sysinfo" => Sysinfo(sysinfo::Sysinfo),
+    "sql" => Sql(sql::Sql),
     "manual" => Manual(manual::Manual),
     "tcp" => Tcp(tcp::Tcp),
     "file" => File(file::FileProbe),
