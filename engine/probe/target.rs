@@ -45,6 +45,6 @@ mod tests {
         assert_eq!(without_password("sqlite:data.db"), "sqlite:data.db");
         assert_eq!(password_of("postgres://u:a@b@h/db"), Some("a@b"));
         assert_eq!(password_of("postgres://u@h/db"), None);
-        assert_eq!(clean_message("bad\n password pw1 for\tu", "postgres://u:pw1@h/db"), "bad password •••••• for u");
+        assert_eq!(clean_message("bad\n password pw12 for\tu", "postgres://u:pw12@h/db"), "bad password •••••• for u");
     }
 }

@@ -9,4 +9,5 @@ mod file;
 mod history;
 mod schema;
 mod smoke;
+mod sql;
 mod tcp;

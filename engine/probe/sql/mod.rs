@@ -29,6 +29,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
+use super::number::NumberParam;
 use super::target::{clean_message, without_password};
 use super::{Probe, ProbeContext, ProbeError};
 use pool::Pools;
@@ -60,7 +61,7 @@ pub struct Sql {
     /// The most rows read (default 1000); a query that returns more is an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = 100)]
-    pub max_rows: Option<usize>,
+    pub max_rows: Option<NumberParam<usize>>,
 }
 
 /// A value bound to a placeholder.
@@ -109,16 +110,20 @@ impl Probe for Sql {
         if self.query.trim().is_empty() {
             return Err("`query` is empty".to_owned());
         }
-        if self.max_rows == Some(0) {
-            return Err("`max_rows` must be at least 1".to_owned());
+        match &self.max_rows {
+            Some(NumberParam::Number(0)) => Err("`max_rows` must be at least 1".to_owned()),
+            Some(rows) => rows.check("max_rows"),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
         let (driver, url) = driver_of(&self.url).map_err(ProbeError)?;
         let target = without_password(&self.url);
-        let max_rows = self.max_rows.unwrap_or(DEFAULT_MAX_ROWS);
+        let max_rows = match &self.max_rows {
+            Some(rows) => rows.get("max_rows").map_err(ProbeError)?.max(1),
+            None => DEFAULT_MAX_ROWS,
+        };
         let started = Instant::now();
         let query = run::Query { sql: &self.query, params: &self.params, write: self.write, max_rows };
         let rows = match driver {
