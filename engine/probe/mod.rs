@@ -20,6 +20,7 @@ mod sql;
 mod sysinfo;
 pub mod target;
 mod tcp;
+mod tls;
 
 use std::future::Future;
 
@@ -161,6 +162,7 @@ registry! {
     "manual" => Manual(manual::Manual),
     "tcp" => Tcp(tcp::Tcp),
     "file" => File(file::FileProbe),
+    "tls" => Tls(tls::Tls),
 }
 
 /// A probe kind, found by name.

@@ -11,3 +11,4 @@ mod schema;
 mod smoke;
 mod sql;
 mod tcp;
+mod tls;
