@@ -227,7 +227,14 @@ fn collect_paths(expr: &IdedExpr, out: &mut Vec<String>) {
             // Comprehension variables are not observed values; the macro's range is.
             call.args.iter().for_each(|a| collect_paths(a, out));
         }
-        Expr::Comprehension(c) => collect_paths(&c.iter_range, out),
+        // The macro's range, and what its body reads (`steps.x.limit` inside `all(...)`), so the
+        // runner orders the step after `x`; paths rooted at the loop variable resolve to nothing
+        // when shown and are left out there.
+        Expr::Comprehension(c) => {
+            for e in [&c.iter_range, &c.loop_cond, &c.loop_step, &c.result] {
+                collect_paths(e, out);
+            }
+        }
         Expr::List(list) => list.elements.iter().for_each(|e| collect_paths(e, out)),
         Expr::Select(select) => collect_paths(&select.operand, out),
         _ => {}

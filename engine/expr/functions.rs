@@ -10,13 +10,16 @@ use cel::{Context, ExecutionError, Value};
 use super::{History, to_cel};
 use crate::playbook::units::{parse_duration, parse_size};
 
-/// Our function for a CEL arithmetic operator.
+/// Our function for a CEL arithmetic operator, or for a name CEL's standard
+/// env already declares (`bytes` is its string-to-bytes conversion, which a
+/// context cannot override, so `bytes("200MB")` is routed to ours).
 pub fn arithmetic_for(operator: &str) -> Option<&'static str> {
     Some(match operator {
         "_+_" => "rb_add",
         "_-_" => "rb_sub",
         "_*_" => "rb_mul",
         "_/_" => "rb_div",
+        "bytes" => "rb_bytes",
         _ => return None,
     })
 }
@@ -75,7 +78,7 @@ pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missin
     let _ = context.add_function("rb_sub", arithmetic("-", |l, r| l - r, |l, r| l - r));
     let _ = context.add_function("rb_mul", arithmetic("*", |l, r| l * r, |l, r| l * r));
     let _ = context.add_function("rb_div", arithmetic("/", |l, r| l / r, |l, r| l / r));
-    let _ = context.add_function("bytes", |a: Arguments| -> ResolveResult {
+    let _ = context.add_function("rb_bytes", |a: Arguments| -> ResolveResult {
         let [v] = args::<1>("bytes", &a)?;
         match &v {
             Value::String(s) => parse_size(s).map(|b| Value::Int(b as i64)).map_err(|e| fail("bytes", e)),
@@ -191,6 +194,19 @@ mod tests {
 
     fn holds(source: &str) -> bool {
         compile(source).unwrap().judge(&Scope::default()).unwrap() == Judgement::True
+    }
+
+    #[test]
+    fn paths_read_inside_a_macro_count_for_ordering() {
+        let e = compile("body.positions.all(p, p.notional <= steps.limits.max_notional)").unwrap();
+        assert!(e.paths().contains(&"steps.limits.max_notional".to_owned()), "{:?}", e.paths());
+    }
+
+    #[test]
+    fn bytes_reads_a_size_in_powers_of_1024() {
+        assert!(holds("bytes('200MB') == 200 * 1024 * 1024"));
+        assert!(holds("150000000 < bytes('200MB')"));
+        assert!(holds("bytes('1GB') > bytes('999MB')"));
     }
 
     #[test]
