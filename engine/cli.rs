@@ -62,6 +62,17 @@ pub struct RunArgs {
     pub deadline: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Confirm every action step (`action: true`) without asking. Without it, actions are asked
+    /// about on a terminal and skipped elsewhere (the run then exits 1).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show what every action step would do (fully rendered, secrets masked) and skip it; steps
+    /// that are not actions still run. Wins over `--yes`.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who confirms actions, recorded in the run's result [default: $USER]
+    #[arg(long, env = "RUNBOOK_OPERATOR", value_name = "NAME")]
+    pub operator: Option<String>,
     /// Neither read nor save run history (`prev` and friends then find nothing).
     #[arg(long, env = "RUNBOOK_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_history: bool,

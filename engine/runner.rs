@@ -3,6 +3,7 @@
 //! a short backoff. A probe that errors gives its step an `error` verdict;
 //! nothing a step does aborts the run.
 
+pub mod confirm;
 mod step;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,10 @@ pub struct RunOptions {
     pub history: Option<Arc<dyn HistorySource>>,
     /// Resolves when the run must stop (a signal, the run deadline).
     pub stop: Pin<Box<dyn Future<Output = String> + Send>>,
+    /// Asked before every action step (see [`confirm`]).
+    pub confirm: Arc<dyn confirm::Confirm>,
+    /// Skip every action step, showing what it would do; other steps run.
+    pub dry_run: bool,
 }
 
 /// What the runner reports as it goes.
@@ -51,6 +56,8 @@ pub(crate) struct RunScope {
     pub redactor: Redactor,
     pub shared: Arc<RunShared>,
     pub history: Option<Arc<dyn HistorySource>>,
+    pub confirm: Arc<dyn confirm::Confirm>,
+    pub dry_run: bool,
 }
 
 /// Runs every step of `plan` and returns the record, secrets already masked.
@@ -64,6 +71,8 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         redactor,
         shared: Arc::new(RunShared::default()),
         history: options.history,
+        confirm: options.confirm,
+        dry_run: options.dry_run,
     });
     let steps = &scope.plan.steps;
     let count = steps.len();

@@ -9,7 +9,8 @@ pub fn list(file: &std::path::Path) -> u8 {
         println!("\n{section}");
         for step in plan.steps.iter().filter(|s| s.section == index) {
             println!("  [{}] {}", step.id, step.title);
-            println!("      {}: {}", step.probe.kind(), step.probe.describe());
+            let action = if step.action { "ACTION " } else { "" };
+            println!("      {action}{}: {}", step.probe.kind(), step.probe.describe());
         }
     }
     exit::CLEAN

@@ -1,6 +1,7 @@
 //! The CLI layer: runs a parsed command, prints, and picks the exit code.
 //! The only place that writes to the terminal.
 
+mod confirm;
 mod history;
 mod list;
 mod run;

@@ -1,8 +1,10 @@
 //! `runbook run FILE`: validate, run, print the checklist, exit 0/1/2/130.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::confirm::{Asker, operator_name};
 use super::{colour_stdout, exit, load_plan};
 use crate::cli::{Format, RunArgs};
 use crate::playbook::units::parse_duration;
@@ -42,11 +44,17 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     let total = plan.steps.len();
-    let progress = Progress::new(total);
+    let asker = Arc::new(Asker::new(args.yes, operator_name(args.operator.as_deref())));
+    let has_actions = plan.steps.iter().any(|s| s.action);
+    if args.dry_run && has_actions {
+        eprintln!("dry run: action steps are shown, not run; other steps run");
+    }
+    // A prompt must not fight the progress line for the terminal.
+    let progress = Progress::new(total, !(has_actions && asker.prompts() && !args.dry_run));
     let (record, signal) = runtime.block_on(async {
         let (stop, signal) = stop_signal(deadline);
         let (recorder, history) = super::history::begin(args, &plan).await;
-        let options = RunOptions { jobs: usize::from(args.jobs), history, stop };
+        let options = RunOptions { jobs: usize::from(args.jobs), history, stop, confirm: asker, dry_run: args.dry_run };
         let record = runner::run(plan, secrets, options, &mut |event| progress.on(&event)).await;
         if let Some(recorder) = recorder {
             recorder.finish(&record).await;
@@ -150,8 +158,9 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: usize) -> Self {
-        let show = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    fn new(total: usize, allowed: bool) -> Self {
+        let show =
+            allowed && std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let bar = show.then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             bar.set_style(

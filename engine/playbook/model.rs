@@ -155,12 +155,18 @@ pub struct Step {
     /// How many more attempts after an error or failure (overrides `defaults.retries`).
     #[schemars(example = 2)]
     pub retries: Option<u32>,
+    /// The step changes something (a POST that flattens positions, a script that rotates keys).
+    /// It never runs unconfirmed: on a terminal `runbook run` shows the fully rendered request and
+    /// asks; otherwise it needs `--yes`, and `--dry-run` only shows it. It is attempted once, never
+    /// retried, and the run's result records who confirmed it and when.
+    #[schemars(default, example = true)]
+    pub action: bool,
 }
 
 impl Step {
     /// The keys a step takes besides its probe, in the order the reference lists them.
     pub const FIELDS: &'static [&'static str] =
-        &["id", "title", "capture", "expect", "warn", "when", "needs", "timeout", "retries"];
+        &["id", "title", "capture", "expect", "warn", "when", "needs", "timeout", "retries", "action"];
 }
 
 fn example_playbook() -> serde_json::Value {

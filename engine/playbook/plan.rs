@@ -47,7 +47,10 @@ pub struct PlannedStep {
     /// Steps whose captured values this one reads (indices): they run first.
     pub after: Vec<usize>,
     pub timeout: Duration,
+    /// Always 0 for an action.
     pub retries: u32,
+    /// Changes something: runs only once confirmed, and only once.
+    pub action: bool,
 }
 
 impl Plan {

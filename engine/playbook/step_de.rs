@@ -32,6 +32,7 @@ struct Fields {
     needs: Option<Vec<Spanned<String>>>,
     timeout: Option<Spanned<String>>,
     retries: Option<u32>,
+    action: Option<bool>,
 }
 
 fn put<T, E: de::Error>(slot: &mut Option<T>, value: T, name: &str) -> Result<(), E> {
@@ -62,6 +63,7 @@ impl<'de> Visitor<'de> for StepVisitor {
                 "needs" => put(&mut f.needs, map.next_value()?, name)?,
                 "timeout" => put(&mut f.timeout, map.next_value()?, name)?,
                 "retries" => put(&mut f.retries, map.next_value()?, name)?,
+                "action" => put(&mut f.action, map.next_value()?, name)?,
                 _ => {
                     let at = Pos::from(key.referenced);
                     let Some(kind) = probe::kind_named(name) else {
@@ -97,6 +99,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             needs: f.needs.unwrap_or_default(),
             timeout: f.timeout,
             retries: f.retries,
+            action: f.action.unwrap_or(false),
         })
     }
 }

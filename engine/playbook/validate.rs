@@ -67,7 +67,9 @@ impl Validator<'_> {
                 needs: step.needs.iter().filter_map(|n| self.step_ref(&ids, n)).collect(),
                 after: Vec::new(),
                 timeout: step.timeout.as_ref().map_or(default_timeout, |t| self.duration(t)),
-                retries: step.retries.unwrap_or(default_retries),
+                // An action is attempted once: a retry could repeat what it changed.
+                retries: if step.action { 0 } else { step.retries.unwrap_or(default_retries) },
+                action: step.action,
             });
         }
         for (index, (_, step)) in steps.iter().enumerate() {
@@ -187,6 +189,10 @@ impl Validator<'_> {
     ) {
         if let Err(e) = step.probe.check() {
             self.report(step.probe_at, format!("{}: {e}", step.probe.kind()));
+        }
+        if step.action && step.retries.is_some_and(|r| r > 0) {
+            let message = format!("step `{}` is an action, which runs at most once; remove `retries`", step.id.value);
+            self.report(step.id.referenced, message);
         }
         for path in step.capture.values() {
             if let Err(e) = capture::check(&path.value) {

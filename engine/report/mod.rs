@@ -79,6 +79,29 @@ pub struct StepResult {
     pub captured: BTreeMap<String, Value>,
     pub duration_ms: u64,
     pub attempts: u32,
+    /// For an action step: whether it was confirmed, by whom, how and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+}
+
+/// The decision on an action step (`action: true`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Confirmation {
+    /// Whether the action was allowed to run.
+    pub confirmed: bool,
+    /// The operator (`--operator`, `RUNBOOK_OPERATOR` or `$USER`).
+    pub by: String,
+    /// How it was confirmed (`--yes`, `terminal`), or why it was not.
+    pub how: String,
+    /// When the decision was made, RFC 3339 UTC.
+    pub at: String,
+}
+
+impl StepResult {
+    /// An action that was meant to run but was not confirmed.
+    pub fn is_unconfirmed_action(&self) -> bool {
+        self.confirmation.as_ref().is_some_and(|c| !c.confirmed)
+    }
 }
 
 /// Counts of steps by verdict.
@@ -153,8 +176,11 @@ impl RunRecord {
     }
 
     /// Whether every step that counts passed (warnings allowed).
+    /// An action that did not run for want of confirmation counts against it: the procedure was not
+    /// carried out.
     pub fn is_clean(&self) -> bool {
-        self.status == RunStatus::Complete && !self.steps.iter().any(|s| s.verdict.is_bad())
+        self.status == RunStatus::Complete
+            && !self.steps.iter().any(|s| s.verdict.is_bad() || s.is_unconfirmed_action())
     }
 
     /// Masks every secret in every string of the record.

@@ -65,6 +65,13 @@ pub fn render(record: &RunRecord, style: Style) -> String {
                     let _ = writeln!(out, "      {tag}{line}");
                 }
             }
+            if let Some(c) = step.confirmation.as_ref().filter(|c| c.confirmed) {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    style.dim(&format!("action confirmed by {} ({}) at {}", c.by, c.how, c.at))
+                );
+            }
         }
     }
     let _ = writeln!(out, "\n{}", summary(record));

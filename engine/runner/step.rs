@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use super::RunScope;
+use super::confirm::{self, ActionRequest, Decision};
 use crate::expr::{Expression, Judgement, Scope};
 use crate::probe::{ProbeContext, RenderError};
 use crate::report::{StepResult, Verdict};
@@ -27,6 +28,7 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         captured: BTreeMap::new(),
         duration_ms: 0,
         attempts: 0,
+        confirmation: None,
     }
 }
 
@@ -49,6 +51,7 @@ pub(super) fn panicked(message: &str) -> StepResult {
         captured: BTreeMap::new(),
         duration_ms: 0,
         attempts: 0,
+        confirmation: None,
     }
 }
 
@@ -85,7 +88,28 @@ async fn attempt_all(scope: &RunScope, index: usize, captured: &Value) -> StepRe
     };
     let ctx =
         ProbeContext { timeout: step.timeout, base_dir: scope.plan.base_dir.clone(), shared: scope.shared.clone() };
-    let attempts = step.retries.saturating_add(1);
+    let mut confirmation = None;
+    let attempts = if step.action {
+        let request = ActionRequest {
+            step_id: step.id.clone(),
+            title: step.title.clone(),
+            kind: probe.kind().to_owned(),
+            request: scope.redactor.redact(&probe.describe()),
+        };
+        if scope.dry_run {
+            return result(scope, index, Verdict::Skipped, format!("dry run: would {}", request.request));
+        }
+        let decision = scope.confirm.confirm(request).await;
+        let record = confirm::record(&decision);
+        if let Decision::Refused { reason, .. } = decision {
+            return StepResult { confirmation: Some(record), ..result(scope, index, Verdict::Skipped, reason) };
+        }
+        confirmation = Some(record);
+        // Attempted once: a retry could repeat what the action changed.
+        1
+    } else {
+        step.retries.saturating_add(1)
+    };
     let mut last = None;
     for attempt in 1..=attempts {
         if attempt > 1 {
@@ -102,7 +126,8 @@ async fn attempt_all(scope: &RunScope, index: usize, captured: &Value) -> StepRe
             break;
         }
     }
-    last.unwrap_or_else(|| result(scope, index, Verdict::Error, "no attempt was made".to_owned()))
+    let out = last.unwrap_or_else(|| result(scope, index, Verdict::Error, "no attempt was made".to_owned()));
+    StepResult { confirmation, ..out }
 }
 
 /// The expression scope before the observation: `vars`, `steps` and history.

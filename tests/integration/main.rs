@@ -4,6 +4,7 @@
 
 mod util;
 
+mod actions;
 mod coverage;
 mod file;
 mod history;
