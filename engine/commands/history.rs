@@ -31,7 +31,7 @@ pub(super) async fn begin(args: &RunArgs, plan: &Plan) -> (Option<Recorder>, Opt
             return (None, None);
         }
     };
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = crate::history::now_ms();
     let readers = plan
         .steps
         .iter()
@@ -70,6 +70,18 @@ pub(super) async fn open(args: &StoreArgs) -> Result<Store, String> {
     Store::open(&location).await.map_err(|e| e.to_string())
 }
 
+/// Opens the store to read it; `None` when it is a SQLite file that does not exist yet
+/// (looking must not create it).
+pub(super) async fn open_to_read(args: &StoreArgs) -> Result<Option<Store>, String> {
+    let location = Location::resolve(args.history.as_deref())?;
+    if let Location::Sqlite(path) = &location
+        && !path.exists()
+    {
+        return Ok(None);
+    }
+    Store::open(&location).await.map(Some).map_err(|e| e.to_string())
+}
+
 /// A runtime for the history commands.
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_current_thread()
@@ -89,7 +101,7 @@ pub fn history(args: &HistoryArgs) -> u8 {
     };
     let listed = runtime().and_then(|rt| {
         rt.block_on(async {
-            let store = open(&args.store).await?;
+            let Some(store) = open_to_read(&args.store).await? else { return Ok(Vec::new()) };
             store.runs(playbook.as_deref(), args.limit).await.map_err(|e| e.to_string())
         })
     });

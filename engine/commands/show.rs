@@ -1,6 +1,6 @@
 //! `runbook show RUN_ID`: a stored run rendered again, as it was printed.
 
-use super::history::{open, runtime};
+use super::history::{open_to_read, runtime};
 use super::{colour_stdout, exit};
 use crate::cli::{Format, ShowArgs};
 use crate::history::StoredStatus;
@@ -9,7 +9,7 @@ use crate::report::text::{self, Style};
 pub fn show(args: &ShowArgs) -> u8 {
     let found = runtime().and_then(|rt| {
         rt.block_on(async {
-            let store = open(&args.store).await?;
+            let Some(store) = open_to_read(&args.store).await? else { return Ok(None) };
             store.run(args.run_id).await.map_err(|e| e.to_string())
         })
     });

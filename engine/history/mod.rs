@@ -240,6 +240,11 @@ fn operator_of(record: &Value) -> Option<String> {
         .find_map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
 }
 
+/// Now, in milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// Milliseconds since the epoch of an RFC 3339 time (0 if unreadable).
 pub fn millis(rfc3339: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(rfc3339).map_or(0, |t| t.timestamp_millis())

@@ -7,8 +7,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::backend;
-use super::sqlite::now_ms;
-use super::{HistoryError, migrations};
+use super::{HistoryError, migrations, now_ms};
 
 /// How long to wait for a connection.
 const CONNECT: Duration = Duration::from_secs(10);

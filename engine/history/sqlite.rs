@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use super::backend;
-use super::{HistoryError, migrations};
+use super::{HistoryError, migrations, now_ms};
 
 /// How long a writer waits for another.
 const BUSY: Duration = Duration::from_secs(30);
@@ -60,7 +60,3 @@ impl SqliteStore {
 }
 
 backend::impl_backend!(SqliteStore, |pool| pool.begin_with("BEGIN IMMEDIATE"));
-
-pub(super) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}

@@ -27,6 +27,7 @@ on_both_stores!(
     prev_with_an_age_reads_the_latest_value_at_least_that_old,
     aggregates_read_the_last_n_runs,
     a_run_killed_at_any_moment_leaves_the_store_consistent,
+    an_interrupted_run_is_kept_but_not_judged_against,
     concurrent_runs_all_land,
     stored_values_hold_no_secrets,
 );
@@ -251,11 +252,7 @@ fn a_run_killed_at_any_moment_leaves_the_store_consistent(kind: Kind) {
     // Killed mid-run, after it captured a size that would fail the next run.
     store.dir.write("size.txt", "50");
     let mut child = spawn_run(&store, "slow.yaml");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while count(&store, "SELECT COUNT(*) FROM runs WHERE status = 'incomplete'") == 0 {
-        assert!(Instant::now() < deadline, "the run never showed up in the history");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_incomplete_run(&store);
     std::thread::sleep(Duration::from_millis(300));
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
@@ -281,6 +278,38 @@ fn a_run_killed_at_any_moment_leaves_the_store_consistent(kind: Kind) {
     assert_eq!(after.step("db_size")["message"], "");
     assert_consistent(&store);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM runs WHERE status = 'complete'"), 2);
+}
+
+/// Waits (bounded) until the store has an incomplete run: the run is under way.
+fn wait_for_incomplete_run(store: &Store) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(store, "SELECT COUNT(*) FROM runs WHERE status = 'incomplete'") == 0 {
+        assert!(Instant::now() < deadline, "the run never showed up in the history");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn an_interrupted_run_is_kept_but_not_judged_against(kind: Kind) {
+    let store = Store::new(kind);
+    store.dir.write("growth.yaml", GROWTH);
+    store.dir.write("slow.yaml", &slow_growth());
+    assert_eq!(run_with_size(&store, "growth.yaml", 2000).code, 0);
+    store.dir.write("size.txt", "50");
+    let mut child = spawn_run(&store, "slow.yaml");
+    wait_for_incomplete_run(&store);
+    std::thread::sleep(Duration::from_millis(300));
+    let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(term.success());
+    assert_eq!(child.wait().expect("reap").code(), Some(143));
+    let listed = store.runbook(["history", "--format", "json"]).run().json();
+    assert_eq!((listed[0]["id"].as_i64(), listed[0]["status"].as_str()), (Some(2), Some("interrupted")));
+    let shown = store.runbook(["show", "2", "--format", "json"]).run();
+    assert_eq!(shown.json()["status"], "interrupted");
+    assert_eq!(shown.step("db_size")["captured"]["size"], 50);
+
+    // Judged against run 1 (2000), not the interrupted run's 50.
+    let after = run_with_size(&store, "growth.yaml", 2080);
+    assert_eq!((after.code, after.step("db_size")["message"].clone()), (0, "".into()), "{after:?}");
 }
 
 fn concurrent_runs_all_land(kind: Kind) {
@@ -342,4 +371,37 @@ sections:
             assert!(!bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "a file holds the secret");
         }
     }
+}
+
+#[test]
+fn the_history_lives_in_the_xdg_data_dir_unless_told_otherwise() {
+    let dir = crate::util::TestDir::new();
+    dir.write("growth.yaml", GROWTH);
+    dir.write("size.txt", "7");
+    let data = dir.path().join("data");
+    let home = dir.path().join("home");
+    let runbook = || {
+        dir.runbook().with_history().env("XDG_DATA_HOME", data.to_str().unwrap()).env("HOME", home.to_str().unwrap())
+    };
+
+    // Looking does not create it.
+    let empty = runbook().args(["history"]).run();
+    assert_eq!((empty.code, empty.stdout.as_str()), (0, "no runs in the history yet\n"));
+    assert!(!data.exists());
+    // --no-history neither reads nor writes.
+    assert_eq!(runbook().args(["run", "growth.yaml", "--no-history"]).run().code, 0);
+    assert!(!data.exists());
+
+    assert_eq!(runbook().args(["run", "growth.yaml"]).run().code, 0);
+    assert!(data.join("runbook/history.db").is_file());
+    let elsewhere = dir.path().join("elsewhere.db");
+    let env_run = runbook().args(["run", "growth.yaml"]).env("RUNBOOK_HISTORY", elsewhere.to_str().unwrap()).run();
+    assert_eq!(env_run.code, 0, "{env_run:?}");
+    assert!(elsewhere.is_file());
+    assert_eq!(runbook().args(["history", "--format", "json"]).run().json().as_array().map(Vec::len), Some(1));
+
+    // Without XDG_DATA_HOME: ~/.local/share.
+    let fallback = dir.runbook().with_history().env("HOME", home.to_str().unwrap()).env("XDG_DATA_HOME", "");
+    assert_eq!(fallback.args(["run", "growth.yaml"]).run().code, 0);
+    assert!(home.join(".local/share/runbook/history.db").is_file());
 }
