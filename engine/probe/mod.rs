@@ -15,6 +15,7 @@ mod file;
 mod http;
 mod manual;
 pub mod number;
+mod redis;
 mod shell;
 mod sql;
 mod sysinfo;
@@ -159,6 +160,7 @@ registry! {
     "shell" => Shell(shell::Shell),
     "sysinfo" => Sysinfo(sysinfo::Sysinfo),
     "sql" => Sql(sql::Sql),
+    "redis" => Redis(redis::Redis),
     "manual" => Manual(manual::Manual),
     "tcp" => Tcp(tcp::Tcp),
     "file" => File(file::FileProbe),

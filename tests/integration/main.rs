@@ -8,6 +8,7 @@ mod actions;
 mod coverage;
 mod file;
 mod history;
+mod redis;
 mod schema;
 mod smoke;
 mod sql;
