@@ -376,4 +376,23 @@ mod tests {
         assert_eq!(value(r#"max_of("size", 5)"#), Value::from(2100.0));
         assert_eq!(value(r#"min_of("size", 1)"#), Value::from(2100.0));
     }
+
+    fn holds(source: &str) -> bool {
+        compile(source).expect("compiles").judge(&Scope::default()).expect("evaluates") == Judgement::True
+    }
+
+    #[test]
+    fn ops_helpers_are_ours_and_not_the_cel_built_ins_of_the_same_name() {
+        for source in [
+            r#"bytes("200MB") == 200 * 1024 * 1024"#,
+            r#"bytes("1.5GiB") > bytes("1GB")"#,
+            r#"num("0.0001") == 0.0001"#,
+            "abs(-2) == 2 && abs(-2.5) == 2.5",
+            "pct(1, 4) == 25.0",
+            "delta_pct(100, 110) == 10.0",
+            "1.5 - 1 == 0.5 && 2 * 1.5 == 3.0",
+        ] {
+            assert!(holds(source), "{source}");
+        }
+    }
 }
