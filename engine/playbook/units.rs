@@ -41,6 +41,18 @@ pub fn parse_size(text: &str) -> Result<f64, String> {
     Ok(number * 1024f64.powi(power))
 }
 
+/// `5s`, `250ms`, `1.5s`.
+pub fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
 fn split_number(text: &str) -> Option<(f64, &str)> {
     let end = text.char_indices().find(|&(_, c)| !(c.is_ascii_digit() || c == '.')).map_or(text.len(), |(i, _)| i);
     let number = text[..end].parse::<f64>().ok()?;

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Probe, ProbeContext, ProbeError};
-use crate::playbook::units::parse_size;
+use crate::playbook::units::{parse_size, show_duration};
 
 /// An HTTP request. Observes `status` (the code), `latency_ms`, `headers` (lower-case
 /// names), `body` (parsed JSON when the response says it is JSON, else text) and `url`.
@@ -109,7 +109,9 @@ impl Probe for Http {
             request = request.body(body.clone());
         }
         let started = Instant::now();
-        let mut response = request.send().await.map_err(|e| ProbeError(describe_error(&e)))?;
+        let shown = format!("{} {}", self.method.to_ascii_uppercase(), self.url);
+        let failed = |e: reqwest::Error| ProbeError(describe_error(&e, &shown, ctx.timeout));
+        let mut response = request.send().await.map_err(failed)?;
         let status = response.status().as_u16();
         let headers: BTreeMap<String, String> = response
             .headers()
@@ -117,7 +119,7 @@ impl Probe for Http {
             .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| ProbeError(describe_error(&e)))? {
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
             if bytes.len() + chunk.len() > max_body {
                 return Err(ProbeError::new(format!(
                     "response body is larger than {max_body} bytes (raise `max_body` to read it)"
@@ -157,20 +159,31 @@ fn parse_body(bytes: &[u8], is_json: bool) -> Result<Value, ProbeError> {
     Ok(Value::String(text.into_owned()))
 }
 
-/// reqwest's message and its causes, e.g. "error sending request: connection refused".
-fn describe_error(error: &reqwest::Error) -> String {
+/// What went wrong, in the words of the cause that knows: a timeout names the
+/// step's deadline (as the runner's own deadline does), a refused connection
+/// the request and the operating system's reason; anything else reqwest's
+/// message and its causes.
+fn describe_error(error: &reqwest::Error, request: &str, timeout: Duration) -> String {
     if error.is_timeout() {
-        return "timed out waiting for the response".to_owned();
+        return format!("timed out after {}", show_duration(timeout));
     }
-    let mut message = error.to_string();
+    let mut causes = Vec::new();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
+        causes.push(cause.to_string());
         source = cause.source();
+    }
+    if error.is_connect()
+        && let Some(root) = causes.last()
+    {
+        return format!("{request}: cannot connect: {root}");
+    }
+    let mut message = error.to_string();
+    for cause in causes {
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
     }
     message
 }
