@@ -110,6 +110,11 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
                     results[i] = Some(result);
                     continue;
                 }
+                if let Some(result) = missing_captures(&scope, i, &results) {
+                    on_event(Event::Finished { index: i, result: &result });
+                    results[i] = Some(result);
+                    continue;
+                }
                 if captured_dirty {
                     captured_snapshot = Arc::new(Value::Object(captured.clone().into_iter().collect()));
                     captured_dirty = false;
@@ -170,6 +175,26 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
     };
     record.redact(&scope.redactor);
     record
+}
+
+/// A step that reads `steps.<id>.*` of a step that captured nothing (it
+/// errored, was skipped or waits for a person) cannot be judged: say why
+/// here rather than as a template or expression error about a missing key.
+fn missing_captures(scope: &RunScope, index: usize, results: &[Option<StepResult>]) -> Option<StepResult> {
+    let steps = &scope.plan.steps;
+    let (source, verdict) = steps[index].after.iter().find_map(|&d| {
+        let done = results[d].as_ref()?;
+        done.captured.is_empty().then_some((&steps[d].id, done.verdict))
+    })?;
+    Some(if verdict == Verdict::Skipped {
+        step::skipped(scope, index, format!("reads `steps.{source}`, but step `{source}` was skipped"))
+    } else {
+        step::errored(
+            scope,
+            index,
+            format!("reads `steps.{source}`, but step `{source}` ended in {} and captured nothing", verdict.name()),
+        )
+    })
 }
 
 /// This machine's name.

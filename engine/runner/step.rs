@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::RunScope;
 use super::confirm::{self, ActionRequest, Decision};
 use crate::expr::{Expression, Judgement, Scope};
+use crate::playbook::units::show_duration;
 use crate::probe::{ProbeContext, RenderError};
 use crate::report::{StepResult, Verdict};
 use crate::{capture, template};
@@ -34,6 +35,10 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
 
 pub(super) fn skipped(scope: &RunScope, index: usize, why: String) -> StepResult {
     result(scope, index, Verdict::Skipped, why)
+}
+
+pub(super) fn errored(scope: &RunScope, index: usize, why: String) -> StepResult {
+    result(scope, index, Verdict::Error, why)
 }
 
 pub(super) fn unfinished(scope: &RunScope, index: usize, reason: &str) -> StepResult {
@@ -199,16 +204,4 @@ fn check_all(list: &[Expression], scope: &Scope, word: &str) -> (Result<Vec<Stri
         }
     }
     (Ok(misses), notes)
-}
-
-/// `5s`, `250ms`, `1.5s`.
-pub fn show_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
 }
