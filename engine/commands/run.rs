@@ -1,6 +1,7 @@
 //! `runbook run FILE`: validate, run, print the checklist, exit 0/1/2/130.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use crate::report::text::{self, Style};
 use crate::report::{RunRecord, RunStatus};
 use crate::runner::{self, Event, RunOptions};
 use crate::secrets;
+use crate::suggest::did_you_mean;
 
 pub fn run(args: &RunArgs) -> u8 {
     let Some(mut plan) = load_plan(&args.file, &args.vars) else { return exit::INVALID };
@@ -23,6 +25,15 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: --deadline: {e}");
+            return exit::INVALID;
+        }
+    };
+    // Open the report file first: a path that cannot be written is a bad
+    // argument, found before anything runs rather than after.
+    let out_file = match args.out.as_deref().map(std::fs::File::create).transpose() {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("error: cannot write `{}`: {e}", args.out.as_deref().unwrap_or(Path::new("")).display());
             return exit::INVALID;
         }
     };
@@ -64,23 +75,27 @@ pub fn run(args: &RunArgs) -> u8 {
     progress.finish();
     // Abandoned probes (a command that ignores its deadline) must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
-    emit(&record, args);
+    let written = emit(&record, args, out_file);
     if record.status == RunStatus::Interrupted {
         return signal.unwrap_or(exit::FAILED);
     }
-    if record.is_clean() { exit::CLEAN } else { exit::FAILED }
+    if record.is_clean() && written { exit::CLEAN } else { exit::FAILED }
 }
 
 /// Applies `--only` and `--section`.
 fn select(plan: &mut crate::playbook::Plan, args: &RunArgs) -> Result<(), String> {
     for id in &args.only {
         if !plan.steps.iter().any(|s| &s.id == id) {
-            return Err(format!("--only {id}: no step has that id"));
+            let hint = did_you_mean(id, plan.steps.iter().map(|s| s.id.as_str()))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            return Err(format!("--only `{id}`: no step has that id{hint}"));
         }
     }
     for name in &args.sections {
         if !plan.sections.iter().any(|s| s == name) {
-            return Err(format!("--section {name}: no such section; the playbook has {}", plan.sections.join(", ")));
+            let known: Vec<String> = plan.sections.iter().map(|s| format!("`{s}`")).collect();
+            return Err(format!("--section `{name}`: no such section; the playbook has {}", known.join(", ")));
         }
     }
     if args.only.is_empty() && args.sections.is_empty() {
@@ -90,22 +105,27 @@ fn select(plan: &mut crate::playbook::Plan, args: &RunArgs) -> Result<(), String
     Ok(())
 }
 
-fn emit(record: &RunRecord, args: &RunArgs) {
+/// Prints the run: the chosen format to `--out` (then the checklist to the
+/// terminal) or to stdout. Returns whether the report file was written.
+fn emit(record: &RunRecord, args: &RunArgs, out_file: Option<std::fs::File>) -> bool {
     let style = Style { colour: colour_stdout() };
     let formatted = match args.format {
         Format::Json => serde_json::to_string_pretty(record).unwrap_or_default() + "\n",
         Format::Text => text::render(record, Style { colour: false }),
     };
-    match &args.out {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &formatted) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-            }
+    match (out_file, &args.out) {
+        (Some(mut file), Some(path)) => {
+            let written = file.write_all(formatted.as_bytes()).and_then(|()| file.flush());
             print!("{}", text::render(record, style));
+            if let Err(e) = written {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                return false;
+            }
         }
-        None if args.format == Format::Text => print!("{}", text::render(record, style)),
-        None => print!("{formatted}"),
+        _ if args.format == Format::Text => print!("{}", text::render(record, style)),
+        _ => print!("{formatted}"),
     }
+    true
 }
 
 type SignalCode = std::sync::Arc<std::sync::Mutex<Option<u8>>>;
