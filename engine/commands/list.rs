@@ -1,4 +1,5 @@
-//! `runbook list FILE`: sections and steps, what each would do; nothing runs.
+//! `runbook list FILE`: sections and steps, what each would do and when;
+//! nothing runs.
 
 use super::{exit, load_plan};
 
@@ -11,6 +12,13 @@ pub fn list(file: &std::path::Path) -> u8 {
             println!("  [{}] {}", step.id, step.title);
             let action = if step.action { "ACTION " } else { "" };
             println!("      {action}{}: {}", step.probe.kind(), step.probe.describe());
+            if let Some(when) = &step.when {
+                println!("      when: {}", when.source);
+            }
+            if !step.needs.is_empty() {
+                let needs: Vec<&str> = step.needs.iter().map(|&i| plan.steps[i].id.as_str()).collect();
+                println!("      needs: {}", needs.join(", "));
+            }
         }
     }
     exit::CLEAN
