@@ -2,14 +2,20 @@
 //! 127.0.0.1 (HTTP servers started here, the machine's PostgreSQL, MariaDB
 //! and Redis, real processes). One test target; one module per area.
 
+mod service;
 mod util;
 
 mod actions;
+mod cli;
 mod coverage;
+mod expressions;
 mod file;
 mod history;
+mod http;
 mod redis;
+mod runner;
 mod schema;
+mod shell;
 mod smoke;
 mod sql;
 mod tcp;

@@ -104,6 +104,11 @@ impl Runbook {
         self.command
     }
 
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
     pub fn run(mut self) -> Outcome {
         let output = self.command.output().expect("run the runbook binary");
         Outcome {
