@@ -22,6 +22,7 @@ mod sysinfo;
 pub mod target;
 mod tcp;
 mod tls;
+mod websocket;
 
 use std::future::Future;
 
@@ -165,6 +166,7 @@ registry! {
     "tcp" => Tcp(tcp::Tcp),
     "file" => File(file::FileProbe),
     "tls" => Tls(tls::Tls),
+    "websocket" => Websocket(websocket::Websocket),
 }
 
 /// A probe kind, found by name.

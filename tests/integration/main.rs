@@ -20,3 +20,4 @@ mod smoke;
 mod sql;
 mod tcp;
 mod tls;
+mod websocket;
