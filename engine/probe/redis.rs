@@ -17,7 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::target::{clean_message, without_password};
+use super::target::{clean_message, lower_first, without_password};
 use super::{Probe, ProbeContext, ProbeError};
 
 /// A Redis command.
@@ -227,7 +227,7 @@ impl Probe for Redis {
 }
 
 fn describe_error(e: &redis::RedisError) -> String {
-    e.to_string()
+    if e.is_io_error() { lower_first(&e.to_string()) } else { e.to_string() }
 }
 
 /// A reply as JSON: bulk strings as text (hex if not UTF-8), maps as objects.

@@ -33,6 +33,12 @@ pub fn clean_message(message: &str, url: &str) -> String {
     line
 }
 
+/// "Connection refused" → "connection refused", as runbook's messages read (server messages stay as sent).
+pub fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

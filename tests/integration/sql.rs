@@ -38,7 +38,7 @@ pub fn exec(url: &str, statements: &[&str]) {
 }
 
 /// Drops what a test made, even when it fails.
-struct Cleanup(&'static str, Vec<String>);
+pub struct Cleanup(pub &'static str, pub Vec<String>);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {

@@ -30,7 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use super::number::NumberParam;
-use super::target::{clean_message, without_password};
+use super::target::{clean_message, lower_first, without_password};
 use super::{Probe, ProbeContext, ProbeError};
 use pool::Pools;
 use run::QueryError;
@@ -190,7 +190,7 @@ fn describe(error: &QueryError, target: &str) -> String {
 fn cause(error: &sqlx::Error) -> String {
     match error {
         sqlx::Error::Database(db) => db.message().to_owned(),
-        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Io(io) => lower_first(&io.to_string()),
         sqlx::Error::Tls(e) => format!("TLS: {e}"),
         sqlx::Error::Configuration(e) => format!("bad connection settings: {e}"),
         other => other.to_string(),
