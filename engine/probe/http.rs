@@ -145,9 +145,11 @@ impl Probe for Http {
             (None, Some(body)) => format!(" {body}"),
             _ => String::new(),
         };
+        // Headers too: an action's confirmation shows the whole request (the runner masks secrets).
+        let headers: String = self.headers.iter().map(|(name, value)| format!(" [{name}: {value}]")).collect();
         let auth = if self.basic_auth.is_some() { " (basic auth)" } else { "" };
         let insecure = if self.insecure { " (TLS NOT VERIFIED)" } else { "" };
-        format!("{} {}{body}{auth}{insecure}", self.method.to_ascii_uppercase(), self.url)
+        format!("{} {}{headers}{body}{auth}{insecure}", self.method.to_ascii_uppercase(), self.url)
     }
 }
 

@@ -82,8 +82,14 @@ pub fn render(record: &RunRecord, style: Style) -> String {
 pub fn summary(record: &RunRecord) -> String {
     let c = &record.counts;
     let stopped = if record.status == RunStatus::Interrupted { " (interrupted)" } else { "" };
+    let unconfirmed = record.steps.iter().filter(|s| s.is_unconfirmed_action()).count();
+    let unconfirmed = match unconfirmed {
+        0 => String::new(),
+        1 => " (1 action not confirmed)".to_owned(),
+        n => format!(" ({n} actions not confirmed)"),
+    };
     format!(
-        "{} passed, {} warned, {} failed, {} errors, {} skipped, {} pending in {:.2}s{stopped}",
+        "{} passed, {} warned, {} failed, {} errors, {} skipped, {} pending in {:.2}s{stopped}{unconfirmed}",
         c.pass,
         c.warn,
         c.fail,

@@ -93,6 +93,11 @@ fn an_action_is_refused_without_yes_when_not_on_a_terminal() {
     assert_eq!(console.posts.load(Ordering::SeqCst), 0);
     assert_eq!(out.step("status")["verdict"], "pass");
     assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
+    let out = run(&dir, &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.contains("1 skipped, 0 pending in "), "{}", out.stdout);
+    assert!(out.stdout.trim_end().ends_with("s (1 action not confirmed)"), "{}", out.stdout);
+    assert_eq!(console.posts.load(Ordering::SeqCst), 0);
 }
 
 #[test]
@@ -105,8 +110,9 @@ fn a_dry_run_shows_the_rendered_request_masked_and_sends_nothing() {
     assert_eq!(console.posts.load(Ordering::SeqCst), 0, "a dry run sent the action");
     assert_eq!(console.gets.load(Ordering::SeqCst), 1, "the read-only step runs in a dry run");
     let url = &console.server.url;
-    let expected =
-        format!(r#"skipped: dry run: would POST {url}/flatten {{"operator_id":"emergency","token":"••••••"}}"#);
+    let expected = format!(
+        r#"skipped: dry run: would POST {url}/flatten [X-Token: ••••••] {{"operator_id":"emergency","token":"••••••"}}"#
+    );
     assert!(out.stdout.contains(&expected), "{expected}\nnot in\n{}", out.stdout);
     assert!(out.stderr.contains("dry run: action steps are shown, not run"), "{}", out.stderr);
     assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET), "{out:?}");
