@@ -137,7 +137,7 @@ impl Probe for Sql {
                 let pools = ctx.shared.get::<Pools<MySqlConnection>>();
                 let pool =
                     pools.for_url(&url, &ctx.shared, || options::<MySqlConnectOptions>(&url)).map_err(ProbeError)?;
-                run::on_pool(&pool, &mysql::dialect(), &query).await
+                run::on_pool(&pool, &mysql::dialect(ctx.timeout), &query).await
             }
             Driver::Sqlite => {
                 let pools = ctx.shared.get::<Pools<SqliteConnection>>();

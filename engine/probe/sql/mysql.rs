@@ -2,6 +2,8 @@
 //! common type has a JSON form. (MariaDB's `JSON` is `LONGTEXT` on the wire,
 //! so JSON columns arrive as text there.)
 
+use std::time::Duration;
+
 use serde_json::{Map, Value};
 use sqlx::mysql::{MySql, MySqlRow};
 use sqlx::types::Json;
@@ -10,8 +12,19 @@ use sqlx::{Column, Row, TypeInfo, ValueRef};
 use super::json;
 use super::run::Dialect;
 
-pub fn dialect() -> Dialect<MySql> {
-    Dialect { setup: Vec::new(), begin_read_only: Some("START TRANSACTION READ ONLY"), decode: row }
+/// `max_statement_time` follows the step's deadline on MariaDB, so a query
+/// cut off here stops in the server too. It sits in a MariaDB-only comment
+/// (`/*M!…*/`): MySQL, which lacks the variable, sets just the harmless
+/// user variable.
+pub fn dialect(timeout: Duration) -> Dialect<MySql> {
+    let seconds = timeout.as_secs_f64().max(0.001);
+    Dialect {
+        setup: vec![format!(
+            "SET @runbook_deadline = {seconds:.3} /*M!100108 , SESSION max_statement_time = {seconds:.3} */"
+        )],
+        begin_read_only: Some("START TRANSACTION READ ONLY"),
+        decode: row,
+    }
 }
 
 fn row(row: &MySqlRow) -> Result<Map<String, Value>, String> {
