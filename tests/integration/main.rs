@@ -3,6 +3,7 @@
 //! and Redis, real processes). One test target; one module per area.
 
 mod service;
+mod sim;
 mod util;
 
 mod actions;
@@ -21,5 +22,6 @@ mod shell;
 mod smoke;
 mod sql;
 mod tcp;
+mod titan_sim;
 mod tls;
 mod websocket;

@@ -1,0 +1,128 @@
+//! The log folder and the scripts folder under the state dir.
+//!
+//! Logs (`<state>/logs`): `brain.log`, `execution.log`, `scavenger.log` with
+//! INFO lines and one WARN each over the last six hours, and `daily-ops.log`
+//! with the previous days' sign-off lines. Healthy lines never contain
+//! "error", "critical", "warning" or "fail" in any case, so a case-insensitive
+//! grep finds only what a scenario planted. Scripts (`<state>/scripts`): a stub
+//! for every script the runbook calls; each records its call in
+//! `<state>/scripts/calls.log` and reports success.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::pm2::sh_quote;
+use crate::scenario::{Scenario, Scenarios};
+
+/// Every script the runbook calls as `./scripts/<name>`.
+pub const RUNBOOK_SCRIPTS: &[&str] = &[
+    "health-check.sh",
+    "verify-positions.sh",
+    "send-daily-status.sh",
+    "performance-monitor.sh",
+    "generate-daily-report.sh",
+    "performance-summary.sh",
+    "check-backup-status.sh",
+    "daily-reconciliation.sh",
+    "verify-backup-integrity.sh",
+    "cleanup-old-backups.sh",
+    "check-ssl-status.sh",
+    "generate-daily-summary.sh",
+    "update-capacity-metrics.sh",
+    "weekly-performance-review.sh",
+    "check-maintenance-schedule.sh",
+    "capacity-planning-review.sh",
+    "performance-trend-analysis.sh",
+    "health-trend-analysis.sh",
+    "config-drift-check.sh",
+    "generate-weekly-report.sh",
+    "review-ai-recommendations.sh",
+    "plan-weekend-maintenance.sh",
+    "monthly-performance-review.sh",
+    "update-capacity-plan.sh",
+    "monthly-security-audit.sh",
+    "update-documentation.sh",
+    "rotate-api-keys.sh",
+];
+
+const INFO: &[&str] = &[
+    "heartbeat ok",
+    "signal processed in 31ms",
+    "position snapshot stored",
+    "funding rates refreshed",
+    "websocket ping ok",
+    "risk check passed",
+];
+
+pub fn write_executable(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+}
+
+/// Writes the log folder for `scenarios` as of `now`.
+pub fn write_logs(dir: &Path, scenarios: &Scenarios, now: DateTime<Utc>) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (process, file) in crate::pm2::PROCESSES {
+        let mut lines: Vec<(DateTime<Utc>, String)> = (0..36i64)
+            .map(|i| {
+                let at = now - Duration::minutes(10 * (36 - i));
+                (at, format!("INFO [{process}] {}", INFO[i as usize % INFO.len()]))
+            })
+            .collect();
+        lines.push((now - Duration::minutes(185), format!("WARN [{process}] exchange ping slow: 840ms")));
+        if scenarios.has(Scenario::LogWarnings) && *file == "execution.log" {
+            for i in 0..240 {
+                lines.push((
+                    now - Duration::seconds(60 * 60 - 15 * i),
+                    format!("WARN [{process}] order book stale by 3s"),
+                ));
+            }
+        }
+        if scenarios.has(Scenario::LogErrors) {
+            match *file {
+                "execution.log" => {
+                    for i in 0..5 {
+                        let message = format!("ERROR [{process}] order submit rejected by bybit: retCode 10006");
+                        lines.push((now - Duration::minutes(40 - 5 * i), message));
+                    }
+                }
+                "brain.log" => {
+                    lines.push((
+                        now - Duration::minutes(22),
+                        format!("CRITICAL [{process}] equity feed stale for 120s"),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        lines.sort_by_key(|(at, _)| *at);
+        let mut out = std::fs::File::create(dir.join(file))?;
+        for (at, line) in lines {
+            writeln!(out, "{} {line}", at.format("%Y-%m-%dT%H:%M:%S%.3fZ"))?;
+        }
+    }
+    let mut ops = std::fs::File::create(dir.join("daily-ops.log"))?;
+    for days in (1..=3).rev() {
+        let day = (now - Duration::days(days)).with_timezone(&chrono::Local);
+        writeln!(ops, "{}: Pre-market check completed successfully", day.format("%a %b %e %H:%M:%S %Y"))?;
+        writeln!(ops, "{}: End-of-day procedures completed", day.format("%a %b %e %H:%M:%S %Y"))?;
+    }
+    Ok(())
+}
+
+/// Writes a stub for every script the runbook calls.
+pub fn write_scripts(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let calls = sh_quote(&dir.join("calls.log").to_string_lossy());
+    for name in RUNBOOK_SCRIPTS {
+        let script = format!(
+            "#!/bin/sh\n# titan-sim stub of Titan's {name}: records the call, reports success.\n\
+             echo \"$(date -u +%Y-%m-%dT%H:%M:%SZ) {name} $*\" >> {calls}\necho \"{name}: ok (titan-sim stub)\"\n"
+        );
+        write_executable(&dir.join(name), &script)?;
+    }
+    Ok(())
+}
