@@ -31,8 +31,11 @@ use super::number::NumberParam;
 use super::{Probe, ProbeContext, ProbeError};
 use crate::playbook::units::parse_duration;
 
-/// A file (`path`) or the newest file matching a pattern (`glob`); relative paths start at the
-/// playbook's folder.
+/// A file (`path`) or the newest regular file matching a pattern (`glob`); relative paths start at the
+/// playbook's folder. Observes `exists` (a missing file is `false`, not an error), `path`, `size`,
+/// `age_s`, `modified` (RFC 3339), `count` (matches), `count_older` (matches older than `older_than`),
+/// `matches` (newest first, at most 100: `path`, `size`, `age_s`), `sha256` and `sha256_ok` (with
+/// `sha256_file`; `false` when nothing matches), and `line_count` and `tail` (with `lines: true`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileProbe {

@@ -17,8 +17,10 @@ use serde_json::Value;
 use super::number::NumberParam;
 use super::{Probe, ProbeContext, ProbeError};
 
-/// A TCP connection attempt. The step's `timeout` bounds it; a port that does not answer in time is
-/// reported as not open.
+/// A TCP connection attempt. Observes `open` (a connection was accepted; a refused or silent port is
+/// `false`, not an error), `latency_ms`, `address` (the address tried) and `error` (why not open, else
+/// null). Every address the host resolves to is tried; only a host that does not resolve is an error.
+/// The step's `timeout` bounds it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tcp {

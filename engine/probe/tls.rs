@@ -28,7 +28,11 @@ use serde_json::{Value, json};
 use super::number::NumberParam;
 use super::{Probe, ProbeContext, ProbeError};
 
-/// A TLS handshake to read and verify the server's certificate.
+/// A TLS handshake to read and verify the server's certificate. Observes `valid` (the chain verifies
+/// against the system roots, or `ca_file`, and covers the name), `error` (why not valid, else null),
+/// `days_left` (whole days to expiry, negative once expired), `not_after` and `not_before` (RFC 3339),
+/// `subject`, `issuer`, `names` (the names the certificate covers) and `latency_ms`. An invalid
+/// certificate is still read; only a failed connection or handshake is an error.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tls {

@@ -25,7 +25,10 @@ use tokio_tungstenite::tungstenite::{Message, http::HeaderName};
 
 use super::{Probe, ProbeContext, ProbeError};
 
-/// A WebSocket connection, e.g. `ws://localhost:3002/ws/console`.
+/// A WebSocket connection, e.g. `ws://localhost:3002/ws/console`. Observes `connected`, `latency_ms`
+/// (connect and upgrade) and `message` (with `expect_message`: the first message, parsed JSON when it is
+/// JSON, else text; null when none came before the step's timeout). A refused connection or a failed
+/// upgrade is an error.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Websocket {
