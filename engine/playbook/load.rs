@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::diagnostic::{Diagnostic, Pos};
+use super::load_error;
 use super::model::Playbook;
 
 /// The largest playbook read; a bigger file is refused before parsing.
@@ -37,13 +38,13 @@ pub fn load(path: &Path) -> Result<Loaded, (Diagnostic, Option<String>)> {
 
 /// Parses playbook text; `file` names it in the diagnostic.
 pub fn parse(file: &str, source: &str) -> Result<Playbook, Diagnostic> {
-    if source.trim().is_empty() {
+    if load_error::is_blank(source) {
         return Err(Diagnostic::new(file, 1, 1, "the playbook is empty; it needs `name` and `sections`"));
     }
     serde_saphyr::from_str::<Playbook>(source).map_err(|error| {
         let pos = error.location().map_or(Pos { line: 1, column: 1 }, Pos::from);
         let message = clean_message(&error.without_snippet().to_string());
-        let (pos, message) = take_place(&message).unwrap_or((pos, message));
+        let (pos, message) = take_place(&message).unwrap_or_else(|| load_error::explain(&message, pos, source));
         Diagnostic::new(file, pos.line.max(1), pos.column.max(1), message)
     })
 }

@@ -3,9 +3,11 @@
 
 pub mod diagnostic;
 pub mod load;
+mod load_error;
 pub mod model;
 pub mod plan;
 mod step_de;
+pub mod tree;
 pub mod units;
 pub mod validate;
 

@@ -35,9 +35,9 @@ struct Fields {
     action: Option<bool>,
 }
 
-fn put<T, E: de::Error>(slot: &mut Option<T>, value: T, name: &str) -> Result<(), E> {
+fn put<T, E: de::Error>(slot: &mut Option<T>, value: T, key: &Spanned<String>) -> Result<(), E> {
     if slot.replace(value).is_some() {
-        return Err(E::custom(format!("duplicate field `{name}`")));
+        return Err(E::custom(placed(key.referenced.into(), &format!("duplicate key `{}`", key.value))));
     }
     Ok(())
 }
@@ -51,19 +51,21 @@ impl<'de> Visitor<'de> for StepVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Step, A::Error> {
         let mut f = Fields::default();
+        let mut start = None;
         while let Some(key) = map.next_key::<Spanned<String>>()? {
             let name = key.value.as_str();
+            start.get_or_insert(Pos::from(key.referenced));
             match name {
-                "id" => put(&mut f.id, map.next_value()?, name)?,
-                "title" => put(&mut f.title, map.next_value()?, name)?,
-                "capture" => put(&mut f.capture, map.next_value()?, name)?,
-                "expect" => put(&mut f.expect, map.next_value()?, name)?,
-                "warn" => put(&mut f.warn, map.next_value()?, name)?,
-                "when" => put(&mut f.when, map.next_value()?, name)?,
-                "needs" => put(&mut f.needs, map.next_value()?, name)?,
-                "timeout" => put(&mut f.timeout, map.next_value()?, name)?,
-                "retries" => put(&mut f.retries, map.next_value()?, name)?,
-                "action" => put(&mut f.action, map.next_value()?, name)?,
+                "id" => put(&mut f.id, map.next_value()?, &key)?,
+                "title" => put(&mut f.title, map.next_value()?, &key)?,
+                "capture" => put(&mut f.capture, map.next_value()?, &key)?,
+                "expect" => put(&mut f.expect, map.next_value()?, &key)?,
+                "warn" => put(&mut f.warn, map.next_value()?, &key)?,
+                "when" => put(&mut f.when, map.next_value()?, &key)?,
+                "needs" => put(&mut f.needs, map.next_value()?, &key)?,
+                "timeout" => put(&mut f.timeout, map.next_value()?, &key)?,
+                "retries" => put(&mut f.retries, map.next_value()?, &key)?,
+                "action" => put(&mut f.action, map.next_value()?, &key)?,
                 _ => {
                     let at = Pos::from(key.referenced);
                     let Some(kind) = probe::kind_named(name) else {
@@ -78,14 +80,16 @@ impl<'de> Visitor<'de> for StepVisitor {
                 }
             }
         }
-        let id = f.id.ok_or_else(|| de::Error::missing_field("id"))?;
-        let title = f.title.ok_or_else(|| de::Error::missing_field("title"))?;
+        // A step that lacks something is reported where it starts.
+        let start = start.unwrap_or_default();
+        let missing = |what: &str| de::Error::custom(placed(start, what));
+        let id = f.id.ok_or_else(|| missing("missing field `id`: every step needs a unique `id`"))?;
+        let title = f.title.ok_or_else(|| {
+            missing(&format!("missing field `title` in step `{}`: the checklist line the report shows", id.value))
+        })?;
         let Some((_, probe, probe_at)) = f.probe else {
-            return Err(de::Error::custom(format!(
-                "step `{}` has no probe; add one of: {}",
-                id.value,
-                probe::KINDS.join(", ")
-            )));
+            let kinds = probe::KINDS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+            return Err(missing(&format!("step `{}` has no probe; add one of {kinds}", id.value)));
         };
         Ok(Step {
             id,

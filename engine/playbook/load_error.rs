@@ -1,0 +1,167 @@
+//! The YAML parser's and serde's messages, said for a playbook's author: what
+//! was expected, "did you mean" for misspelt keys, and a place on the
+//! offending token (a tab, the map that lacks a field) rather than wherever
+//! the parser happened to stop.
+
+use super::diagnostic::{Pos, offset_of};
+use super::tree;
+use crate::suggest::did_you_mean;
+
+/// The message and place to report for a parser error at `pos`.
+pub fn explain(message: &str, pos: Pos, source: &str) -> (Pos, String) {
+    let field = || key_before(source, pos).map(|k| format!("`{k}` ")).unwrap_or_default();
+    let found = || scalar_at(source, pos).map(|s| format!(", found `{s}`")).unwrap_or_default();
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        return (pos, unknown(rest, "field"));
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        return (pos, unknown(rest, "field"));
+    }
+    if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
+        let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
+        return (pos, format!("duplicate key `{key}`; a key may appear only once in a map"));
+    }
+    if let Some(name) = message.strip_prefix("missing field ") {
+        return (missing_field_place(source, pos, name.trim_matches('`')), format!("missing field {name}"));
+    }
+    if message.contains("found a tab") || message.contains("tabs") {
+        let tab = source[offset_of(source, pos.line, 1)..].find('\t').map(|i| offset_of(source, pos.line, 1) + i);
+        let at = tab.map_or(pos, |o| super::diagnostic::location_of(source, o));
+        return (at, "a tab character; YAML indents with spaces only".to_owned());
+    }
+    if message.starts_with("multiple YAML documents") {
+        return (pos, "a second YAML document (`---`); a playbook file holds one".to_owned());
+    }
+    let explained = match message {
+        "expected sequence start" => format!("{}must be a list{}", field(), found()),
+        "expected mapping start" if pos == first_node(source) => {
+            "a playbook is a map of `name`, `sections` and the other top-level fields".to_owned()
+        }
+        "expected mapping start" => format!("{}must be a map of `key: value` pairs{}", field(), found()),
+        "expected string scalar" => format!("{}must be text (a string), found a list or map", field()),
+        "invalid boolean" | "invalid boolean (true or false expected)" => {
+            format!("{}must be `true` or `false`{}", field(), found())
+        }
+        m if integer_range(m).is_some() => {
+            let range = integer_range(m).unwrap_or_default();
+            format!("{}must be a whole number from {range}{}", field(), found())
+        }
+        m if m.starts_with("data did not match any variant of untagged enum VarValue") => {
+            format!("{}must be a string, a number or `true`/`false`", field())
+        }
+        m if m.starts_with("mapping values are not allowed") => {
+            format!("{m}; put a value that holds `: ` in quotes, e.g. `title: \"Brain: ok\"`")
+        }
+        m if m.contains("did not find expected") => format!("{m}; check the indentation of this line"),
+        m => m.to_owned(),
+    };
+    (pos, explained)
+}
+
+/// The range of the integer type serde names in "invalid u32".
+fn integer_range(message: &str) -> Option<&'static str> {
+    Some(match message.strip_prefix("invalid ")? {
+        "u8" => "0 to 255",
+        "u16" => "0 to 65535",
+        "u32" => "0 to 4294967295",
+        "u64" => "0 to 18446744073709551615",
+        "i32" => "-2147483648 to 2147483647",
+        "i64" => "-9223372036854775808 to 9223372036854775807",
+        _ => return None,
+    })
+}
+
+/// "`x`, expected one of a, b" → "unknown field `x`; did you mean `a`? (expected one of `a`, `b`)".
+fn unknown(rest: &str, what: &str) -> String {
+    let (name, expected) = rest.split_once(", expected one of").map_or((rest, ""), |(n, e)| (n, e));
+    let name = name.trim().trim_matches('`');
+    let choices: Vec<&str> =
+        expected.split(',').map(|c| c.trim().trim_matches('`')).filter(|c| !c.is_empty()).collect();
+    if choices.is_empty() || rest.contains("there are no fields") {
+        return format!("unknown {what} `{name}`; nothing goes here but an empty map `{{}}`");
+    }
+    let hint = did_you_mean(name, choices.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+    let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
+    format!("unknown {what} `{name}`{hint} (expected one of {})", listed.join(", "))
+}
+
+/// serde reports a missing field at the map's last key; point at the map itself.
+fn missing_field_place(source: &str, pos: Pos, name: &str) -> Pos {
+    let Some(root) = tree::parse(source) else { return pos };
+    let nodes = root.walk();
+    let lacks = |n: &&tree::Node| matches!(&n.value, tree::Value::Map(_)) && n.get(name).is_none();
+    let holding_key = nodes.iter().find(|n| lacks(n) && matches!(&n.value, tree::Value::Map(e) if e.iter().any(|e| e.key_at == pos)));
+    let starting_here = || nodes.iter().find(|n| lacks(n) && n.at == pos);
+    holding_key.or_else(starting_here).map_or(pos, |n| n.at)
+}
+
+/// The key written just before `pos` on its line (`retries` in `retries: three`).
+fn key_before(source: &str, pos: Pos) -> Option<String> {
+    let line = source.lines().nth(pos.line.checked_sub(1)? as usize)?;
+    let before: String = line.chars().take(pos.column.saturating_sub(1) as usize).collect();
+    let before = before.trim_end().strip_suffix(':')?;
+    let key = before.rsplit(|c: char| c.is_whitespace() || matches!(c, '{' | ',' | '-')).next()?;
+    (!key.is_empty()).then(|| key.trim_matches(|c| c == '"' || c == '\'').to_owned())
+}
+
+/// The plain scalar that starts at `pos`, if one does (for "found `three`").
+fn scalar_at(source: &str, pos: Pos) -> Option<String> {
+    let line = source.lines().nth(pos.line.checked_sub(1)? as usize)?;
+    let rest: String = line.chars().skip(pos.column.saturating_sub(1) as usize).collect();
+    let end = rest.find([',', '}', ']', '#']).unwrap_or(rest.len());
+    let text = rest[..end].trim();
+    let plain = !text.is_empty() && !text.starts_with(['[', '{', '-', '|', '>', '&', '*', '!']);
+    plain.then(|| text.chars().take(60).collect())
+}
+
+/// Where the document's first value starts (after comments and blank lines).
+fn first_node(source: &str) -> Pos {
+    for (index, line) in source.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') && trimmed != "---" {
+            let column = line.chars().count() - trimmed.chars().count() + 1;
+            return Pos { line: u32::try_from(index + 1).unwrap_or(u32::MAX), column: u32::try_from(column).unwrap_or(1) };
+        }
+    }
+    Pos { line: 1, column: 1 }
+}
+
+/// Whether the text holds nothing but comments, blank lines and document markers.
+pub fn is_blank(source: &str) -> bool {
+    source.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_suggest_the_nearest() {
+        assert_eq!(
+            unknown("`metod`, expected one of url, method", "field"),
+            "unknown field `metod`; did you mean `method`? (expected one of `url`, `method`)"
+        );
+        assert!(unknown("`mount`, expected one of ", "field").contains("empty map"));
+    }
+
+    #[test]
+    fn the_key_and_value_at_a_place_are_named() {
+        let source = "a:\n  retries: three\n";
+        let pos = Pos { line: 2, column: 12 };
+        assert_eq!(key_before(source, pos).as_deref(), Some("retries"));
+        assert_eq!(scalar_at(source, pos).as_deref(), Some("three"));
+        assert_eq!(explain("invalid u32", pos, source).1, "`retries` must be a whole number from 0 to 4294967295, found `three`");
+    }
+
+    #[test]
+    fn a_missing_field_points_at_its_map() {
+        let source = "# c\ndescription: d\nvars: {}\nsections: []\n";
+        assert_eq!(missing_field_place(source, Pos { line: 4, column: 1 }, "name"), Pos { line: 2, column: 1 });
+    }
+
+    #[test]
+    fn comments_alone_are_blank() {
+        assert!(is_blank("# todo\n\n---\n"));
+        assert!(!is_blank("# todo\nname: x\n"));
+    }
+}
