@@ -5,9 +5,43 @@
 use jsonpath_rust::JsonPath;
 use serde_json::Value;
 
-/// Checks a JSONPath's syntax.
-pub fn check(path: &str) -> Result<(), String> {
-    jsonpath_rust::parser::parse_json_path(path).map(|_| ()).map_err(|e| format!("bad JSONPath `{path}`: {e}"))
+/// Checks a JSONPath's syntax; a problem comes with its byte offset in `path`.
+pub fn check(path: &str) -> Result<(), (usize, String)> {
+    jsonpath_rust::parser::parse_json_path(path).map(|_| ()).map_err(|e| {
+        let text = e.to_string();
+        // The parser says where (` --> 1:8`) and what it wanted (`= expected selector`).
+        let column = text
+            .split_once(" --> ")
+            .and_then(|(_, rest)| rest.split_whitespace().next()?.rsplit(':').next()?.parse::<usize>().ok())
+            .unwrap_or(1);
+        let offset = path.char_indices().nth(column.saturating_sub(1)).map_or(path.len(), |(i, _)| i);
+        let wanted = text.lines().find_map(|l| l.trim().strip_prefix("= expected ")).map(expected);
+        let message = match wanted {
+            Some(wanted) => format!("bad JSONPath `{path}`: expected {wanted} here"),
+            None => format!("bad JSONPath `{path}`: {}", text.lines().next().unwrap_or_default()),
+        };
+        (offset, message)
+    })
+}
+
+/// The grammar's rule names, as a playbook author would say them.
+fn expected(rules: &str) -> String {
+    if rules.contains("jp_query") {
+        return "`$` at the start, e.g. `$.body.status`".to_owned();
+    }
+    let words: Vec<String> = rules
+        .split([',', ' '])
+        .filter(|w| !w.is_empty() && *w != "or")
+        .map(|rule| match rule {
+            "selector" => "a selector (`name`, `[0]`, `['key']` or `*`)".to_owned(),
+            "EOI" => "the end".to_owned(),
+            "segment" => "`.name` or `[…]`".to_owned(),
+            "ALPHA" => "a name".to_owned(),
+            "wildcard_selector" => "`*`".to_owned(),
+            other => other.replace('_', " "),
+        })
+        .collect();
+    words.join(" or ")
 }
 
 /// The value `path` selects in `observation`.
@@ -32,5 +66,13 @@ mod tests {
         assert_eq!(capture(&obs, "$.body.list[*].a").unwrap(), json!([1, 2]));
         assert_eq!(capture(&obs, "$.body.nope").unwrap(), Value::Null);
         assert!(check("$.body[").is_err());
+    }
+
+    #[test]
+    fn syntax_errors_say_where_and_what_was_expected() {
+        let (offset, message) = check("$.body[status").unwrap_err();
+        assert_eq!(offset, 7);
+        assert!(message.ends_with("expected a selector (`name`, `[0]`, `['key']` or `*`) here"), "{message}");
+        assert!(check("body.status").unwrap_err().1.contains("`$` at the start"));
     }
 }

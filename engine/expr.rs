@@ -11,6 +11,7 @@
 
 mod convert;
 mod functions;
+mod syntax;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,10 +44,13 @@ pub struct Expression {
     lookups: Vec<String>,
 }
 
-/// A syntax error, with the 1-based column inside the expression.
+/// A syntax error, with its place inside the expression.
 #[derive(Debug, Clone)]
 pub struct SyntaxError {
+    /// 1-based, on the error's line of the expression.
     pub column: u32,
+    /// The byte offset of the offending token in the expression.
+    pub offset: usize,
     pub message: String,
 }
 
@@ -84,13 +88,7 @@ fn env() -> Arc<Env> {
 
 /// Compiles `source`.
 pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
-    let program = env().compile(source).map_err(|errors| {
-        let first = errors.errors.first();
-        SyntaxError {
-            column: first.map_or(1, |e| u32::try_from(e.pos.1 + 1).unwrap_or(1).max(1)),
-            message: first.map_or_else(|| errors.to_string(), |e| e.msg.clone()),
-        }
-    })?;
+    let program = env().compile(source).map_err(|errors| syntax::describe(source, &errors))?;
     let references = program.references();
     let uses_history = HISTORY_FUNCTIONS.iter().any(|f| references.has_function(f));
     let mut variables = Vec::new();

@@ -1,4 +1,9 @@
 //! `runbook validate FILE...`: every problem in every file, then one summary line.
+//!
+//! `--format json` prints one document, a stable shape for CI and editors:
+//! `{"files": <playbooks checked>, "invalid": <playbooks with problems>,
+//! "problems": [{"file", "line", "column", "message"}]}`; `line` and `column`
+//! are 1-based, and 0 when a problem has no place (an unreadable file).
 
 use std::path::PathBuf;
 
@@ -25,7 +30,8 @@ pub fn validate(patterns: &[String], format: Format) -> u8 {
             for (found, _) in &sources {
                 problems.extend(found.iter().cloned());
             }
-            let doc = serde_json::json!({ "files": files.len(), "problems": problems });
+            let invalid = sources.len();
+            let doc = serde_json::json!({ "files": files.len(), "invalid": invalid, "problems": problems });
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         Format::Text => {

@@ -52,8 +52,14 @@ pub fn explain(message: &str, pos: Pos, source: &str) -> (Pos, String) {
         m if m.starts_with("mapping values are not allowed") => {
             format!("{m}; put a value that holds `: ` in quotes, e.g. `title: \"Brain: ok\"`")
         }
+        m if m.starts_with("invalid trailing content after") => {
+            format!("{m}; to put a quote inside '…' write it twice (''), or quote the whole value with \"…\"")
+        }
         m if m.contains("did not find expected") => format!("{m}; check the indentation of this line"),
-        m => m.to_owned(),
+        m => match key_before(source, pos) {
+            Some(key) if !m.contains(&format!("`{key}`")) => format!("`{key}`: {m}"),
+            _ => m.to_owned(),
+        },
     };
     (pos, explained)
 }
@@ -80,7 +86,8 @@ fn unknown(rest: &str, what: &str) -> String {
     if choices.is_empty() || rest.contains("there are no fields") {
         return format!("unknown {what} `{name}`; nothing goes here but an empty map `{{}}`");
     }
-    let hint = did_you_mean(name, choices.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+    let hint =
+        did_you_mean(name, choices.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
     let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
     format!("unknown {what} `{name}`{hint} (expected one of {})", listed.join(", "))
 }
@@ -90,15 +97,27 @@ fn missing_field_place(source: &str, pos: Pos, name: &str) -> Pos {
     let Some(root) = tree::parse(source) else { return pos };
     let nodes = root.walk();
     let lacks = |n: &&tree::Node| matches!(&n.value, tree::Value::Map(_)) && n.get(name).is_none();
-    let holding_key = nodes.iter().find(|n| lacks(n) && matches!(&n.value, tree::Value::Map(e) if e.iter().any(|e| e.key_at == pos)));
+    let holding_key =
+        nodes.iter().find(|n| lacks(n) && matches!(&n.value, tree::Value::Map(e) if e.iter().any(|e| e.key_at == pos)));
     let starting_here = || nodes.iter().find(|n| lacks(n) && n.at == pos);
     holding_key.or_else(starting_here).map_or(pos, |n| n.at)
 }
 
-/// The key written just before `pos` on its line (`retries` in `retries: three`).
+/// The key whose value starts at `pos`: written just before it on its line
+/// (`retries` in `retries: three`), or ending the line above a block value.
 fn key_before(source: &str, pos: Pos) -> Option<String> {
-    let line = source.lines().nth(pos.line.checked_sub(1)? as usize)?;
-    let before: String = line.chars().take(pos.column.saturating_sub(1) as usize).collect();
+    let lines: Vec<&str> = source.lines().collect();
+    let index = pos.line.checked_sub(1)? as usize;
+    let line = lines.get(index)?;
+    let mut before: String = line.chars().take(pos.column.saturating_sub(1) as usize).collect();
+    if before.trim().is_empty() {
+        let above = lines[..index].iter().rev().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+        let indent = above.len() - above.trim_start().len();
+        if indent >= before.len() {
+            return None;
+        }
+        before = (*above).to_owned();
+    }
     let before = before.trim_end().strip_suffix(':')?;
     let key = before.rsplit(|c: char| c.is_whitespace() || matches!(c, '{' | ',' | '-')).next()?;
     (!key.is_empty()).then(|| key.trim_matches(|c| c == '"' || c == '\'').to_owned())
@@ -110,7 +129,8 @@ fn scalar_at(source: &str, pos: Pos) -> Option<String> {
     let rest: String = line.chars().skip(pos.column.saturating_sub(1) as usize).collect();
     let end = rest.find([',', '}', ']', '#']).unwrap_or(rest.len());
     let text = rest[..end].trim();
-    let plain = !text.is_empty() && !text.starts_with(['[', '{', '-', '|', '>', '&', '*', '!']);
+    let negative = text.starts_with('-') && text[1..].starts_with(|c: char| c.is_ascii_digit());
+    let plain = !text.is_empty() && (negative || !text.starts_with(['[', '{', '-', '|', '>', '&', '*', '!', ':']));
     plain.then(|| text.chars().take(60).collect())
 }
 
@@ -120,7 +140,10 @@ fn first_node(source: &str) -> Pos {
         let trimmed = line.trim_start();
         if !trimmed.is_empty() && !trimmed.starts_with('#') && trimmed != "---" {
             let column = line.chars().count() - trimmed.chars().count() + 1;
-            return Pos { line: u32::try_from(index + 1).unwrap_or(u32::MAX), column: u32::try_from(column).unwrap_or(1) };
+            return Pos {
+                line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(1),
+            };
         }
     }
     Pos { line: 1, column: 1 }
@@ -128,7 +151,11 @@ fn first_node(source: &str) -> Pos {
 
 /// Whether the text holds nothing but comments, blank lines and document markers.
 pub fn is_blank(source: &str) -> bool {
-    source.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
+    source
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .all(|l| l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
 }
 
 #[cfg(test)]
@@ -150,7 +177,13 @@ mod tests {
         let pos = Pos { line: 2, column: 12 };
         assert_eq!(key_before(source, pos).as_deref(), Some("retries"));
         assert_eq!(scalar_at(source, pos).as_deref(), Some("three"));
-        assert_eq!(explain("invalid u32", pos, source).1, "`retries` must be a whole number from 0 to 4294967295, found `three`");
+        let block = "manual:\n  instruction: x\n";
+        assert_eq!(key_before(block, Pos { line: 2, column: 3 }).as_deref(), Some("manual"));
+        assert_eq!(key_before("a:\n- 5\n", Pos { line: 2, column: 1 }), None);
+        assert_eq!(
+            explain("invalid u32", pos, source).1,
+            "`retries` must be a whole number from 0 to 4294967295, found `three`"
+        );
     }
 
     #[test]

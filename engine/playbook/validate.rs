@@ -1,5 +1,10 @@
 //! From model to plan: every check a schema cannot make. All problems are
 //! collected, each with its place, so one `validate` run shows them all.
+//! The checks of one step live in `validate/step.rs`; finding the exact place
+//! of a problem inside a value in `validate/place.rs`.
+
+mod place;
+mod step;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,9 +15,7 @@ use super::load::Loaded;
 use super::model::{Spanned, Step};
 use super::plan::{Plan, PlannedStep};
 use super::units::parse_duration;
-use crate::expr::{self, Expression, SCOPE_NAMES};
 use crate::suggest::did_you_mean;
-use crate::{capture, probe, template};
 
 const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -24,7 +27,7 @@ pub fn plan(
     overrides: &[(String, String)],
     env_overrides: &[(String, String)],
 ) -> Result<Plan, Vec<Diagnostic>> {
-    let mut v = Validator { loaded, problems: Vec::new() };
+    let mut v = Validator { loaded, problems: Vec::new(), tree: std::cell::OnceCell::new() };
     let plan = v.build(overrides, env_overrides);
     v.problems.sort_by_key(|p| (p.line, p.column));
     if v.problems.is_empty() { Ok(plan) } else { Err(v.problems) }
@@ -33,6 +36,8 @@ pub fn plan(
 struct Validator<'a> {
     loaded: &'a Loaded,
     problems: Vec<Diagnostic>,
+    /// The document as a spanned tree, parsed only when a problem needs it.
+    tree: std::cell::OnceCell<Option<super::tree::Node>>,
 }
 
 impl Validator<'_> {
@@ -72,8 +77,9 @@ impl Validator<'_> {
                 action: step.action,
             });
         }
+        let scope = step::Scope { ids: &ids, vars: &vars };
         for (index, (_, step)) in steps.iter().enumerate() {
-            self.check_step(&step.value, &mut planned, index, &ids, &vars);
+            self.check_step(step, &mut planned, index, &scope);
         }
         self.cycles(&planned, &steps);
         Plan {
@@ -138,8 +144,11 @@ impl Validator<'_> {
                     ),
                 );
             }
-            if ids.insert(id.value.clone(), index).is_some() {
+            if ids.contains_key(&id.value) {
                 self.report(id.referenced, format!("duplicate step id `{}`", id.value));
+            } else {
+                // The first step keeps the id, so references resolve as a reader would.
+                ids.insert(id.value.clone(), index);
             }
         }
         ids
@@ -154,170 +163,6 @@ impl Validator<'_> {
             self.report(name.referenced, format!("`needs` names unknown step `{}`{hint}", name.value));
         }
         found
-    }
-
-    fn expressions(&mut self, list: &[Spanned<String>]) -> Vec<Expression> {
-        list.iter().filter_map(|e| self.expression(e)).collect()
-    }
-
-    fn expression(&mut self, text: &Spanned<String>) -> Option<Expression> {
-        match expr::compile(&text.value) {
-            Ok(e) => Some(e),
-            Err(e) => {
-                let at = Pos::from(text.referenced);
-                let column = at.column + self.quote_offset(at) + e.column.saturating_sub(1);
-                self.report_at(at.line, column, format!("bad expression `{}`: {}", text.value, e.message));
-                None
-            }
-        }
-    }
-
-    /// 1 when the scalar at `at` starts with a quote, so columns land inside it.
-    fn quote_offset(&self, at: Pos) -> u32 {
-        let line = self.loaded.source.lines().nth(at.line.saturating_sub(1) as usize).unwrap_or("");
-        let c = line.chars().nth(at.column.saturating_sub(1) as usize);
-        u32::from(matches!(c, Some('"' | '\'')))
-    }
-
-    fn check_step(
-        &mut self,
-        step: &Step,
-        planned: &mut [PlannedStep],
-        index: usize,
-        ids: &BTreeMap<String, usize>,
-        vars: &BTreeMap<String, Value>,
-    ) {
-        if let Err(e) = step.probe.check() {
-            self.report(step.probe_at, format!("{}: {e}", step.probe.kind()));
-        }
-        if step.action && step.retries.is_some_and(|r| r > 0) {
-            let message = format!("step `{}` is an action, which runs at most once; remove `retries`", step.id.value);
-            self.report(step.id.referenced, message);
-        }
-        for path in step.capture.values() {
-            if let Err(e) = capture::check(&path.value) {
-                self.report(path.referenced, e);
-            }
-        }
-        let observes = step.probe.observes();
-        let captured: Vec<&str> = step.capture.keys().map(String::as_str).collect();
-        let spans = step.expect.iter().chain(&step.warn).chain(step.when.iter());
-        for text in spans {
-            let Ok(expression) = expr::compile(&text.value) else { continue };
-            for name in &expression.variables {
-                let known = SCOPE_NAMES.contains(&name.as_str())
-                    || captured.contains(&name.as_str())
-                    || observes.is_none_or(|o| o.contains(&name.as_str()));
-                if !known {
-                    let candidates = observes
-                        .unwrap_or(&[])
-                        .iter()
-                        .copied()
-                        .chain(captured.iter().copied())
-                        .chain(SCOPE_NAMES.iter().copied());
-                    let hint =
-                        did_you_mean(name, candidates).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-                    self.report(
-                        text.referenced,
-                        format!(
-                            "`{name}` in `{}` is not defined: a `{}` step observes {} and captures {}{hint}",
-                            text.value,
-                            step.probe.kind(),
-                            list(observes.unwrap_or(&[])),
-                            list(&captured)
-                        ),
-                    );
-                }
-            }
-            for path in expression.paths() {
-                if let Some(after) = self.scoped_path(path, ids, vars, planned, text.referenced.into(), false) {
-                    planned[index].after.push(after);
-                }
-            }
-        }
-        for (field, text) in probe::template_strings(&step.probe) {
-            let at = self.find_text(step.probe_at, &text);
-            match template::references(&text) {
-                Err((_, message)) => self.report(at, message),
-                Ok(refs) => {
-                    for r in refs {
-                        if r.path.starts_with("secrets.") && step.probe.exposed_fields().contains(&field.as_str()) {
-                            self.report(at, format!("`{{{{{}}}}}` in `{field}` would expose the secret (a command line shows in the process list); pass it through `env:` instead", r.path));
-                        }
-                        if let Some(after) = self.scoped_path(&r.path, ids, vars, planned, at, true) {
-                            planned[index].after.push(after);
-                        }
-                    }
-                }
-            }
-        }
-        planned[index].after.sort_unstable();
-        planned[index].after.dedup();
-        planned[index].after.retain(|&a| a != index);
-    }
-
-    /// Checks a `vars.*`, `secrets.*` or `steps.*` path; returns the step it reads, if any.
-    fn scoped_path(
-        &mut self,
-        path: &str,
-        ids: &BTreeMap<String, usize>,
-        vars: &BTreeMap<String, Value>,
-        planned: &[PlannedStep],
-        at: Pos,
-        in_template: bool,
-    ) -> Option<usize> {
-        let mut parts = path.split('.');
-        let root = parts.next()?;
-        let (first, second) = (parts.next(), parts.next());
-        match (root, first) {
-            ("vars", Some(name)) if !vars.contains_key(name) => {
-                let hint = did_you_mean(name, vars.keys().map(String::as_str))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                self.report(at, format!("`vars.{name}` is not defined in `vars`{hint}"));
-            }
-            ("secrets", Some(name)) if !self.loaded.playbook.secrets.contains_key(name) => {
-                self.report(at, format!("`secrets.{name}` is not defined in `secrets`"));
-            }
-            ("steps", Some(id)) => match ids.get(id) {
-                None => {
-                    let hint = did_you_mean(id, ids.keys().map(String::as_str))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    self.report(at, format!("`steps.{id}` names unknown step `{id}`{hint}"));
-                }
-                Some(&target) => {
-                    if let Some(name) = second
-                        && !planned[target].captures.contains_key(name)
-                    {
-                        self.report(
-                            at,
-                            format!(
-                                "step `{id}` captures no `{name}`; it captures {}",
-                                list(&planned[target].captures.keys().map(String::as_str).collect::<Vec<_>>())
-                            ),
-                        );
-                    }
-                    return Some(target);
-                }
-            },
-            ("vars" | "secrets" | "steps", None) if in_template => {
-                self.report(at, format!("`{{{{{root}}}}}` needs a name, e.g. `{{{{{root}.name}}}}`"))
-            }
-            (other, _) if in_template && !matches!(other, "vars" | "secrets" | "steps") => {
-                self.report(at, format!("`{{{{{path}}}}}`: templates read `vars.*`, `secrets.*` or `steps.<id>.*`"));
-            }
-            _ => {}
-        }
-        None
-    }
-
-    /// Where `text` first appears at or after `from`, for pointing into probe parameters.
-    fn find_text(&self, from: Pos, text: &str) -> Pos {
-        let source = &self.loaded.source;
-        let start = super::diagnostic::offset_of(source, from.line, from.column);
-        let needle = text.lines().next().unwrap_or(text);
-        source[start..].find(needle).map_or(from, |i| super::diagnostic::location_of(source, start + i))
     }
 
     fn cycles(&mut self, planned: &[PlannedStep], steps: &[(usize, &Spanned<Step>)]) {

@@ -21,7 +21,7 @@ pub struct Http {
     /// The URL, e.g. `{{vars.brain_url}}/health`.
     #[schemars(example = &"http://localhost:3100/health")]
     pub url: String,
-    /// The HTTP method (default `GET`).
+    /// The HTTP method: `GET` (the default), `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE` or `OPTIONS`.
     #[serde(default = "default_method")]
     #[schemars(example = &"POST")]
     pub method: String,
@@ -54,6 +54,9 @@ fn default_method() -> String {
     "GET".to_owned()
 }
 
+/// The methods a check would use; anything else is most likely a typo.
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
 const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// The run's HTTP clients: one verifying certificates, one not (made only if a step asks).
@@ -77,8 +80,16 @@ impl Probe for Http {
     const OBSERVES: Option<&'static [&'static str]> = Some(&["status", "latency_ms", "headers", "body", "url"]);
 
     fn check(&self) -> Result<(), String> {
-        reqwest::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes())
-            .map_err(|_| format!("`{}` is not an HTTP method", self.method))?;
+        if !self.method.contains("{{") && !METHODS.contains(&self.method.to_ascii_uppercase().as_str()) {
+            let hint = crate::suggest::did_you_mean(&self.method.to_ascii_uppercase(), METHODS.iter().copied())
+                .map(|m| format!("; did you mean `{m}`?"))
+                .unwrap_or_default();
+            return Err(format!("`{}` is not an HTTP method{hint} (use one of {})", self.method, METHODS.join(", ")));
+        }
+        let scheme_ok = ["http://", "https://", "{{"].iter().any(|p| self.url.to_ascii_lowercase().starts_with(p));
+        if !scheme_ok {
+            return Err(format!("`{}` is not an http:// or https:// URL", self.url));
+        }
         if self.json.is_some() && self.body.is_some() {
             return Err("give `json` or `body`, not both".to_owned());
         }

@@ -14,6 +14,7 @@ mod expressions;
 mod file;
 mod history;
 mod http;
+mod malformed;
 mod redis;
 mod runner;
 mod schema;

@@ -1,0 +1,245 @@
+//! The checks of one step: its probe's parameters, captures, expressions and
+//! templates, each problem placed on the token at fault.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Validator, list};
+use crate::expr::{self, Expression, SCOPE_NAMES};
+use crate::playbook::diagnostic::Pos;
+use crate::playbook::model::{Spanned, Step};
+use crate::playbook::plan::PlannedStep;
+use crate::suggest::did_you_mean;
+use crate::{capture, probe, template};
+
+/// What a step's checks need to know about the rest of the playbook.
+pub(super) struct Scope<'s> {
+    pub ids: &'s BTreeMap<String, usize>,
+    pub vars: &'s BTreeMap<String, Value>,
+}
+
+impl Validator<'_> {
+    pub(super) fn expressions(&mut self, list: &[Spanned<String>]) -> Vec<Expression> {
+        list.iter().filter_map(|e| self.expression(e)).collect()
+    }
+
+    pub(super) fn expression(&mut self, text: &Spanned<String>) -> Option<Expression> {
+        let at = Pos::from(text.referenced);
+        if let Some(start) = text.value.find("{{") {
+            let inner = text.value[start + 2..].split("}}").next().unwrap_or("").trim();
+            let message = format!(
+                "templates are not rendered in expressions; write `{inner}` instead of `{{{{{inner}}}}}` in `{}`",
+                one_line(&text.value)
+            );
+            self.report(self.locate(at, &text.value, start), message);
+            return None;
+        }
+        match expr::compile(&text.value) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                self.report(
+                    self.locate(at, &text.value, e.offset),
+                    format!("bad expression `{}`: {}", one_line(&text.value), e.message),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn check_step(
+        &mut self,
+        step: &Spanned<Step>,
+        planned: &mut [PlannedStep],
+        index: usize,
+        scope: &Scope,
+    ) {
+        let step_at = Pos::from(step.referenced);
+        let step = &step.value;
+        if let Err(message) = step.probe.check() {
+            let kind = step.probe.kind();
+            let (at, param) = self.param_place(step.probe_at, &message);
+            let subject = param.map_or_else(|| format!("`{kind}`"), |p| format!("`{kind}.{p}`"));
+            self.report(at, format!("{subject}: {message}"));
+        }
+        if step.action && step.retries.is_some_and(|r| r > 0) {
+            let message = format!("step `{}` is an action, which runs at most once; remove `retries`", step.id.value);
+            let retries = self.tree().and_then(|t| t.walk().into_iter().find(|n| n.at == step_at)?.get("retries"));
+            self.report(retries.map_or(step_at, |r| r.key_at), message);
+        }
+        for path in step.capture.values() {
+            if let Err((offset, message)) = capture::check(&path.value) {
+                self.report(self.locate(path.referenced.into(), &path.value, offset), message);
+            }
+        }
+        self.title_templates(step, step_at);
+        self.expression_names(step, planned, index, scope);
+        self.parameter_templates(step, planned, index, scope);
+        planned[index].after.sort_unstable();
+        planned[index].after.dedup();
+        planned[index].after.retain(|&a| a != index);
+    }
+
+    /// Every name an expression reads must be observed, captured or in scope.
+    fn expression_names(&mut self, step: &Step, planned: &mut [PlannedStep], index: usize, scope: &Scope) {
+        let observes = step.probe.observes();
+        let captured: Vec<&str> = step.capture.keys().map(String::as_str).collect();
+        for text in step.expect.iter().chain(&step.warn).chain(step.when.iter()) {
+            let Ok(expression) = expr::compile(&text.value) else { continue };
+            let at = Pos::from(text.referenced);
+            for name in &expression.variables {
+                let known = SCOPE_NAMES.contains(&name.as_str())
+                    || captured.contains(&name.as_str())
+                    || observes.is_none_or(|o| o.contains(&name.as_str()));
+                if known {
+                    continue;
+                }
+                let candidates = observes
+                    .unwrap_or(&[])
+                    .iter()
+                    .copied()
+                    .chain(captured.iter().copied())
+                    .chain(SCOPE_NAMES.iter().copied());
+                let hint = did_you_mean(name, candidates).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                let vars_hint = if scope.vars.contains_key(name) {
+                    format!("; playbook vars read as `vars.{name}`")
+                } else {
+                    String::new()
+                };
+                let message = format!(
+                    "`{name}` in `{}` is not defined: a `{}` step observes {} and captures {}{hint}{vars_hint}",
+                    one_line(&text.value),
+                    step.probe.kind(),
+                    list(observes.unwrap_or(&[])),
+                    list(&captured)
+                );
+                self.report(self.locate(at, &text.value, ident_offset(&text.value, name)), message);
+            }
+            for path in expression.paths() {
+                let place = self.locate(at, &text.value, ident_offset(&text.value, path));
+                if let Some(after) = self.scoped_path(path, planned, place, false, scope) {
+                    planned[index].after.push(after);
+                }
+            }
+        }
+    }
+
+    fn parameter_templates(&mut self, step: &Step, planned: &mut [PlannedStep], index: usize, scope: &Scope) {
+        for (field, text) in probe::template_strings(&step.probe) {
+            match template::references(&text) {
+                Err((offset, message)) => self.report(self.locate(step.probe_at, &text, offset), message),
+                Ok(refs) => {
+                    for r in refs {
+                        let at = self.locate(step.probe_at, &text, r.offset);
+                        if r.path.starts_with("secrets.") && step.probe.exposed_fields().contains(&field.as_str()) {
+                            self.report(at, format!("`{{{{{}}}}}` in `{field}` would expose the secret (a command line shows in the process list); pass it through `env:` instead", r.path));
+                        }
+                        if let Some(after) = self.scoped_path(&r.path, planned, at, true, scope) {
+                            planned[index].after.push(after);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Titles are printed as written: a template there is a mistake, and a
+    /// secret's name there means someone expected its value to show.
+    fn title_templates(&mut self, step: &Step, step_at: Pos) {
+        let Some(start) = step.title.find("{{") else { return };
+        let inner = step.title[start + 2..].split("}}").next().unwrap_or("").trim();
+        let secret = if inner.starts_with("secrets.") {
+            " (and a title is printed, so it must never hold a secret)"
+        } else {
+            ""
+        };
+        let message =
+            format!("`{{{{{inner}}}}}` in `title` is not rendered: templates work only in probe parameters{secret}");
+        self.report(self.locate(step_at, &step.title, start), message);
+    }
+
+    /// Checks a `vars.*`, `secrets.*` or `steps.*` path; returns the step it reads, if any.
+    fn scoped_path(
+        &mut self,
+        path: &str,
+        planned: &[PlannedStep],
+        at: Pos,
+        in_template: bool,
+        scope: &Scope,
+    ) -> Option<usize> {
+        let mut parts = path.split('.');
+        let root = parts.next()?;
+        let (first, second) = (parts.next(), parts.next());
+        let hint = |name: &str, known: &mut dyn Iterator<Item = &str>| {
+            did_you_mean(name, known).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+        };
+        match (root, first) {
+            ("vars", Some(name)) if !scope.vars.contains_key(name) => {
+                let hint = hint(name, &mut scope.vars.keys().map(String::as_str));
+                self.report(at, format!("`vars.{name}` is not defined in `vars`{hint}"));
+            }
+            ("secrets", Some(name)) if !self.loaded.playbook.secrets.contains_key(name) => {
+                let hint = hint(name, &mut self.loaded.playbook.secrets.keys().map(String::as_str));
+                self.report(at, format!("`secrets.{name}` is not defined in `secrets`{hint}"));
+            }
+            ("steps", Some(id)) => match scope.ids.get(id) {
+                None => {
+                    let hint = hint(id, &mut scope.ids.keys().map(String::as_str));
+                    self.report(at, format!("`steps.{id}` names unknown step `{id}`{hint}"));
+                }
+                Some(&target) => {
+                    if let Some(name) = second
+                        && !planned[target].captures.contains_key(name)
+                    {
+                        let captures: Vec<&str> = planned[target].captures.keys().map(String::as_str).collect();
+                        let hint = hint(name, &mut captures.iter().copied());
+                        let message =
+                            format!("step `{id}` captures no `{name}`{hint}; it captures {}", list(&captures));
+                        self.report(at, message);
+                    }
+                    return Some(target);
+                }
+            },
+            ("vars" | "secrets" | "steps", None) if in_template => {
+                self.report(at, format!("`{{{{{root}}}}}` needs a name, e.g. `{{{{{root}.name}}}}`"));
+            }
+            (other, _) if in_template && !matches!(other, "vars" | "secrets" | "steps") => {
+                self.report(at, format!("`{{{{{path}}}}}`: templates read `vars.*`, `secrets.*` or `steps.<id>.*`"));
+            }
+            _ => {}
+        }
+        None
+    }
+}
+
+/// An expression as one line, for messages (block scalars span several).
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The byte offset of `name` as a whole identifier (or dotted path) in an expression; 0 if absent.
+fn ident_offset(text: &str, name: &str) -> usize {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(found) = text[from..].find(name).map(|i| from + i) {
+        let before = text[..found].chars().next_back();
+        let after = text[found + name.len()..].chars().next();
+        if !before.is_some_and(|c| is_ident(c) || c == '.' || c == '"' || c == '\'') && !after.is_some_and(is_ident) {
+            return found;
+        }
+        from = found + name.len();
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ident_offset;
+
+    #[test]
+    fn identifiers_are_found_whole() {
+        assert_eq!(ident_offset("status2 == 1 && status == 200", "status"), 16);
+        assert_eq!(ident_offset("body.status == 'status'", "status"), 0);
+        assert_eq!(ident_offset("x < vars.limit", "vars.limit"), 4);
+    }
+}
