@@ -163,7 +163,7 @@ fn retries_on_an_action_are_refused_by_validation() {
     let out = dir.runbook().args(["validate", "p.yaml"]).run();
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        out.stderr.contains("p.yaml:5:13: step `rotate` is an action, which runs at most once; remove `retries`"),
+        out.stderr.contains("p.yaml:8:9: step `rotate` is an action, which runs at most once; remove `retries`"),
         "{}",
         out.stderr
     );
