@@ -62,18 +62,17 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     // A prompt must not fight the progress line for the terminal.
     let progress = Progress::new(total, !(has_actions && asker.prompts() && !args.dry_run));
-    let (record, signal, recorder) = runtime.block_on(async {
+    let (record, signal) = runtime.block_on(async {
         let (stop, signal) = stop_signal(deadline);
         let (recorder, history) = super::history::begin(args, &plan).await;
         let options = RunOptions { jobs: usize::from(args.jobs), history, stop, confirm: asker, dry_run: args.dry_run };
         let record = runner::run(plan, secrets, options, &mut |event| progress.on(&event)).await;
-        (record, signal.lock().map(|s| *s).unwrap_or(None), recorder)
+        if let Some(recorder) = recorder {
+            recorder.finish(&record).await;
+        }
+        (record, signal.lock().map(|s| *s).unwrap_or(None))
     });
     progress.finish();
-    // Whatever completes the record (sign-off, answers) comes before this, so the history keeps it.
-    if let Some(recorder) = recorder {
-        runtime.block_on(recorder.finish(&record));
-    }
     // Abandoned probes (a command that ignores its deadline) must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
     let written = emit(&record, args, out_file);
