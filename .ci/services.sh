@@ -35,4 +35,19 @@ if ! port_open 6379; then
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_port 6379
 fi
+# The tests connect as the machines here are set up: PostgreSQL user `postgres`
+# without a password over 127.0.0.1, MariaDB `root` with an empty password.
+# A fresh Debian install asks for passwords; open it up for loopback only.
+if ! psql -w -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1; then
+  hba=$(ls /etc/postgresql/*/main/pg_hba.conf | sort -V | tail -1)
+  sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+  pg_ctlcluster --skip-systemctl-redirect "$(basename "$(dirname "$(dirname "$hba")")")" main reload
+  sleep 1
+fi
+psql -w -h 127.0.0.1 -U postgres -d postgres -Atc "select 1 from pg_database where datname = 'test'" | grep -q 1 \
+  || psql -w -h 127.0.0.1 -U postgres -d postgres -qc 'create database test'
+if ! mariadb -h 127.0.0.1 -uroot -e 'select 1' >/dev/null 2>&1; then
+  mariadb -uroot -e "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(''); FLUSH PRIVILEGES;"
+fi
+mariadb -h 127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
 echo "services: postgresql, mariadb and redis answer on 127.0.0.1"
