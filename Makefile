@@ -1,7 +1,7 @@
 # One task file. `.ci/run` runs `make ci`; `make test` is the README's test command.
-.PHONY: ci fmt lint test services build
+.PHONY: ci fmt lint test services build playbooks
 
-ci: fmt lint test
+ci: fmt lint test playbooks
 
 fmt:
 	cargo fmt --all -- --check
@@ -15,6 +15,10 @@ test: services
 
 services:
 	bash .ci/services.sh
+
+# Every playbook passes `runbook validate` and an independent JSON Schema validator.
+playbooks:
+	bash .ci/validate-playbooks.sh
 
 build:
 	cargo build --release

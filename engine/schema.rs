@@ -6,6 +6,8 @@
 //! Editors (the YAML language server) and CI validators read it, so besides
 //! being exact it must help: every field has a description and an example.
 
+pub mod reference;
+
 use serde_json::{Map, Value};
 
 use crate::playbook::Playbook;

@@ -106,6 +106,15 @@ macro_rules! registry {
             vec![$(($kind, schema_of::<$ty>()),)*]
         }
 
+        /// The observation keys a kind documents (`None` inside: they depend on the target),
+        /// for the playbook reference; `None` for a name that is not a kind.
+        pub fn observes_of(kind: &str) -> Option<Option<&'static [&'static str]>> {
+            match kind {
+                $($kind => Some(<$ty>::OBSERVES),)*
+                _ => None,
+            }
+        }
+
         impl ProbeSpec {
             /// The kind's key, e.g. `http`.
             pub fn kind(&self) -> &'static str {
