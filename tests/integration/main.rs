@@ -11,6 +11,7 @@ mod cli;
 mod coverage;
 mod data_checks;
 mod expressions;
+mod faults;
 mod file;
 mod history;
 mod http;
