@@ -87,6 +87,12 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
     let jobs = options.jobs.max(1);
 
     loop {
+        // A stop that came while steps were finishing starts nothing more.
+        if let Some(reason) = futures_util::FutureExt::now_or_never(&mut stop) {
+            running.abort_all();
+            interrupted = Some(reason);
+            break;
+        }
         let mut progressed = true;
         while progressed {
             progressed = false;

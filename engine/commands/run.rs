@@ -63,8 +63,15 @@ pub fn run(args: &RunArgs) -> u8 {
     // A prompt must not fight the progress line for the terminal.
     let progress = Progress::new(total, !(has_actions && asker.prompts() && !args.dry_run));
     let (record, signal) = runtime.block_on(async {
-        let (stop, signal) = stop_signal(deadline);
-        let (recorder, history) = super::history::begin(args, &plan).await;
+        let (mut stop, signal) = stop_signal(deadline);
+        // Opening the history may wait on a busy store: a signal or the deadline ends that wait too.
+        let (recorder, history) = tokio::select! {
+            begun = super::history::begin(args, &plan) => begun,
+            reason = &mut stop => {
+                stop = Box::pin(std::future::ready(reason));
+                (None, None)
+            }
+        };
         let options = RunOptions { jobs: usize::from(args.jobs), history, stop, confirm: asker, dry_run: args.dry_run };
         let record = runner::run(plan, secrets, options, &mut |event| progress.on(&event)).await;
         if let Some(recorder) = recorder {
@@ -131,11 +138,32 @@ fn emit(record: &RunRecord, args: &RunArgs, out_file: Option<std::fs::File>) -> 
 type SignalCode = std::sync::Arc<std::sync::Mutex<Option<u8>>>;
 
 /// A future that resolves on Ctrl-C, SIGTERM or the run deadline, and the exit code it implies.
+/// A task watches the signals from here on, before anything runs, so a signal that arrives
+/// early is still caught (the default action would end the process without a report), and a
+/// second Ctrl-C (or SIGTERM) exits at once wherever the run is.
 fn stop_signal(
     deadline: Option<Duration>,
 ) -> (std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>>, SignalCode) {
+    use tokio::signal::unix::{SignalKind, signal};
     let code: SignalCode = SignalCode::default();
     let set = code.clone();
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    let mut term = signal(SignalKind::terminate()).ok();
+    let (tell, told) = tokio::sync::oneshot::channel::<&'static str>();
+    tokio::spawn(async move {
+        let (reason, exit_code) = tokio::select! {
+            () = next(&mut interrupt) => ("interrupted (Ctrl-C)", exit::INTERRUPTED),
+            () = next(&mut term) => ("terminated (SIGTERM)", exit::TERMINATED),
+        };
+        if let Ok(mut slot) = set.lock() {
+            *slot = Some(exit_code);
+        }
+        let _ = tell.send(reason);
+        tokio::select! {
+            () = next(&mut interrupt) => std::process::exit(i32::from(exit::INTERRUPTED)),
+            () = next(&mut term) => std::process::exit(i32::from(exit::TERMINATED)),
+        }
+    });
     let future = async move {
         let deadline = async {
             match deadline {
@@ -143,33 +171,28 @@ fn stop_signal(
                 None => std::future::pending().await,
             }
         };
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let terminate = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending().await,
+        let signalled = async {
+            match told.await {
+                Ok(reason) => reason,
+                Err(_) => std::future::pending().await,
             }
         };
-        let (reason, exit_code) = tokio::select! {
-            _ = tokio::signal::ctrl_c() => ("interrupted (Ctrl-C)", Some(exit::INTERRUPTED)),
-            () = terminate => ("terminated (SIGTERM)", Some(exit::TERMINATED)),
-            () = deadline => ("the run deadline passed", None),
-        };
-        if let Ok(mut slot) = set.lock() {
-            *slot = exit_code;
+        tokio::select! {
+            reason = signalled => reason.to_owned(),
+            () = deadline => "the run deadline passed".to_owned(),
         }
-        if exit_code.is_some() {
-            // A second Ctrl-C exits at once.
-            tokio::spawn(async {
-                let _ = tokio::signal::ctrl_c().await;
-                std::process::exit(i32::from(exit::INTERRUPTED));
-            });
-        }
-        reason.to_owned()
     };
     (Box::pin(future), code)
+}
+
+/// The next delivery of a signal, or never when its handler could not be installed.
+async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal.as_mut() {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// The live progress line on a terminal (stderr), nothing otherwise.

@@ -15,6 +15,7 @@ mod faults;
 mod file;
 mod history;
 mod http;
+mod interrupt;
 mod malformed;
 mod redis;
 mod runner;

@@ -88,6 +88,12 @@ impl Runbook {
         self
     }
 
+    /// One argument that is a path (not necessarily UTF-8).
+    pub fn arg_path(mut self, path: &Path) -> Self {
+        self.command.arg(path);
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.command.env(key, value);
         self
