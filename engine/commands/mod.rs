@@ -4,6 +4,7 @@
 mod confirm;
 mod history;
 mod list;
+mod progress;
 mod run;
 mod show;
 mod validate;
@@ -45,9 +46,12 @@ pub fn main(cli: Cli) -> u8 {
 
 /// Whether stdout gets colour: a terminal, and `NO_COLOR` unset.
 pub fn colour_stdout() -> bool {
-    std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    std::io::stdout().is_terminal() && fancy_terminal()
+}
+
+/// Whether the terminal may be drawn on: `NO_COLOR` unset and `TERM` not `dumb`.
+pub fn fancy_terminal() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::env::var("TERM").map_or(true, |t| t != "dumb")
 }
 
 /// Loads and validates a playbook, printing every problem to stderr.

@@ -1,17 +1,18 @@
 //! `runbook run FILE`: validate, run, print the checklist, exit 0/1/2/130.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::confirm::{Asker, operator_name};
+use super::progress::Progress;
 use super::{colour_stdout, exit, load_plan};
 use crate::cli::{Format, RunArgs};
 use crate::playbook::units::parse_duration;
 use crate::report::text::{self, Style};
 use crate::report::{RunRecord, RunStatus};
-use crate::runner::{self, Event, RunOptions};
+use crate::runner::{self, RunOptions};
 use crate::secrets;
 use crate::suggest::did_you_mean;
 
@@ -54,14 +55,14 @@ pub fn run(args: &RunArgs) -> u8 {
             return exit::INVALID;
         }
     };
-    let total = plan.steps.len();
     let asker = Arc::new(Asker::new(args.yes, operator_name(args.operator.as_deref())));
     let has_actions = plan.steps.iter().any(|s| s.action);
     if args.dry_run && has_actions {
         eprintln!("dry run: action steps are shown, not run; other steps run");
     }
     // A prompt must not fight the progress line for the terminal.
-    let progress = Progress::new(total, !(has_actions && asker.prompts() && !args.dry_run));
+    let ids = plan.steps.iter().map(|s| s.id.clone()).collect();
+    let mut progress = Progress::new(ids, !(has_actions && asker.prompts() && !args.dry_run));
     let (record, signal) = runtime.block_on(async {
         let (mut stop, signal) = stop_signal(deadline);
         // Opening the history may wait on a busy store: a signal or the deadline ends that wait too.
@@ -192,45 +193,5 @@ async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
             s.recv().await;
         }
         None => std::future::pending().await,
-    }
-}
-
-/// The live progress line on a terminal (stderr), nothing otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Progress {
-    fn new(total: usize, allowed: bool) -> Self {
-        let show =
-            allowed && std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let bar = show.then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
-            bar.enable_steady_tick(Duration::from_millis(100));
-            bar
-        });
-        Self { bar }
-    }
-
-    fn on(&self, event: &Event) {
-        let Some(bar) = &self.bar else { return };
-        match event {
-            Event::Started { .. } => {}
-            Event::Finished { result, .. } => {
-                bar.inc(1);
-                bar.set_message(format!("{} {}", result.verdict.name(), result.id));
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
     }
 }
