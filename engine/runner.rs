@@ -78,6 +78,8 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
     let count = steps.len();
     let mut results: Vec<Option<StepResult>> = vec![None; count];
     let mut started = vec![false; count];
+    // When each spawned step began, so one cut off by a stop still shows how long it ran.
+    let mut began: Vec<Option<Instant>> = vec![None; count];
     let mut captured: BTreeMap<String, Value> = BTreeMap::new();
     let mut captured_snapshot = Arc::new(Value::Object(serde_json::Map::new()));
     let mut captured_dirty = false;
@@ -126,6 +128,7 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
                     captured_dirty = false;
                 }
                 on_event(Event::Started { index: i });
+                began[i] = Some(Instant::now());
                 let (scope, snapshot) = (Arc::clone(&scope), Arc::clone(&captured_snapshot));
                 running.spawn(async move { (i, step::run(&scope, i, &snapshot).await) });
             }
@@ -161,7 +164,12 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
     let steps: Vec<StepResult> = results
         .into_iter()
         .enumerate()
-        .map(|(i, r)| r.unwrap_or_else(|| step::unfinished(&scope, i, &reason)))
+        .map(|(i, r)| {
+            r.unwrap_or_else(|| {
+                let ran = began[i].map_or(0, |t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX));
+                StepResult { duration_ms: ran, ..step::unfinished(&scope, i, &reason) }
+            })
+        })
         .collect();
     let finished_at = chrono::Utc::now();
     let mut record = RunRecord {

@@ -89,11 +89,12 @@ pub fn summary(record: &RunRecord) -> String {
         n => format!(" ({n} actions not confirmed)"),
     };
     format!(
-        "{} passed, {} warned, {} failed, {} errors, {} skipped, {} pending in {:.2}s{stopped}{unconfirmed}",
+        "{} passed, {} warned, {} failed, {} {}, {} skipped, {} pending in {:.2}s{stopped}{unconfirmed}",
         c.pass,
         c.warn,
         c.fail,
         c.error,
+        if c.error == 1 { "error" } else { "errors" },
         c.skipped,
         c.pending,
         record.duration_ms as f64 / 1000.0
