@@ -7,6 +7,7 @@ mod sim;
 mod util;
 
 mod actions;
+mod bounds;
 mod cli;
 mod coverage;
 mod data_checks;
@@ -15,6 +16,7 @@ mod faults;
 mod file;
 mod history;
 mod http;
+mod injection;
 mod interrupt;
 mod malformed;
 mod redis;
