@@ -110,6 +110,12 @@ impl Probe for Sql {
         if self.query.trim().is_empty() {
             return Err("`query` is empty".to_owned());
         }
+        // A value spliced into SQL text could become SQL; bound parameters never do.
+        if self.query.contains("{{") {
+            return Err("`query` holds a `{{…}}` template; pass the value in `params` and write `$1` \
+                        (PostgreSQL) or `?` (MySQL, SQLite), so it is bound, never spliced into the SQL"
+                .to_owned());
+        }
         match &self.max_rows {
             Some(NumberParam::Number(0)) => Err("`max_rows` must be at least 1".to_owned()),
             Some(rows) => rows.check("max_rows"),
