@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL (5432), MariaDB (3306) and Redis (6379) answer on
-# 127.0.0.1: starts them if installed, installs them (Debian packages) if not.
+# 127.0.0.1: starts them if installed, installs them (Debian packages) if not;
+# installs promtool (Debian package prometheus) for the metrics tests.
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -50,4 +51,6 @@ if ! mariadb -h 127.0.0.1 -uroot -e 'select 1' >/dev/null 2>&1; then
   mariadb -uroot -e "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(''); FLUSH PRIVILEGES;"
 fi
 mariadb -h 127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1"
+# promtool checks what `runbook serve` exposes (tests/integration/serve.rs).
+command -v promtool >/dev/null || need_pkg prometheus --no-install-recommends
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool installed"

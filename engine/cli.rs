@@ -33,6 +33,73 @@ pub enum Command {
     History(HistoryArgs),
     /// Show a stored run again.
     Show(ShowArgs),
+    /// Run a playbook on a schedule until stopped, printing each run.
+    Watch(WatchArgs),
+    /// Run playbooks on a schedule and serve their results: Prometheus `/metrics`, `/healthz`, `/`.
+    Serve(ServeArgs),
+}
+
+/// When `watch` and `serve` run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScheduleArgs {
+    /// Only inside this daily window, e.g. `09:00-17:30` (end excluded; across midnight when the end is earlier).
+    #[arg(long, value_name = "HH:MM-HH:MM")]
+    pub between: Option<String>,
+    /// Only on these weekdays, e.g. `mon-fri`, `sat,sun`.
+    #[arg(long, value_name = "DAYS")]
+    pub days: Option<String>,
+    /// The time zone of `--between` and `--days`: an IANA name such as `Europe/London`, `UTC` or `local`.
+    #[arg(long, value_name = "ZONE", default_value = "local")]
+    pub tz: String,
+}
+
+/// What every run of `watch` and `serve` shares with `run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MonitorRunArgs {
+    /// Override a playbook var (repeatable); `RUNBOOK_VAR_<name>` does the same.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Steps in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: u16,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Neither read nor save run history.
+    #[arg(long, env = "RUNBOOK_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_history: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// The playbook file.
+    pub file: PathBuf,
+    /// How often, e.g. `1h`, `15m`, `30s`; the first run is at once (or when the window opens).
+    #[arg(long, value_name = "DURATION")]
+    pub every: String,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+    #[command(flatten)]
+    pub runs: MonitorRunArgs,
+    /// Output format: the checklist, or one JSON run record per line.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The playbook files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The address to serve on (`:0` picks a free port, printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:9808", value_name = "ADDR:PORT")]
+    pub listen: String,
+    /// How often each playbook runs; the first run is at once (or when the window opens).
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub every: String,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+    #[command(flatten)]
+    pub runs: MonitorRunArgs,
 }
 
 #[derive(Debug, clap::Args)]

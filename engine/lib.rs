@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod expr;
 pub mod history;
+pub mod monitor;
 pub mod playbook;
 pub mod probe;
 mod process;

@@ -24,7 +24,12 @@ pub(super) async fn begin(args: &RunArgs, plan: &Plan) -> (Option<Recorder>, Opt
     if args.no_history {
         return (None, None);
     }
-    let store = match open(&args.store).await {
+    begin_in(&args.store, plan).await
+}
+
+/// [`begin`] for any command that keeps its runs in the store `args` names.
+pub(super) async fn begin_in(args: &StoreArgs, plan: &Plan) -> (Option<Recorder>, Option<Arc<dyn HistorySource>>) {
+    let store = match open(args).await {
         Ok(store) => store,
         Err(message) => {
             eprintln!("warning: history is off for this run: {message}");

@@ -4,10 +4,13 @@
 mod confirm;
 mod history;
 mod list;
+mod monitor;
 mod progress;
 mod run;
+mod serve;
 mod show;
 mod validate;
+mod watch;
 
 use std::io::IsTerminal;
 
@@ -35,6 +38,8 @@ pub fn main(cli: Cli) -> u8 {
         }
         Command::History(args) => history::history(&args),
         Command::Show(args) => show::show(&args),
+        Command::Watch(args) => watch::watch(&args),
+        Command::Serve(args) => serve::serve(&args),
         Command::Probes => {
             for kind in crate::probe::KINDS {
                 println!("{kind}");

@@ -175,3 +175,90 @@ impl Drop for HttpServer {
         }
     }
 }
+
+/// A long-running `runbook` (watch, serve) with its output collected as it
+/// comes; SIGTERM then SIGKILL on drop.
+pub struct Background {
+    child: Option<std::process::Child>,
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+/// How long a background `runbook` may take to do what a test waits for (a loaded 2-core machine).
+pub const BACKGROUND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Background {
+    pub fn spawn(runbook: Runbook) -> Self {
+        use std::process::Stdio;
+        let mut child = runbook
+            .command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start runbook");
+        let collect = |pipe: Box<dyn std::io::Read + Send>| {
+            let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let sink = text.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut all = sink.lock().unwrap();
+                    all.push_str(&line);
+                    all.push('\n');
+                }
+            });
+            text
+        };
+        let stdout = collect(Box::new(child.stdout.take().unwrap()));
+        let stderr = collect(Box::new(child.stderr.take().unwrap()));
+        Self { child: Some(child), stdout, stderr }
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until `ready` holds for (stdout, stderr); panics with both after [`BACKGROUND_DEADLINE`].
+    pub fn wait_until(&self, what: &str, ready: impl Fn(&str, &str) -> bool) {
+        let deadline = std::time::Instant::now() + BACKGROUND_DEADLINE;
+        while std::time::Instant::now() < deadline {
+            if ready(&self.stdout(), &self.stderr()) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}\nstdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
+    }
+
+    /// Sends SIGTERM and waits for the exit code (SIGKILL after [`BACKGROUND_DEADLINE`]).
+    pub fn terminate(&mut self) -> i32 {
+        let Some(mut child) = self.child.take() else { return -1 };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = std::time::Instant::now() + BACKGROUND_DEADLINE;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                // Let the reader threads take the last lines.
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                return status.code().unwrap_or(-1);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("runbook did not stop on SIGTERM\nstderr:\n{}", self.stderr());
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! `runbook serve FILE... --listen 127.0.0.1:9808 --every 60s`: runs each
+//! playbook on the schedule (each in its own loop, one run at a time) and
+//! serves the latest results over HTTP:
+//! - `GET /metrics`: Prometheus text format (see `monitor::metrics`);
+//! - `GET /healthz`: `ok` while the server is up;
+//! - `GET /`: the latest run of each playbook as HTML.
+//!
+//! Read-only: action steps never run (see `commands::monitor`). HTTP is
+//! axum over hyper, already compiled for the tests. Exit codes: see `commands::monitor`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use chrono::Utc;
+
+use super::exit;
+use super::monitor::{self, Prepared, Signals};
+use crate::cli::ServeArgs;
+use crate::monitor::schedule::Schedule;
+use crate::monitor::{metrics, page};
+use crate::report::RunRecord;
+
+/// One playbook's latest run.
+struct Slot {
+    name: String,
+    latest: Option<RunRecord>,
+    runs: u64,
+}
+
+type Board = Arc<Mutex<Vec<Slot>>>;
+
+pub fn serve(args: &ServeArgs) -> u8 {
+    let schedule = match monitor::schedule(&args.every, &args.schedule) {
+        Ok(schedule) => schedule,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::INVALID;
+        }
+    };
+    let mut playbooks = Vec::new();
+    for file in &args.files {
+        let Some(prepared) = monitor::prepare(file, &args.runs) else { return exit::INVALID };
+        if let Some(other) = playbooks.iter().find(|p: &&Prepared| p.plan.name == prepared.plan.name) {
+            eprintln!(
+                "error: `{}` and `{}` are both named `{}`; metrics tell playbooks apart by name",
+                other.plan.file, prepared.plan.file, prepared.plan.name
+            );
+            return exit::INVALID;
+        }
+        playbooks.push(prepared);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::INVALID;
+        }
+    };
+    let code = runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(&args.listen).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("error: --listen `{}`: cannot listen there: {e}", args.listen);
+                return exit::INVALID;
+            }
+        };
+        let address = listener.local_addr().map_or_else(|_| args.listen.clone(), |a| a.to_string());
+        eprintln!("serving on http://{address}/metrics");
+        let board: Board = Arc::new(Mutex::new(
+            playbooks.iter().map(|p| Slot { name: p.plan.name.clone(), latest: None, runs: 0 }).collect(),
+        ));
+        let signals = Signals::listen();
+        // The loops run on this task (a run is not `Send`: its event callback is borrowed); the server is spawned.
+        let loops: Vec<_> = playbooks
+            .into_iter()
+            .enumerate()
+            .map(|(index, prepared)| {
+                keep_running(index, prepared, schedule.clone(), &args.runs, board.clone(), &signals)
+            })
+            .collect();
+        let app = axum::Router::new()
+            .route("/metrics", get(get_metrics))
+            .route("/healthz", get(|| async { "ok\n" }))
+            .route("/", get(get_page))
+            .with_state(board.clone());
+        let mut stopped = signals.receiver();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|r| r.count > 0).await;
+        });
+        let serving = tokio::spawn(async move { server.await });
+        futures_util::future::join_all(loops).await;
+        // Scrapers may be mid-request: give them a moment, not forever.
+        let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;
+        signals.exit_code()
+    });
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    code
+}
+
+/// Runs one playbook on the schedule until a signal, publishing each run.
+async fn keep_running(
+    index: usize,
+    prepared: Prepared,
+    schedule: Schedule,
+    args: &crate::cli::MonitorRunArgs,
+    board: Board,
+    signals: &Signals,
+) {
+    let mut slot = schedule.first(Utc::now());
+    while signals.sleep_until(slot).await {
+        let record = monitor::run_once(&prepared, args, signals).await;
+        eprintln!(
+            "serve: `{}` {} in {} ms ({} pass, {} fail, {} error)",
+            record.playbook,
+            record.verdict.name(),
+            record.duration_ms,
+            record.counts.pass,
+            record.counts.fail,
+            record.counts.error
+        );
+        let next = schedule.after(slot, Utc::now());
+        if next.skipped > 0 {
+            eprintln!(
+                "warning: `{}` took {}, longer than the interval; {} scheduled run(s) skipped",
+                record.playbook,
+                monitor::show(Duration::from_millis(record.duration_ms)),
+                next.skipped
+            );
+        }
+        if let Ok(mut slots) = board.lock() {
+            slots[index].latest = Some(record);
+            slots[index].runs += 1;
+        }
+        slot = next.at;
+    }
+}
+
+async fn get_metrics(State(board): State<Board>) -> impl IntoResponse {
+    let body = board.lock().map_or_else(
+        |_| String::new(),
+        |slots| {
+            let latest: Vec<metrics::Latest> = slots
+                .iter()
+                .filter_map(|s| s.latest.as_ref().map(|record| metrics::Latest { record, runs: s.runs }))
+                .collect();
+            metrics::render(&latest)
+        },
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+}
+
+async fn get_page(State(board): State<Board>) -> Html<String> {
+    let body = board.lock().map_or_else(
+        |_| String::new(),
+        |slots| {
+            let entries: Vec<page::Entry> = slots
+                .iter()
+                .map(|s| match &s.latest {
+                    Some(record) => page::Entry::Ran(record),
+                    None => page::Entry::Waiting { name: &s.name },
+                })
+                .collect();
+            page::render(&entries)
+        },
+    );
+    Html(body)
+}

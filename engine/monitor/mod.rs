@@ -1,0 +1,7 @@
+//! Continuous monitoring: the schedule `runbook watch` and `runbook serve`
+//! follow, and what `serve` publishes (Prometheus metrics, an HTML page).
+//! Running and printing stay in `commands/`; this module only decides and renders.
+
+pub mod metrics;
+pub mod page;
+pub mod schedule;
