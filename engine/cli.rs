@@ -14,7 +14,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a playbook and print the checklist.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Check playbooks without running them.
     Validate {
         /// Playbook files, folders or glob patterns.
@@ -25,8 +25,12 @@ pub enum Command {
     },
     /// Show a playbook's sections and steps without probing anything.
     List { file: PathBuf },
-    /// Print the playbook JSON Schema.
-    Schema,
+    /// Print the playbook JSON Schema (or, with `--report`, the run record's).
+    Schema {
+        /// The schema of the run record (`--format json`, `--report x.json`) instead.
+        #[arg(long)]
+        report: bool,
+    },
     /// List the probe kinds.
     Probes,
     /// List stored runs, or one step's captured values over time.
@@ -37,6 +41,24 @@ pub enum Command {
     Watch(WatchArgs),
     /// Run playbooks on a schedule and serve their results: Prometheus `/metrics`, `/healthz`, `/`.
     Serve(ServeArgs),
+    /// Write a key pair for signing reports (minisign format, ed25519).
+    Keygen {
+        /// A folder (gets `runbook.key` and `runbook.pub`) or the secret key's path (its
+        /// public key goes beside it as `.pub`). An encrypted key when `RUNBOOK_SIGN_PASSWORD` is set.
+        #[arg(long, value_name = "DIR|PATH", default_value = "runbook.key")]
+        out: PathBuf,
+    },
+    /// Check a signed report against its `.minisig` signature: exit 0 good, 1 bad or missing.
+    Verify {
+        /// The report file.
+        report: PathBuf,
+        /// The public key file.
+        #[arg(long, value_name = "FILE", default_value = "runbook.pub")]
+        pubkey: PathBuf,
+        /// The signature file (default: `<report>.minisig`).
+        #[arg(long, value_name = "FILE")]
+        signature: Option<PathBuf>,
+    },
 }
 
 /// When `watch` and `serve` run.
@@ -113,8 +135,8 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: u16,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+    pub format: RunFormat,
     /// Write the output to this file (the terminal still shows the checklist).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
@@ -137,12 +159,15 @@ pub struct RunArgs {
     /// that are not actions still run. Wins over `--yes`.
     #[arg(long)]
     pub dry_run: bool,
-    /// Who confirms actions, recorded in the run's result [default: $USER]
+    /// Who confirms actions [default: $USER] and signs the run off (a report's sign-off is
+    /// only signed when given; on a terminal runbook asks when a report or journal is written).
     #[arg(long, env = "RUNBOOK_OPERATOR", value_name = "NAME")]
     pub operator: Option<String>,
     /// Neither read nor save run history (`prev` and friends then find nothing).
     #[arg(long, env = "RUNBOOK_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_history: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Where run history is kept.
@@ -189,9 +214,45 @@ pub enum Format {
     Json,
 }
 
+/// What `runbook run` prints: the checklist, or a report format (see `report::format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    Text,
+    Json,
+    Junit,
+    Markdown,
+    Html,
+}
+
 fn parse_var(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
         .filter(|(k, _)| !k.is_empty())
         .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))
+}
+
+/// The report, sign-off and journal options of `runbook run`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Write a report file; its format comes from the extension (.md .html .txt .json .xml), markdown otherwise.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// The report's format, whatever its extension: markdown, html, text, json or junit.
+    #[arg(long, value_name = "FORMAT", requires = "report")]
+    pub report_format: Option<String>,
+    /// A handlebars template for the report (overrides the playbook's `report.template`).
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub template: Option<PathBuf>,
+    /// Answers to the manual steps (YAML: `id: pass|fail|skip` or `id: {verdict, comment}`).
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Sign the report with this minisign secret key, writing `<report>.minisig`.
+    #[arg(long, value_name = "SECRET_KEY_FILE", requires = "report")]
+    pub sign: Option<PathBuf>,
+    /// Also write JUnit XML here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Append one line for this run to this journal file.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
 }

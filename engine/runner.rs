@@ -172,6 +172,9 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         })
         .collect();
     let finished_at = chrono::Utc::now();
+    let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
+    let summary =
+        crate::report::summary::evaluate(&scope.plan.summary, &vars, &Value::Object(captured.into_iter().collect()));
     let mut record = RunRecord {
         playbook: scope.plan.name.clone(),
         file: scope.plan.file.clone(),
@@ -186,7 +189,10 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         counts: Counts::of(&steps),
         verdict: RunRecord::overall(&steps),
         steps,
+        summary,
+        signoff: crate::report::SignOff::default(),
     };
+    crate::report::signoff::assess(&mut record);
     record.redact(&scope.redactor);
     record
 }

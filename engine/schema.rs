@@ -1,7 +1,9 @@
 //! The playbook JSON Schema (draft 2020-12), generated from the model types
 //! and the probe registry. The committed `schemas/playbook.schema.json` must
 //! equal [`playbook_schema_text`]; a test checks it (`RUNBOOK_BLESS=1`
-//! rewrites it), so the schema can never drift from the code.
+//! rewrites it), so the schema can never drift from the code. The run
+//! record's schema ([`report_schema_text`]) is kept the same way in
+//! `schemas/report.schema.json`.
 //!
 //! Editors (the YAML language server) and CI validators read it, so besides
 //! being exact it must help: every field has a description and an example.
@@ -32,6 +34,19 @@ pub fn playbook_schema() -> Value {
     }
     ordered.extend(fields.into_iter().filter(|(k, _)| k != "$schema" && k != "$id"));
     Value::Object(ordered)
+}
+
+/// The run record's schema (`--format json`, `--report x.json`), committed
+/// as `schemas/report.schema.json`.
+pub fn report_schema_text() -> String {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<crate::report::RunRecord>();
+    let mut value = schema.to_value();
+    finish(&mut value);
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// The schema as pretty JSON, with a trailing newline.

@@ -3,9 +3,12 @@
 
 mod confirm;
 mod history;
+mod keys;
 mod list;
 mod monitor;
 mod progress;
+mod prompt;
+mod reports;
 mod run;
 mod serve;
 mod show;
@@ -32,10 +35,13 @@ pub fn main(cli: Cli) -> u8 {
         Command::Run(args) => run::run(&args),
         Command::Validate { files, format } => validate::validate(&files, format),
         Command::List { file } => list::list(&file),
-        Command::Schema => {
-            print!("{}", crate::schema::playbook_schema_text());
+        Command::Schema { report } => {
+            let text = if report { crate::schema::report_schema_text() } else { crate::schema::playbook_schema_text() };
+            print!("{text}");
             exit::CLEAN
         }
+        Command::Keygen { out } => keys::keygen(&out),
+        Command::Verify { report, pubkey, signature } => keys::verify(&report, &pubkey, signature.as_deref()),
         Command::History(args) => history::history(&args),
         Command::Show(args) => show::show(&args),
         Command::Watch(args) => watch::watch(&args),

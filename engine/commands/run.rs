@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use super::confirm::{Asker, operator_name};
 use super::progress::Progress;
-use super::{colour_stdout, exit, load_plan};
-use crate::cli::{Format, RunArgs};
+use super::{colour_stdout, exit, load_plan, reports};
+use clap::ValueEnum as _;
+
+use crate::cli::{RunArgs, RunFormat};
 use crate::playbook::units::parse_duration;
 use crate::report::text::{self, Style};
 use crate::report::{RunRecord, RunStatus};
@@ -22,6 +24,13 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("error: {message}");
         return exit::INVALID;
     }
+    let prepared = match reports::prepare(&plan, &args.report) {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::INVALID;
+        }
+    };
     let deadline = match args.deadline.as_deref().map(parse_duration).transpose() {
         Ok(d) => d,
         Err(e) => {
@@ -48,6 +57,7 @@ pub fn run(args: &RunArgs) -> u8 {
     for warning in warnings {
         eprintln!("warning: {warning}");
     }
+    let redactor = secrets::Redactor::new(&secrets);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -74,16 +84,22 @@ pub fn run(args: &RunArgs) -> u8 {
             }
         };
         let options = RunOptions { jobs: usize::from(args.jobs), history, stop, confirm: asker, dry_run: args.dry_run };
-        let record = runner::run(plan, secrets, options, &mut |event| progress.on(&event)).await;
+        let mut record = runner::run(plan, secrets, options, &mut |event| progress.on(&event)).await;
+        progress.finish();
+        // Manual answers and the sign-off belong to the run that history keeps.
+        reports::sign_off(&mut record, &prepared, args, &redactor);
         if let Some(recorder) = recorder {
             recorder.finish(&record).await;
         }
         (record, signal.lock().map(|s| *s).unwrap_or(None))
     });
-    progress.finish();
     // Abandoned probes (a command that ignores its deadline) must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
     let written = emit(&record, args, out_file);
+    if let Err(message) = reports::write(&record, &prepared, &args.report) {
+        eprintln!("error: {message}");
+        return exit::FAILED;
+    }
     if record.status == RunStatus::Interrupted {
         return signal.unwrap_or(exit::FAILED);
     }
@@ -118,8 +134,17 @@ fn select(plan: &mut crate::playbook::Plan, args: &RunArgs) -> Result<(), String
 fn emit(record: &RunRecord, args: &RunArgs, out_file: Option<std::fs::File>) -> bool {
     let style = Style { colour: colour_stdout() };
     let formatted = match args.format {
-        Format::Json => serde_json::to_string_pretty(record).unwrap_or_default() + "\n",
-        Format::Text => text::render(record, Style { colour: false }),
+        RunFormat::Text => text::render(record, Style { colour: false }),
+        other => {
+            let name = other.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+            match crate::report::format::by_name(&name).and_then(|f| crate::report::render::render(record, f, None)) {
+                Ok(text) => text,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    String::new()
+                }
+            }
+        }
     };
     match (out_file, &args.out) {
         (Some(mut file), Some(path)) => {
@@ -130,7 +155,7 @@ fn emit(record: &RunRecord, args: &RunArgs, out_file: Option<std::fs::File>) -> 
                 return false;
             }
         }
-        _ if args.format == Format::Text => print!("{}", text::render(record, style)),
+        _ if args.format == RunFormat::Text => print!("{}", text::render(record, style)),
         _ => print!("{formatted}"),
     }
     true

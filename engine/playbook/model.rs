@@ -39,6 +39,38 @@ pub struct Playbook {
     pub defaults: Defaults,
     /// The checklist, in sections that follow the runbook's headings.
     pub sections: Vec<Section>,
+    /// Figures the report shows at its end (the runbook's end-of-day block), each a
+    /// label and a CEL expression over `vars` and captured values `steps.<id>.<name>`,
+    /// evaluated once after the run.
+    #[serde(default)]
+    #[schemars(example = example_summary())]
+    pub summary: Vec<SummaryEntry>,
+    /// How the file report (`runbook run --report PATH`) looks.
+    #[serde(default)]
+    pub report: Option<ReportSettings>,
+}
+
+/// One figure of the end-of-day summary.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryEntry {
+    /// What the report calls it.
+    #[schemars(example = &"Daily P&L")]
+    pub label: String,
+    /// A CEL expression, usually a captured value.
+    #[schemars(with = "String", example = &"steps.pnl.daily_pnl")]
+    pub value: Spanned<String>,
+}
+
+/// Report settings of a playbook.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    /// A handlebars template file for the file report, relative to the playbook's
+    /// folder; `--template FILE` overrides it.
+    #[serde(default)]
+    #[schemars(with = "Option<String>", example = &"templates/daily.md.hbs")]
+    pub template: Option<Spanned<String>>,
 }
 
 /// A playbook variable: a string, number or boolean.
@@ -181,6 +213,10 @@ fn example_playbook() -> serde_json::Value {
             "expect": ["status == 200", "health == \"ok\""]
         }]}]
     })
+}
+
+fn example_summary() -> serde_json::Value {
+    serde_json::json!([{"label": "Daily P&L", "value": "steps.pnl.daily_pnl"}])
 }
 
 fn example_vars() -> serde_json::Value {

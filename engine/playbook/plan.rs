@@ -27,6 +27,10 @@ pub struct Plan {
     pub sections: Vec<String>,
     /// Every step, in file order.
     pub steps: Vec<PlannedStep>,
+    /// The end-of-day figures: label and compiled expression.
+    pub summary: Vec<(String, Expression)>,
+    /// The playbook's own report template, resolved against its folder.
+    pub report_template: Option<PathBuf>,
 }
 
 /// One step ready to run.

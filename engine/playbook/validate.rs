@@ -5,6 +5,7 @@
 
 mod place;
 mod step;
+mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -82,18 +83,23 @@ impl Validator<'_> {
             self.check_step(step, &mut planned, index, &scope);
         }
         self.cycles(&planned, &steps);
+        let summary = self.summary(&ids, &vars, &planned);
+        let base_dir = match self.loaded.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let report_template = book.report.as_ref().and_then(|r| r.template.as_ref()).map(|t| base_dir.join(&t.value));
         Plan {
             name: book.name.clone(),
             description: book.description.clone(),
             file: self.loaded.shown.clone(),
-            base_dir: match self.loaded.path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                _ => std::path::PathBuf::from("."),
-            },
+            base_dir,
             vars,
             secrets: book.secrets.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
             sections: book.sections.iter().map(|s| s.name.clone()).collect(),
             steps: planned,
+            summary,
+            report_template,
         }
     }
 

@@ -1,6 +1,17 @@
 //! The result of a run, [`RunRecord`]: one documented structure behind
-//! `--format json`, every report template and the history store.
+//! `--format json`, every report template, the JUnit file and the history
+//! store. Its JSON Schema is committed as `schemas/report.schema.json`.
+//! Everything in it is redacted: secrets never reach any report format.
 
+pub mod answers;
+pub mod format;
+pub mod helpers;
+pub mod journal;
+pub mod junit;
+pub mod render;
+pub mod sign;
+pub mod signoff;
+pub mod summary;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -82,6 +93,71 @@ pub struct StepResult {
     /// For an action step: whether it was confirmed, by whom, how and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<Confirmation>,
+    /// The operator's answer, for a `manual` step that was answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<ManualAnswer>,
+}
+
+/// A person's answer to a `manual` step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ManualAnswer {
+    /// `pass`, `fail` or `skipped`.
+    pub verdict: Verdict,
+    /// What the operator noted, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Where the answer came from.
+    pub source: AnswerSource,
+}
+
+/// Where a manual answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerSource {
+    /// Asked on the terminal after the automated steps ran.
+    Prompt,
+    /// Read from `--answers FILE`.
+    AnswersFile,
+}
+
+/// One figure of the playbook's `summary:` block, evaluated after the run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SummaryValue {
+    /// The label, e.g. `Daily P&L`.
+    pub label: String,
+    /// The expression it came from, e.g. `steps.pnl.daily_pnl`.
+    pub expression: String,
+    /// The value, or null when it could not be evaluated.
+    pub value: Value,
+    /// Why there is no value (a step that did not run, a bad expression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The sign-off block: who signed, when, and what they signed for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct SignOff {
+    /// Who signed the run off; absent when nobody did (the report shows a blank line).
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// When they signed, RFC 3339 UTC.
+    #[serde(default)]
+    pub signed_utc: Option<String>,
+    /// The same moment in the signer's local time zone, RFC 3339 with offset.
+    #[serde(default)]
+    pub signed_local: Option<String>,
+    /// True when the run completed, nothing failed or errored, nothing is pending
+    /// and every action step was confirmed.
+    pub clean: bool,
+    /// One plain sentence: everything passed, or what failed and what is pending.
+    pub statement: String,
+    /// Ids of the steps that failed or errored.
+    pub failed: Vec<String>,
+    /// Ids of the manual steps nobody answered.
+    pub pending: Vec<String>,
+    /// Ids of the action steps that did not run for want of confirmation.
+    #[serde(default)]
+    pub unconfirmed: Vec<String>,
 }
 
 /// The decision on an action step (`action: true`).
@@ -132,15 +208,18 @@ impl Counts {
     }
 }
 
-/// A finished run.
+/// A finished run: what `runbook run --format json` prints and every report renders.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "runbook run record")]
 pub struct RunRecord {
     /// The playbook's name.
     pub playbook: String,
     /// The playbook file as given on the command line.
     pub file: String,
+    /// The playbook's description.
     #[serde(default)]
     pub description: Option<String>,
+    /// The machine that ran it.
     pub host: String,
     /// RFC 3339, UTC.
     pub started: String,
@@ -156,6 +235,12 @@ pub struct RunRecord {
     /// The worst verdict among the steps that count: fail or error, else warn, else pass.
     pub verdict: Verdict,
     pub steps: Vec<StepResult>,
+    /// The playbook's `summary:` figures (the end-of-day block), in playbook order.
+    #[serde(default)]
+    pub summary: Vec<SummaryValue>,
+    /// The sign-off: its state is always there, the operator only once someone signed.
+    #[serde(default)]
+    pub signoff: SignOff,
 }
 
 impl RunRecord {
@@ -181,6 +266,14 @@ impl RunRecord {
     pub fn is_clean(&self) -> bool {
         self.status == RunStatus::Complete
             && !self.steps.iter().any(|s| s.verdict.is_bad() || s.is_unconfirmed_action())
+    }
+
+    /// Recomputes counts, verdict and the sign-off state after steps changed
+    /// (manual answers).
+    pub fn recount(&mut self) {
+        self.counts = Counts::of(&self.steps);
+        self.verdict = Self::overall(&self.steps);
+        signoff::assess(self);
     }
 
     /// Masks every secret in every string of the record.

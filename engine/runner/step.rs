@@ -30,6 +30,7 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         duration_ms: 0,
         attempts: 0,
         confirmation: None,
+        answer: None,
     }
 }
 
@@ -57,6 +58,7 @@ pub(super) fn panicked(message: &str) -> StepResult {
         duration_ms: 0,
         attempts: 0,
         confirmation: None,
+        answer: None,
     }
 }
 

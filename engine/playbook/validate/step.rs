@@ -159,7 +159,7 @@ impl Validator<'_> {
     }
 
     /// Checks a `vars.*`, `secrets.*` or `steps.*` path; returns the step it reads, if any.
-    fn scoped_path(
+    pub(super) fn scoped_path(
         &mut self,
         path: &str,
         planned: &[PlannedStep],

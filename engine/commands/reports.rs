@@ -1,0 +1,149 @@
+//! The report side of `runbook run`: before the run, everything that can be
+//! wrong with the report options is checked (answers file, template, signing
+//! key) so a long run never ends in a usage error; after it, manual answers
+//! and the operator's sign-off go into the record, then the report file, its
+//! signature, the JUnit file and the journal line are written.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::prompt;
+use crate::cli::{ReportArgs, RunArgs};
+use crate::playbook::Plan;
+use crate::report::answers::{self, Answer};
+use crate::report::format::{self, ReportFormat, Shape};
+use crate::report::{AnswerSource, RunRecord, journal, render, sign, signoff};
+use crate::secrets::Redactor;
+
+/// Test-only: pins every time in the record to this RFC 3339 instant, zeroes
+/// durations and names the host `test-host`, so golden reports compare.
+const FIXED_CLOCK_ENV: &str = "RUNBOOK_FIXED_CLOCK";
+
+/// The report options, checked.
+pub struct Prepared {
+    answers: BTreeMap<String, Answer>,
+    report: Option<(PathBuf, &'static ReportFormat, Option<String>)>,
+    key: Option<minisign::SecretKey>,
+}
+
+/// Checks the options against the plan before anything runs.
+pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, String> {
+    let answers = match &args.answers {
+        Some(path) => {
+            let answers = answers::read(path).map_err(|e| format!("--answers: {e}"))?;
+            let steps: Vec<(&str, &str)> = plan.steps.iter().map(|s| (s.id.as_str(), s.probe.kind())).collect();
+            answers::check(&steps, &answers).map_err(|e| format!("--answers {}: {e}", path.display()))?;
+            answers
+        }
+        None => BTreeMap::new(),
+    };
+    let report = match &args.report {
+        Some(path) => {
+            let format = match &args.report_format {
+                Some(name) => format::by_name(name).map_err(|e| format!("--report-format: {e}"))?,
+                None => format::for_path(path),
+            };
+            let template = template(plan, args, format)?;
+            Some((path.clone(), format, template))
+        }
+        None => None,
+    };
+    let key = match &args.sign {
+        Some(path) => {
+            let password = std::env::var(sign::PASSWORD_ENV).ok().filter(|p| !p.is_empty());
+            Some(sign::read_secret_key(path, password).map_err(|e| format!("--sign: {e}"))?)
+        }
+        None => None,
+    };
+    Ok(Prepared { answers, report, key })
+}
+
+/// `--template`, else the playbook's `report.template` (for template formats), read and compiled.
+fn template(plan: &Plan, args: &ReportArgs, format: &'static ReportFormat) -> Result<Option<String>, String> {
+    let (path, flag) = match (&args.template, &plan.report_template) {
+        (Some(path), _) => (path, "--template"),
+        (None, Some(path)) if matches!(format.shape, Shape::Template { .. }) => {
+            (path, "the playbook's report.template")
+        }
+        _ => return Ok(None),
+    };
+    let source = std::fs::read_to_string(path).map_err(|e| format!("{flag}: cannot read `{}`: {e}", path.display()))?;
+    render::check_template(&source, format).map_err(|e| format!("{flag} `{}`: {e}", path.display()))?;
+    Ok(Some(source))
+}
+
+/// Manual answers (file, then the terminal) and the operator's sign-off.
+pub fn sign_off(record: &mut RunRecord, prepared: &Prepared, run: &RunArgs, redactor: &Redactor) {
+    let args = &run.report;
+    answers::apply(record, &prepared.answers, AnswerSource::AnswersFile, redactor);
+    let interactive = prompt::interactive();
+    if interactive {
+        let asked = prompt::ask_manual(record);
+        answers::apply(record, &asked, AnswerSource::Prompt, redactor);
+    }
+    let wants_signer = args.report.is_some() || args.junit.is_some() || args.journal.is_some();
+    let operator = run
+        .operator
+        .clone()
+        .filter(|o| !o.trim().is_empty())
+        .or_else(|| (interactive && wants_signer).then(prompt::ask_operator).flatten());
+    match operator {
+        Some(name) => signoff::sign(record, &redactor.redact(name.trim()), chrono::Utc::now()),
+        None => signoff::assess(record),
+    }
+    pin_clock(record);
+}
+
+/// Writes the report (and its signature), the JUnit file and the journal line.
+pub fn write(record: &RunRecord, prepared: &Prepared, args: &ReportArgs) -> Result<(), String> {
+    if let Some((path, format, template)) = &prepared.report {
+        let text = render::render(record, format, template.as_deref())?;
+        std::fs::write(path, text).map_err(|e| format!("cannot write the report `{}`: {e}", path.display()))?;
+        match &prepared.key {
+            Some(key) => {
+                let signature = sign::sign(path, key, &trusted_comment(record, path))?;
+                eprintln!("report: {} (signed: {})", path.display(), signature.display());
+            }
+            None => eprintln!("report: {}", path.display()),
+        }
+    }
+    if let Some(path) = &args.junit {
+        let xml = render::render(record, format::by_name("junit")?, None)?;
+        std::fs::write(path, xml).map_err(|e| format!("cannot write the JUnit file `{}`: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.journal {
+        journal::append(path, record)?;
+    }
+    Ok(())
+}
+
+/// What the signature vouches for besides the bytes: tab-separated `key:value`.
+fn trusted_comment(record: &RunRecord, path: &std::path::Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let signed = record.signoff.signed_utc.clone().unwrap_or_else(|| record.finished.clone());
+    format!(
+        "timestamp:{}\tfile:{name}\tplaybook:{}\toperator:{}\tverdict:{}\tsignoff:{}",
+        chrono::DateTime::parse_from_rfc3339(&signed).map(|t| t.timestamp()).unwrap_or(0),
+        record.playbook,
+        record.signoff.operator.as_deref().unwrap_or("-"),
+        record.verdict.name(),
+        if record.signoff.clean { "clean" } else { "not-clean" },
+    )
+}
+
+fn pin_clock(record: &mut RunRecord) {
+    let Some(fixed) = std::env::var(FIXED_CLOCK_ENV).ok().filter(|v| !v.is_empty()) else { return };
+    let Ok(at) = chrono::DateTime::parse_from_rfc3339(&fixed) else { return };
+    let at = at.with_timezone(&chrono::Utc);
+    let text = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    record.started.clone_from(&text);
+    record.finished = text;
+    record.duration_ms = 0;
+    record.host = "test-host".to_owned();
+    for step in &mut record.steps {
+        step.duration_ms = 0;
+    }
+    if let Some(operator) = record.signoff.operator.clone() {
+        signoff::sign(record, &operator, at);
+    }
+}

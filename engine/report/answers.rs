@@ -1,0 +1,142 @@
+//! Answers to `manual` steps: from `--answers FILE` (YAML, step id → a
+//! verdict, or `{verdict, comment}`) or from the terminal prompt. Applying
+//! them turns `pending` steps into `pass`, `fail` or `skipped`; a step that
+//! stays unanswered stays `pending` and keeps the sign-off from being clean.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{AnswerSource, ManualAnswer, RunRecord, Verdict};
+use crate::secrets::Redactor;
+use crate::suggest::did_you_mean;
+
+/// The largest answers file read.
+const MAX_ANSWERS_BYTES: u64 = 1024 * 1024;
+
+/// One answer before it is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub verdict: Verdict,
+    pub comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Entry {
+    Verdict(String),
+    Full(FullEntry),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FullEntry {
+    verdict: String,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// `pass`, `fail` or `skip` (also `skipped`), any case.
+pub fn parse_verdict(text: &str) -> Result<Verdict, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "pass" | "p" => Ok(Verdict::Pass),
+        "fail" | "f" => Ok(Verdict::Fail),
+        "skip" | "skipped" | "s" => Ok(Verdict::Skipped),
+        other => Err(format!("`{other}` is not a manual verdict; use `pass`, `fail` or `skip`")),
+    }
+}
+
+/// Reads an answers file.
+pub fn read(path: &Path) -> Result<BTreeMap<String, Answer>, String> {
+    let shown = path.display();
+    let size = std::fs::metadata(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?.len();
+    if size > MAX_ANSWERS_BYTES {
+        return Err(format!("`{shown}` is {size} bytes; the limit is {MAX_ANSWERS_BYTES}"));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    parse(&text).map_err(|e| format!("{shown}: {e}"))
+}
+
+/// Parses answers-file text.
+pub fn parse(text: &str) -> Result<BTreeMap<String, Answer>, String> {
+    if text.trim().is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let entries: BTreeMap<String, Entry> = serde_saphyr::from_str(text).map_err(|e| {
+        format!(
+            "not an answers file (step id: pass|fail|skip, or step id: {{verdict, comment}}): {}",
+            e.without_snippet()
+        )
+    })?;
+    entries
+        .into_iter()
+        .map(|(id, entry)| {
+            let (verdict, comment) = match entry {
+                Entry::Verdict(v) => (v, None),
+                Entry::Full(FullEntry { verdict, comment }) => (verdict, comment),
+            };
+            let verdict = parse_verdict(&verdict).map_err(|e| format!("step `{id}`: {e}"))?;
+            let comment = comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+            Ok((id, Answer { verdict, comment }))
+        })
+        .collect()
+}
+
+/// Checks that every answered id is a manual step; `steps` are (id, probe kind) pairs.
+pub fn check<'a>(steps: &[(&'a str, &'a str)], answers: &BTreeMap<String, Answer>) -> Result<(), String> {
+    for id in answers.keys() {
+        match steps.iter().find(|(step, _)| step == id) {
+            Some((_, "manual")) => {}
+            Some((_, kind)) => return Err(format!("step `{id}` is a `{kind}` step, not a `manual` one")),
+            None => {
+                let manual = steps.iter().filter(|(_, kind)| *kind == "manual").map(|(id, _)| *id);
+                let hint = did_you_mean(id, manual).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                return Err(format!("no step `{id}` in this run{hint}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies answers to the pending manual steps they name; comments are redacted.
+pub fn apply(record: &mut RunRecord, answers: &BTreeMap<String, Answer>, source: AnswerSource, redactor: &Redactor) {
+    for step in &mut record.steps {
+        if step.verdict != Verdict::Pending {
+            continue;
+        }
+        if let Some(answer) = answers.get(&step.id) {
+            step.verdict = answer.verdict;
+            step.answer = Some(ManualAnswer {
+                verdict: answer.verdict,
+                comment: answer.comment.as_deref().map(|c| redactor.redact(c)),
+                source,
+            });
+        }
+    }
+    record.recount();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_and_long_answers_are_read() {
+        let answers = parse("news: pass\nlogs: {verdict: FAIL, comment: ' disk errors '}\nfeeds: skip\n").unwrap();
+        assert_eq!(answers["news"], Answer { verdict: Verdict::Pass, comment: None });
+        assert_eq!(answers["logs"], Answer { verdict: Verdict::Fail, comment: Some("disk errors".into()) });
+        assert_eq!(answers["feeds"].verdict, Verdict::Skipped);
+    }
+
+    #[test]
+    fn an_unknown_verdict_names_the_step() {
+        let error = parse("news: maybe\n").unwrap_err();
+        assert_eq!(error, "step `news`: `maybe` is not a manual verdict; use `pass`, `fail` or `skip`");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(parse("news: {verdict: pass, note: x}\n").is_err());
+    }
+}

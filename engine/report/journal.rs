@@ -1,0 +1,58 @@
+//! The operations journal (`--journal FILE`, the runbook's `daily-ops.log`):
+//! one line per run appended, `key=value` pairs separated by spaces, values
+//! with spaces or quotes JSON-quoted. Lines are whole: one `write` each.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use super::RunRecord;
+
+/// The journal line for a run, without the newline.
+pub fn line(record: &RunRecord) -> String {
+    let c = &record.counts;
+    let fields = [
+        ("time", record.finished.clone()),
+        ("playbook", record.playbook.clone()),
+        ("file", record.file.clone()),
+        ("host", record.host.clone()),
+        ("operator", record.signoff.operator.clone().unwrap_or_else(|| "-".to_owned())),
+        ("verdict", record.verdict.name().to_owned()),
+        ("signoff", if record.signoff.clean { "clean" } else { "not-clean" }.to_owned()),
+        ("pass", c.pass.to_string()),
+        ("warn", c.warn.to_string()),
+        ("fail", c.fail.to_string()),
+        ("error", c.error.to_string()),
+        ("skipped", c.skipped.to_string()),
+        ("pending", c.pending.to_string()),
+    ];
+    fields.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect::<Vec<_>>().join(" ")
+}
+
+/// Appends the run's line to `path`, creating the file if needed.
+pub fn append(path: &Path, record: &RunRecord) -> Result<(), String> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
+    file.write_all(format!("{}\n", line(record)).as_bytes())
+        .map_err(|e| format!("cannot write the journal `{}`: {e}", path.display()))
+}
+
+fn quote(value: &str) -> String {
+    let plain = !value.is_empty() && value.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\');
+    if plain { value.to_owned() } else { serde_json::Value::String(value.to_owned()).to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn values_with_spaces_or_quotes_are_json_quoted() {
+        assert_eq!(quote("alice"), "alice");
+        assert_eq!(quote("Quick start"), "\"Quick start\"");
+        assert_eq!(quote("a\"b\nc"), "\"a\\\"b\\nc\"");
+        assert_eq!(quote(""), "\"\"");
+    }
+}

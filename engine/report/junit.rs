@@ -1,0 +1,84 @@
+//! JUnit XML for CI servers: the playbook is the report, each section a
+//! testsuite, each step a testcase named `title [id]`. Failures and errors
+//! carry the step's message (the observed values) as message and text;
+//! skipped and pending steps are `<skipped>`; warnings pass with the warning
+//! in `system-out`.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{RunRecord, StepResult, Verdict};
+
+/// The record as JUnit XML.
+pub fn render(record: &RunRecord) -> Result<String, String> {
+    let mut report = Report::new(record.playbook.as_str());
+    if let Ok(started) = chrono::DateTime::parse_from_rfc3339(&record.started) {
+        report.set_timestamp(started);
+    }
+    report.set_time(Duration::from_millis(record.duration_ms));
+    for section in &record.sections {
+        let steps: Vec<&StepResult> = record.steps.iter().filter(|s| &s.section == section).collect();
+        if steps.is_empty() {
+            continue;
+        }
+        let mut suite = TestSuite::new(section.as_str());
+        suite.set_time(Duration::from_millis(steps.iter().map(|s| s.duration_ms).sum()));
+        suite.add_property(Property::new("playbook", record.file.as_str()));
+        suite.add_property(Property::new("host", record.host.as_str()));
+        if let Some(operator) = &record.signoff.operator {
+            suite.add_property(Property::new("operator", operator.as_str()));
+        }
+        suite.add_test_cases(steps.into_iter().map(|s| case(record, s)));
+        report.add_test_suite(suite);
+    }
+    report.to_string().map_err(|e| format!("cannot write JUnit XML: {e}"))
+}
+
+fn case(record: &RunRecord, step: &StepResult) -> TestCase {
+    let status = match step.verdict {
+        Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
+        Verdict::Fail | Verdict::Error => {
+            let kind = if step.verdict == Verdict::Fail { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+            let mut status = TestCaseStatus::non_success(kind);
+            status.set_message(first_line(&step.message)).set_type(step.verdict.name());
+            status.set_description(step.message.as_str());
+            status
+        }
+        Verdict::Skipped | Verdict::Pending => {
+            let mut status = TestCaseStatus::skipped();
+            let why = if step.verdict == Verdict::Pending {
+                format!("pending: manual check not answered: {}", step.message)
+            } else {
+                step.message.clone()
+            };
+            status.set_message(why).set_type(step.verdict.name());
+            status
+        }
+    };
+    let mut case = TestCase::new(format!("{} [{}]", step.title, step.id), status);
+    case.set_classname(format!("{}.{}", record.playbook, step.section));
+    case.set_time(Duration::from_millis(step.duration_ms));
+    let mut out = Vec::new();
+    if step.verdict == Verdict::Warn {
+        out.push(format!("warning: {}", step.message));
+    }
+    if let Some(answer) = &step.answer {
+        out.push(format!(
+            "answered {}{}",
+            answer.verdict.name(),
+            answer.comment.as_ref().map(|c| format!(": {c}")).unwrap_or_default()
+        ));
+    }
+    for (name, value) in &step.captured {
+        out.push(format!("{name} = {value}"));
+    }
+    if !out.is_empty() {
+        case.set_system_out(out.join("\n"));
+    }
+    case
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}

@@ -1,0 +1,77 @@
+//! Renders a [`RunRecord`] in a report format. Template formats use
+//! handlebars over the record's JSON plus a few views that templates need
+//! and should not have to compute:
+//!
+//! - `by_section`: `[{name, verdict, steps}]`, sections in playbook order;
+//! - `attention`: failed and errored steps first, then warnings;
+//! - `pending_steps`: manual steps nobody answered;
+//! - `generator`: `runbook <version>`.
+//!
+//! HTML escapes every value (handlebars' default, kept); markdown escapes
+//! `<` so a value cannot smuggle in markup; text escapes nothing.
+
+use handlebars::Handlebars;
+use serde_json::{Value, json};
+
+use super::format::{ReportFormat, Shape};
+use super::{RunRecord, Verdict, helpers, junit};
+
+/// The record in `format`; `custom` replaces a template format's built-in template.
+pub fn render(record: &RunRecord, format: &ReportFormat, custom: Option<&str>) -> Result<String, String> {
+    match (format.shape, custom) {
+        (Shape::Template { builtin, html }, custom) => {
+            let registry = registry(custom.unwrap_or(builtin), html)?;
+            registry.render("report", &context(record)).map_err(|e| format!("the report template failed: {e}"))
+        }
+        (_, Some(_)) => Err(format!("a template applies to markdown, html and text reports, not `{}`", format.name)),
+        (Shape::Json, None) => {
+            serde_json::to_string_pretty(record).map(|s| s + "\n").map_err(|e| format!("cannot write JSON: {e}"))
+        }
+        (Shape::Junit, None) => junit::render(record),
+    }
+}
+
+/// Compiles a template early, so a broken one stops the run before it starts.
+pub fn check_template(source: &str, format: &ReportFormat) -> Result<(), String> {
+    match format.shape {
+        Shape::Template { html, .. } => registry(source, html).map(|_| ()),
+        _ => Err(format!("a template applies to markdown, html and text reports, not `{}`", format.name)),
+    }
+}
+
+fn registry(source: &str, html: bool) -> Result<Handlebars<'static>, String> {
+    let mut registry = Handlebars::new();
+    if !html {
+        registry.register_escape_fn(|text| text.replace('<', "&lt;"));
+    }
+    helpers::register(&mut registry);
+    registry.register_template_string("report", source).map_err(|e| format!("bad report template: {e}"))?;
+    Ok(registry)
+}
+
+/// The data a template sees.
+pub fn context(record: &RunRecord) -> Value {
+    let mut value = serde_json::to_value(record).unwrap_or(Value::Null);
+    let by_section: Vec<Value> = record
+        .sections
+        .iter()
+        .filter_map(|name| {
+            let steps: Vec<_> = record.steps.iter().filter(|s| &s.section == name).cloned().collect();
+            (!steps.is_empty()).then(|| json!({"name": name, "verdict": RunRecord::overall(&steps), "steps": steps}))
+        })
+        .collect();
+    let with = |verdicts: &[Verdict]| -> Vec<Value> {
+        verdicts
+            .iter()
+            .flat_map(|v| record.steps.iter().filter(move |s| s.verdict == *v))
+            .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
+            .collect()
+    };
+    if let Value::Object(map) = &mut value {
+        map.insert("by_section".into(), by_section.into());
+        map.insert("attention".into(), with(&[Verdict::Fail, Verdict::Error, Verdict::Warn]).into());
+        map.insert("pending_steps".into(), with(&[Verdict::Pending]).into());
+        map.insert("generator".into(), format!("runbook {}", env!("CARGO_PKG_VERSION")).into());
+    }
+    value
+}

@@ -1,0 +1,84 @@
+//! The sign-off block. Its state (clean or not, what failed, what is
+//! pending) is derived from the steps whenever they change; the operator and
+//! the time are added once someone signs. "Clean" is strict: a complete run
+//! with nothing failed, errored or pending and no action left unconfirmed —
+//! warnings are allowed.
+
+use chrono::{DateTime, Local, SecondsFormat, Utc};
+
+use super::{RunRecord, RunStatus, Verdict};
+
+/// Recomputes `record.signoff`'s state, keeping who signed and when.
+pub fn assess(record: &mut RunRecord) {
+    let ids = |keep: fn(Verdict) -> bool| -> Vec<String> {
+        record.steps.iter().filter(|s| keep(s.verdict)).map(|s| s.id.clone()).collect()
+    };
+    let failed = ids(Verdict::is_bad);
+    let pending = ids(|v| v == Verdict::Pending);
+    let unconfirmed: Vec<String> =
+        record.steps.iter().filter(|s| s.is_unconfirmed_action()).map(|s| s.id.clone()).collect();
+    let complete = record.status == RunStatus::Complete;
+    let signoff = &mut record.signoff;
+    signoff.clean = complete && failed.is_empty() && pending.is_empty() && unconfirmed.is_empty();
+    let passed = record.counts.pass + record.counts.warn;
+    signoff.statement = statement(passed, &failed, &pending, &unconfirmed, complete);
+    signoff.failed = failed;
+    signoff.pending = pending;
+    signoff.unconfirmed = unconfirmed;
+}
+
+/// Records who signed, at `now`, shown in UTC and in local time.
+pub fn sign(record: &mut RunRecord, operator: &str, now: DateTime<Utc>) {
+    assess(record);
+    record.signoff.operator = Some(operator.to_owned());
+    record.signoff.signed_utc = Some(now.to_rfc3339_opts(SecondsFormat::Secs, true));
+    record.signoff.signed_local = Some(now.with_timezone(&Local).to_rfc3339_opts(SecondsFormat::Secs, false));
+}
+
+fn statement(passed: usize, failed: &[String], pending: &[String], unconfirmed: &[String], complete: bool) -> String {
+    let list = |ids: &[String]| ids.join(", ");
+    let mut parts = Vec::new();
+    if !complete {
+        parts.push("The run was interrupted.".to_owned());
+    }
+    if !failed.is_empty() {
+        parts.push(format!("{} failed: {}.", count(failed.len()), list(failed)));
+    }
+    if !pending.is_empty() {
+        parts.push(format!("{} pending: {}.", count(pending.len()), list(pending)));
+    }
+    if !unconfirmed.is_empty() {
+        let actions =
+            if unconfirmed.len() == 1 { "1 action".to_owned() } else { format!("{} actions", unconfirmed.len()) };
+        parts.push(format!("{actions} not confirmed: {}.", list(unconfirmed)));
+    }
+    if parts.is_empty() {
+        return format!("All {passed} checks passed.");
+    }
+    parts.join(" ")
+}
+
+fn count(n: usize) -> String {
+    if n == 1 { "1 check".to_owned() } else { format!("{n} checks") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clean_statement_counts_the_passed_checks() {
+        assert_eq!(statement(3, &[], &[], &[], true), "All 3 checks passed.");
+    }
+
+    #[test]
+    fn failures_and_pending_items_are_named() {
+        let text = statement(1, &["db".into()], &["news".into(), "logs".into()], &["flatten".into()], true);
+        assert_eq!(text, "1 check failed: db. 2 checks pending: news, logs. 1 action not confirmed: flatten.");
+    }
+
+    #[test]
+    fn an_interrupted_run_is_never_clean() {
+        assert_eq!(statement(2, &[], &[], &[], false), "The run was interrupted.");
+    }
+}
