@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL (5432), MariaDB (3306) and Redis (6379) answer on
 # 127.0.0.1: starts them if installed, installs them (Debian packages) if not;
-# installs promtool (Debian package prometheus) for the metrics tests.
+# installs promtool (Debian package prometheus) for the metrics tests, and
+# minisign and junitparser for the report tests.
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -53,4 +54,9 @@ fi
 mariadb -h 127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test'
 # promtool checks what `runbook serve` exposes (tests/integration/serve.rs).
 command -v promtool >/dev/null || need_pkg prometheus --no-install-recommends
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool installed"
+# The report tests check our signatures with the standard minisign tool and
+# our JUnit XML with an independent parser.
+command -v minisign >/dev/null || need_pkg minisign
+python3 -c 'import junitparser' 2>/dev/null || python3 -m pip install -q junitparser \
+  || python3 -m pip install -q --break-system-packages junitparser
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign and junitparser installed"

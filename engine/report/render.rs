@@ -7,8 +7,9 @@
 //! - `pending_steps`: manual steps nobody answered;
 //! - `generator`: `runbook <version>`.
 //!
-//! HTML escapes every value (handlebars' default, kept); markdown escapes
-//! `<` so a value cannot smuggle in markup; text escapes nothing.
+//! HTML escapes every value (handlebars' default, kept); markdown and text
+//! escape a `<` that could open a tag (`<b`, `</`, `<!`), so a value cannot
+//! smuggle markup into a markdown viewer, while `x < 70` stays readable.
 
 use handlebars::Handlebars;
 use serde_json::{Value, json};
@@ -42,11 +43,23 @@ pub fn check_template(source: &str, format: &ReportFormat) -> Result<(), String>
 fn registry(source: &str, html: bool) -> Result<Handlebars<'static>, String> {
     let mut registry = Handlebars::new();
     if !html {
-        registry.register_escape_fn(|text| text.replace('<', "&lt;"));
+        registry.register_escape_fn(escape_tags);
     }
     helpers::register(&mut registry);
     registry.register_template_string("report", source).map_err(|e| format!("bad report template: {e}"))?;
     Ok(registry)
+}
+
+/// `<` before a letter, `/`, `!` or `?` becomes `&lt;`.
+fn escape_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let opens_tag =
+            c == '<' && chars.peek().is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'));
+        if opens_tag { out.push_str("&lt;") } else { out.push(c) }
+    }
+    out
 }
 
 /// The data a template sees.
@@ -74,4 +87,14 @@ pub fn context(record: &RunRecord) -> Value {
         map.insert("generator".into(), format!("runbook {}", env!("CARGO_PKG_VERSION")).into());
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_tags;
+
+    #[test]
+    fn only_a_less_than_that_could_open_a_tag_is_escaped() {
+        assert_eq!(escape_tags("x < 70 and <b>bold</b> <!-- c -->"), "x < 70 and &lt;b>bold&lt;/b> &lt;!-- c -->");
+    }
 }
