@@ -47,6 +47,7 @@ pub struct Playbook {
     pub summary: Vec<SummaryEntry>,
     /// How the file report (`runbook run --report PATH`) looks.
     #[serde(default)]
+    #[schemars(example = serde_json::json!({"template": "templates/daily.md.hbs"}))]
     pub report: Option<ReportSettings>,
 }
 
