@@ -10,6 +10,7 @@ pub mod commands;
 pub mod expr;
 pub mod history;
 pub mod monitor;
+pub mod notify;
 pub mod playbook;
 pub mod probe;
 mod process;

@@ -40,17 +40,26 @@ pub(super) fn schedule(every: &str, args: &ScheduleArgs) -> Result<Schedule, Str
 pub(super) struct Prepared {
     pub plan: Plan,
     pub secrets: Secrets,
+    /// Where results go, and whether the previous run was clean (for recoveries).
+    pub notify: Option<(crate::notify::NotifyFile, Option<bool>)>,
 }
 
 /// Loads, validates and reads the secrets of `file`; problems are printed.
 pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Option<Prepared> {
     let plan = super::load_plan(file, &args.vars)?;
+    let notify = match args.notify.as_deref().map(crate::notify::load).transpose() {
+        Ok(notify) => notify.map(|n| (n, None)),
+        Err(message) => {
+            eprintln!("error: --notify: {message}");
+            return None;
+        }
+    };
     match crate::secrets::resolve(&plan.secrets, &plan.base_dir) {
         Ok((secrets, warnings)) => {
             for warning in warnings {
                 eprintln!("warning: {warning}");
             }
-            Some(Prepared { plan, secrets })
+            Some(Prepared { plan, secrets, notify })
         }
         Err(message) => {
             eprintln!("error: {message}");
@@ -60,7 +69,13 @@ pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Option<P
 }
 
 /// One run of `prepared`, kept in the history unless `--no-history`; stops early on a second signal.
-pub(super) async fn run_once(prepared: &Prepared, args: &MonitorRunArgs, signals: &Signals) -> RunRecord {
+/// Then the notifications it calls for are sent (never failing the run).
+pub(super) async fn run_once(prepared: &mut Prepared, args: &MonitorRunArgs, signals: &Signals) -> RunRecord {
+    if let Some((_, previous @ None)) = &mut prepared.notify
+        && !args.no_history
+    {
+        *previous = last_stored_clean(args, &prepared.plan.name).await;
+    }
     let (recorder, history) =
         if args.no_history { (None, None) } else { super::history::begin_in(&args.store, &prepared.plan).await };
     let mut second = signals.receiver();
@@ -74,7 +89,19 @@ pub(super) async fn run_once(prepared: &Prepared, args: &MonitorRunArgs, signals
     if let Some(recorder) = recorder {
         recorder.finish(&record).await;
     }
+    if let Some((file, previous)) = &mut prepared.notify {
+        let event = crate::notify::event_of(&record, *previous);
+        crate::notify::deliver(file, &record, event).await;
+        *previous = Some(record.is_clean());
+    }
     record
+}
+
+/// Whether the newest finished run of `playbook` in the history was clean (`None`: none, or no history).
+async fn last_stored_clean(args: &MonitorRunArgs, playbook: &str) -> Option<bool> {
+    let store = super::history::open_to_read(&args.store).await.ok()??;
+    let runs = store.runs(Some(playbook), 5).await.ok()?;
+    runs.iter().find_map(crate::history::StoredRun::record).map(|r| r.is_clean())
 }
 
 /// The signals received so far.

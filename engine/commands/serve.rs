@@ -104,7 +104,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
 /// Runs one playbook on the schedule until a signal, publishing each run.
 async fn keep_running(
     index: usize,
-    prepared: Prepared,
+    mut prepared: Prepared,
     schedule: Schedule,
     args: &crate::cli::MonitorRunArgs,
     board: Board,
@@ -112,7 +112,7 @@ async fn keep_running(
 ) {
     let mut slot = schedule.first(Utc::now());
     while signals.sleep_until(slot).await {
-        let record = monitor::run_once(&prepared, args, signals).await;
+        let record = monitor::run_once(&mut prepared, args, signals).await;
         eprintln!(
             "serve: `{}` {} in {} ms ({} pass, {} fail, {} error)",
             record.playbook,

@@ -21,7 +21,7 @@ pub fn watch(args: &WatchArgs) -> u8 {
             return exit::INVALID;
         }
     };
-    let Some(prepared) = monitor::prepare(&args.file, &args.runs) else { return exit::INVALID };
+    let Some(mut prepared) = monitor::prepare(&args.file, &args.runs) else { return exit::INVALID };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -40,7 +40,7 @@ pub fn watch(args: &WatchArgs) -> u8 {
             if !signals.sleep_until(slot).await {
                 break;
             }
-            let record = monitor::run_once(&prepared, &args.runs, &signals).await;
+            let record = monitor::run_once(&mut prepared, &args.runs, &signals).await;
             runs += 1;
             print(&record, args.format);
             let now = Utc::now();

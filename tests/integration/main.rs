@@ -19,6 +19,7 @@ mod http;
 mod injection;
 mod interrupt;
 mod malformed;
+mod notify;
 mod redis;
 mod report_fixture;
 mod report_formats;

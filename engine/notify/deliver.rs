@@ -1,0 +1,86 @@
+//! Sending one message to every target that wants it: webhooks by POST,
+//! commands with the message on stdin; bounded retries, warnings on stderr.
+
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt as _;
+
+use super::{Body, Event, NotifyFile, Target, summary, text};
+use crate::report::RunRecord;
+
+/// Tries per target before giving up.
+pub const ATTEMPTS: u32 = 3;
+/// The pause before the second try; doubled each time after.
+const BACKOFF: Duration = Duration::from_millis(500);
+/// How long one try may take.
+const TRY_LIMIT: Duration = Duration::from_secs(10);
+
+/// Sends `record` as `event` to every target that wants it. Never fails:
+/// a target that cannot be reached is reported on stderr and given up.
+pub async fn deliver(file: &NotifyFile, record: &RunRecord, event: Event) {
+    for target in file.notify.iter().filter(|t| t.wants(event)) {
+        let mut pause = BACKOFF;
+        for attempt in 1..=ATTEMPTS {
+            let outcome = match tokio::time::timeout(TRY_LIMIT, send(target, record, event)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(format!("no answer within {}s", TRY_LIMIT.as_secs())),
+            };
+            match outcome {
+                Ok(()) => break,
+                Err(why) if attempt < ATTEMPTS => {
+                    eprintln!("warning: notify {}: {why}; trying again ({attempt} of {ATTEMPTS})", target.name());
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err(why) => eprintln!("warning: notify {}: {why}; gave up after {ATTEMPTS} tries", target.name()),
+            }
+        }
+    }
+}
+
+async fn send(target: &Target, record: &RunRecord, event: Event) -> Result<(), String> {
+    match (&target.webhook, &target.command) {
+        (Some(url), _) => {
+            let body = match target.body {
+                Body::Json => summary(record, event),
+                Body::Text => serde_json::json!({ "text": text(record, event) }),
+            };
+            post(url, &body).await
+        }
+        (None, Some(argv)) => run(argv, &text(record, event)).await,
+        (None, None) => Ok(()),
+    }
+}
+
+async fn post(url: &str, body: &serde_json::Value) -> Result<(), String> {
+    crate::tls::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("runbook/", env!("CARGO_PKG_VERSION")))
+        .timeout(TRY_LIMIT)
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+    let response = client.post(url).json(body).send().await.map_err(|e| {
+        // reqwest's message names the URL, which may hold a token: say what happened without it.
+        let e = e.without_url();
+        format!("cannot deliver: {e}")
+    })?;
+    let status = response.status();
+    if status.is_success() { Ok(()) } else { Err(format!("the receiver answered {status}")) }
+}
+
+async fn run(argv: &[String], message: &str) -> Result<(), String> {
+    let (program, args) = argv.split_first().ok_or("no program")?;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start it: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(message.as_bytes()).await;
+    }
+    let status = child.wait().await.map_err(|e| format!("cannot wait for it: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("it exited with {status}")) }
+}
