@@ -112,7 +112,7 @@ impl Expression {
     /// Evaluates to a value.
     pub fn evaluate(&self, scope: &Scope) -> Result<Value, String> {
         let missing = Arc::new(AtomicBool::new(false));
-        let context = context(scope, &missing);
+        let context = context(scope, &self.variables, &missing);
         let value = cel::Value::resolve(&self.ast, &context).map_err(|e| e.to_string())?;
         Ok(from_cel(&value))
     }
@@ -120,7 +120,7 @@ impl Expression {
     /// Judges the expression as a check: it must be a boolean.
     pub fn judge(&self, scope: &Scope) -> Result<Judgement, String> {
         let missing = Arc::new(AtomicBool::new(false));
-        let context = context(scope, &missing);
+        let context = context(scope, &self.variables, &missing);
         let result = cel::Value::resolve(&self.ast, &context);
         let no_history = missing.load(Ordering::Relaxed);
         match result {
@@ -160,10 +160,15 @@ fn shorten(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-fn context<'a>(scope: &'a Scope, missing: &Arc<AtomicBool>) -> Context<'a, 'a> {
+/// A context holding only the variables the expression reads: converting a
+/// whole observation and every step's captures for each expression made a
+/// run's judging cost grow with the square of its steps.
+fn context<'a>(scope: &'a Scope, reads: &[String], missing: &Arc<AtomicBool>) -> Context<'a, 'a> {
     let mut context = Context::with_env(env());
-    for (name, value) in &scope.variables {
-        context.add_variable_from_value(name.clone(), to_cel(value));
+    for name in reads {
+        if let Some(value) = scope.variables.get(name) {
+            context.add_variable_from_value(name.clone(), to_cel(value));
+        }
     }
     functions::register(&mut context, scope.history.clone(), Arc::clone(missing));
     context

@@ -83,6 +83,7 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
     let mut captured: BTreeMap<String, Value> = BTreeMap::new();
     let mut captured_snapshot = Arc::new(Value::Object(serde_json::Map::new()));
     let mut captured_dirty = false;
+    let no_captures = Arc::new(Value::Object(serde_json::Map::new()));
     let mut running = JoinSet::new();
     let mut stop = options.stop;
     let mut interrupted = None;
@@ -123,13 +124,17 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
                     results[i] = Some(result);
                     continue;
                 }
-                if captured_dirty {
+                // Only steps that read `steps.*` get the captures; copying them for
+                // every step made a long run's cost grow with the square of its steps.
+                let reads_steps = !step.after.is_empty();
+                if captured_dirty && reads_steps {
                     captured_snapshot = Arc::new(Value::Object(captured.clone().into_iter().collect()));
                     captured_dirty = false;
                 }
                 on_event(Event::Started { index: i });
                 began[i] = Some(Instant::now());
-                let (scope, snapshot) = (Arc::clone(&scope), Arc::clone(&captured_snapshot));
+                let snapshot = if reads_steps { Arc::clone(&captured_snapshot) } else { Arc::clone(&no_captures) };
+                let scope = Arc::clone(&scope);
                 running.spawn(async move { (i, step::run(&scope, i, &snapshot).await) });
             }
         }
