@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Measures the release binary against its performance targets and prints one
+# line per figure: what, the median of several runs, the target.
+#
+#   bench/run.sh            # builds the release binary first if needed
+#   RUNS=20 bench/run.sh    # more runs per figure (default 10)
+#   RUNBOOK=path bench/run.sh
+#
+# Needs bash, python3 (standard library: the HTTP endpoint and the timer),
+# curl (the comparison) and GNU time (peak memory; installed with apt-get if
+# missing). Every request goes to 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-10}
+if [ -z "${RUNBOOK:-}" ]; then
+  cargo build --release --quiet
+  RUNBOOK="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/runbook"
+fi
+command -v curl >/dev/null || { echo "bench needs curl" >&2; exit 1; }
+if [ ! -x /usr/bin/time ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+fi
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+python3 bench/server.py "$work/port" &
+server_pid=$!
+for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+url="http://127.0.0.1:$(cat "$work/port")"
+
+# playbook FILE PATH COUNT: COUNT http steps against $url$PATH.
+playbook() {
+  python3 - "$1" "$url$2" "$3" <<'EOF'
+import sys
+path, url, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(path, "w") as f:
+    f.write(f"name: bench {count}\nsections:\n  - name: Service\n    steps:\n")
+    for i in range(count):
+        f.write(f"      - id: s{i}\n        title: Endpoint answers {i}\n        http: {{ url: \"{url}\" }}\n"
+                f"        capture: {{ up: $.body.uptime }}\n        expect: ['status == 200', 'up - 5000 > 0']\n")
+EOF
+}
+
+# median_ms CMD...: the median wall time of $RUNS runs (after one warm-up), in ms.
+median_ms() {
+  python3 - "$RUNS" "$@" <<'EOF'
+import statistics, subprocess, sys, time
+runs, cmd = int(sys.argv[1]), sys.argv[2:]
+times = []
+for i in range(runs + 1):
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if done.returncode not in (0,):
+        sys.exit(f"`{' '.join(cmd[:3])} ...` exited {done.returncode}")
+    if i:
+        times.append((time.perf_counter() - start) * 1000)
+print(f"{statistics.median(times):.1f}")
+EOF
+}
+
+report() { printf '%-58s %10s   target %s\n' "$1" "$2" "$3"; }
+
+export RUNBOOK_NO_HISTORY=1
+playbook "$work/slow50.yaml" /slow 50
+playbook "$work/fast500.yaml" /fast 500
+playbook "$work/fast1000.yaml" /fast 1000
+urls=()
+for _ in $(seq 1 500); do urls+=("$url/fast"); done
+mkdir -p "$work/many"
+for i in $(seq 1 100); do playbook "$work/many/p$i.yaml" /fast 10; done
+printf 'name: tiny\nsections:\n  - name: s\n    steps:\n      - id: a\n        title: t\n        shell: { run: "true" }\n' \
+  >"$work/tiny.yaml"
+
+echo "runbook: $RUNBOOK ($("$RUNBOOK" --version)); $RUNS runs each, medians; $(nproc) CPUs"
+report "(a) 50 http steps, endpoint sleeps 200 ms" "$(median_ms "$RUNBOOK" run "$work/slow50.yaml") ms" "well under 2000 ms"
+ours=$(median_ms "$RUNBOOK" run "$work/fast500.yaml")
+theirs=$(median_ms curl -s "${urls[@]}")
+report "(b) 500 http steps, fast endpoint" "$ours ms" "<= curl"
+report "    curl, the same 500 GETs in one process" "$theirs ms" ""
+report "(c) runbook --version" "$(median_ms "$RUNBOOK" --version) ms" "< 10 ms"
+report "    runbook validate (one tiny playbook)" "$(median_ms "$RUNBOOK" validate "$work/tiny.yaml") ms" "< 10 ms"
+rss=$(/usr/bin/time -f '%M' "$RUNBOOK" run "$work/fast1000.yaml" 2>&1 >/dev/null | tail -1)
+report "(d) peak RSS, 1000 http steps" "$((rss / 1024)) MB" "< 30 MB"
+report "(e) runbook validate, 100 playbooks" "$(median_ms "$RUNBOOK" validate "$work/many") ms" "< 100 ms"
