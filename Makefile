@@ -1,5 +1,5 @@
 # One task file. `.ci/run` runs `make ci`; `make test` is the README's test command.
-.PHONY: ci fmt lint test services build playbooks
+.PHONY: ci fmt lint test services build playbooks demo
 
 ci: fmt lint test playbooks
 
@@ -22,3 +22,7 @@ playbooks:
 
 build:
 	cargo build --release
+
+# Build, start the Titan simulator, run the pre-market playbook against it, write a signed HTML report.
+demo: services
+	bash examples/demo.sh

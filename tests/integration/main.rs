@@ -35,6 +35,7 @@ mod shell;
 mod smoke;
 mod sql;
 mod tcp;
+mod titan_playbooks;
 mod titan_sim;
 mod tls;
 mod watch;
