@@ -20,10 +20,8 @@ use crate::suggest::did_you_mean;
 
 pub fn run(args: &RunArgs) -> u8 {
     let Some(mut plan) = load_plan(&args.file, &args.vars) else { return exit::INVALID };
-    if let Err(message) = select(&mut plan, args) {
-        eprintln!("error: {message}");
-        return exit::INVALID;
-    }
+    // Answers are checked against the whole playbook: an answers file kept for
+    // it still fits a run narrowed with --only or --section.
     let prepared = match reports::prepare(&plan, &args.report) {
         Ok(prepared) => prepared,
         Err(message) => {
@@ -31,6 +29,10 @@ pub fn run(args: &RunArgs) -> u8 {
             return exit::INVALID;
         }
     };
+    if let Err(message) = select(&mut plan, args) {
+        eprintln!("error: {message}");
+        return exit::INVALID;
+    }
     let deadline = match args.deadline.as_deref().map(parse_duration).transpose() {
         Ok(d) => d,
         Err(e) => {

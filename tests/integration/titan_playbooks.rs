@@ -279,7 +279,7 @@ scenarios! {
     execution_failing: "execution-failing" => [("midday", ["execution_success"])];
     high_leverage: "high-leverage" => [("hourly", ["global_leverage"])];
     high_latency: "high-latency" => [("postmarket", ["system_latency"]), ("weekly-wednesday", ["latency_trend"])];
-    websocket_down: "websocket-down" => [("premarket", ["websocket_channels"]), ("hourly", ["websocket_stable"])];
+    websocket_down: "websocket-down" => [("premarket", ["websocket_channels"]), ("hourly", ["websocket_stable"]), ("troubleshooting", ["websocket_console"])];
     websocket_flapping: "websocket-flapping" => [("hourly", ["websocket_stable"])];
     pending_orders: "pending-orders" => [("postmarket", ["pending_orders", "stuck_orders"])];
     exchange_disconnected: "exchange-disconnected" => [
