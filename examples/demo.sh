@@ -51,18 +51,11 @@ done < <(tr -d '{}"\n' <"$state/vars.json" | tr ',' '\n')
 
 echo "==> running playbooks/premarket.yaml"
 status=0
-if "$runbook" run --help | grep -q -- '--report'; then
-  mkdir -p "$out/keys"
-  [ -f "$out/keys/runbook.key" ] || "$runbook" keygen --out "$out/keys" >/dev/null
-  TITAN_CONSOLE_AUTH=$auth "$runbook" run playbooks/premarket.yaml "${vars[@]}" --yes \
-    --history "$out/history.db" --answers tests/titan/answers/premarket.yaml --operator "demo operator" \
-    --report "$out/premarket.html" --sign "$out/keys/runbook.key" || status=$?
-  "$runbook" verify "$out/premarket.html" --pubkey "$out/keys/runbook.pub"
-  echo "==> report: $out/premarket.html (signature $out/premarket.html.minisig, public key $out/keys/runbook.pub)"
-else
-  # This build has no report files yet: keep the run record as JSON instead.
-  TITAN_CONSOLE_AUTH=$auth "$runbook" run playbooks/premarket.yaml "${vars[@]}" \
-    --format json --out "$out/premarket.json" || status=$?
-  echo "==> run record: $out/premarket.json"
-fi
+mkdir -p "$out/keys"
+[ -f "$out/keys/runbook.key" ] || "$runbook" keygen --out "$out/keys" >/dev/null
+TITAN_CONSOLE_AUTH=$auth "$runbook" run playbooks/premarket.yaml "${vars[@]}" --yes \
+  --history "$out/history.db" --answers tests/titan/answers/premarket.yaml --operator "demo operator" \
+  --report "$out/premarket.html" --sign "$out/keys/runbook.key" || status=$?
+"$runbook" verify "$out/premarket.html" --pubkey "$out/keys/runbook.pub"
+echo "==> report: $out/premarket.html (signature $out/premarket.html.minisig, public key $out/keys/runbook.pub)"
 echo "==> runbook exited $status (0: every step passed; 1: a step failed, see above)"
