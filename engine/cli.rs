@@ -207,6 +207,16 @@ pub struct ShowArgs {
     /// Write the output to this file (the terminal still shows the checklist).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// Render the stored run as a report file; its format comes from the extension
+    /// (.md .html .txt .json .xml), markdown otherwise.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// The report's format, whatever its extension: markdown, html, text, json or junit.
+    #[arg(long, value_name = "FORMAT", requires = "report")]
+    pub report_format: Option<String>,
+    /// A handlebars template for the report.
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub template: Option<PathBuf>,
     #[command(flatten)]
     pub store: StoreArgs,
 }

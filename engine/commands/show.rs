@@ -5,6 +5,7 @@ use super::{colour_stdout, exit};
 use crate::cli::{Format, ShowArgs};
 use crate::history::StoredStatus;
 use crate::report::text::{self, Style};
+use crate::report::{RunRecord, format, render};
 
 pub fn show(args: &ShowArgs) -> u8 {
     let found = runtime().and_then(|rt| {
@@ -46,6 +47,27 @@ pub fn show(args: &ShowArgs) -> u8 {
         eprintln!("error: cannot write {}: {e}", path.display());
         return exit::FAILED;
     }
+    if let Err(message) = write_report(&record, args) {
+        eprintln!("error: {message}");
+        return exit::INVALID;
+    }
     print!("{on_screen}");
     exit::CLEAN
+}
+
+/// `--report PATH`: the stored run through the same renderer `runbook run --report` uses.
+fn write_report(record: &RunRecord, args: &ShowArgs) -> Result<(), String> {
+    let Some(path) = &args.report else { return Ok(()) };
+    let chosen = match &args.report_format {
+        Some(name) => format::by_name(name).map_err(|e| format!("--report-format: {e}"))?,
+        None => format::for_path(path),
+    };
+    let template = match &args.template {
+        Some(file) => Some(
+            std::fs::read_to_string(file).map_err(|e| format!("--template: cannot read `{}`: {e}", file.display()))?,
+        ),
+        None => None,
+    };
+    let text = render::render(record, chosen, template.as_deref())?;
+    std::fs::write(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
 }

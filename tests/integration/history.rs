@@ -114,6 +114,13 @@ fn growth_is_judged_against_the_previous_run(kind: Kind) {
         text.stdout
     );
     assert!(text.stdout.contains("1 passed, 0 warned, 0 failed"), "{}", text.stdout);
+    let reports = crate::util::TestDir::new();
+    let html = reports.path().join("run2.html");
+    let rendered = store.runbook(["show", "2", "--report", html.to_str().unwrap_or_default()]).run();
+    assert_eq!(rendered.code, 0, "{rendered:?}");
+    let page = std::fs::read_to_string(&html).unwrap_or_default();
+    assert!(page.starts_with("<!DOCTYPE html>") || page.starts_with("<!doctype html>"), "{page}");
+    assert!(page.contains("Database size: reasonable growth (&lt; 10% daily increase)"), "{page}");
     let missing = store.runbook(["show", "99"]).run();
     assert_eq!((missing.code, missing.stderr.as_str()), (2, "error: no run 99 in the history\n"));
 }
