@@ -73,7 +73,10 @@ pub trait Probe: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync
     /// One line saying what the probe does, for `list` and `--dry-run`.
     fn describe(&self) -> String;
 
-    /// Checks the parameters beyond their types (e.g. "`run` or `argv`, not both").
+    /// Checks the parameters beyond their types (e.g. "give `run` or `argv`, not both"),
+    /// sizes and durations included. Quote the offending value or parameter in backticks:
+    /// `runbook validate` points at the quoted value if the playbook holds it, else at the
+    /// parameter named (the later one when two clash), else at the probe's key.
     fn check(&self) -> Result<(), String> {
         Ok(())
     }

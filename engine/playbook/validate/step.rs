@@ -84,10 +84,19 @@ impl Validator<'_> {
     fn expression_names(&mut self, step: &Step, planned: &mut [PlannedStep], index: usize, scope: &Scope) {
         let observes = step.probe.observes();
         let captured: Vec<&str> = step.capture.keys().map(String::as_str).collect();
+        // The plan holds every expression that compiled; what they read, by source text.
+        let step_plan = &planned[index];
+        let reads: Vec<(String, Vec<String>, Vec<String>)> = step_plan
+            .expect
+            .iter()
+            .chain(&step_plan.warn)
+            .chain(step_plan.when.iter())
+            .map(|e| (e.source.clone(), e.variables.clone(), e.paths().to_vec()))
+            .collect();
         for text in step.expect.iter().chain(&step.warn).chain(step.when.iter()) {
-            let Ok(expression) = expr::compile(&text.value) else { continue };
+            let Some((_, variables, paths)) = reads.iter().find(|(source, ..)| *source == text.value) else { continue };
             let at = Pos::from(text.referenced);
-            for name in &expression.variables {
+            for name in variables {
                 let known = SCOPE_NAMES.contains(&name.as_str())
                     || captured.contains(&name.as_str())
                     || observes.is_none_or(|o| o.contains(&name.as_str()));
@@ -115,7 +124,7 @@ impl Validator<'_> {
                 );
                 self.report(self.locate(at, &text.value, ident_offset(&text.value, name)), message);
             }
-            for path in expression.paths() {
+            for path in paths {
                 let place = self.locate(at, &text.value, ident_offset(&text.value, path));
                 if let Some(after) = self.scoped_path(path, planned, place, false, scope) {
                     planned[index].after.push(after);
