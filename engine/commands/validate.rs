@@ -13,17 +13,7 @@ use crate::playbook::{self, Diagnostic};
 
 pub fn validate(patterns: &[String], format: Format) -> u8 {
     let (files, mut problems) = expand(patterns);
-    let mut sources = Vec::new();
-    for file in &files {
-        match playbook::load(file) {
-            Err((diagnostic, source)) => sources.push((vec![diagnostic], source)),
-            Ok(loaded) => {
-                if let Err(found) = playbook::validate::plan(&loaded, &[], &env_overrides()) {
-                    sources.push((found, Some(loaded.source)));
-                }
-            }
-        }
-    }
+    let sources: Vec<(Vec<Diagnostic>, Option<String>)> = check_all(&files).into_iter().flatten().collect();
     let count: usize = problems.len() + sources.iter().map(|(p, _)| p.len()).sum::<usize>();
     match format {
         Format::Json => {
@@ -49,6 +39,37 @@ pub fn validate(patterns: &[String], format: Format) -> u8 {
         }
     }
     if count == 0 { exit::CLEAN } else { exit::INVALID }
+}
+
+/// The problems of each file (in file order), checked on every core: files
+/// are independent, and CI validates whole folders.
+fn check_all(files: &[PathBuf]) -> Vec<Option<(Vec<Diagnostic>, Option<String>)>> {
+    let env = env_overrides();
+    let check = |file: &PathBuf| match playbook::load(file) {
+        Err((diagnostic, source)) => Some((vec![diagnostic], source)),
+        Ok(loaded) => playbook::validate::plan(&loaded, &[], &env).err().map(|found| (found, Some(loaded.source))),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(files.len()).max(1);
+    let chunk = files.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                // The parsers recurse; give workers the main thread's stack size.
+                let worker = std::thread::Builder::new().stack_size(8 << 20);
+                worker.spawn_scoped(scope, move || part.iter().map(check).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut results = Vec::with_capacity(files.len());
+        for worker in workers {
+            match worker {
+                Ok(handle) => results.extend(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
+                Err(e) => results
+                    .push(Some((vec![Diagnostic::new("runbook", 0, 0, format!("cannot start a worker: {e}"))], None))),
+            }
+        }
+        results
+    })
 }
 
 /// Files from paths, folders (their `*.yaml` and `*.yml`, recursively) and glob patterns.
