@@ -84,6 +84,16 @@ pub fn load_plan(path: &std::path::Path, overrides: &[(String, String)]) -> Opti
     }
 }
 
+/// The runtime that runs playbooks (probes in parallel), or `None` after
+/// saying why it could not start.
+pub fn run_time() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eprintln!("error: cannot start the async runtime: {e}"))
+        .ok()
+}
+
 /// `RUNBOOK_VAR_<name>=<value>` pairs from the environment.
 pub fn env_overrides() -> Vec<(String, String)> {
     std::env::vars().filter_map(|(k, v)| k.strip_prefix("RUNBOOK_VAR_").map(|name| (name.to_owned(), v))).collect()

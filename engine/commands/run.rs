@@ -60,13 +60,7 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("warning: {warning}");
     }
     let redactor = secrets::Redactor::new(&secrets);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::INVALID;
-        }
-    };
+    let Some(runtime) = super::run_time() else { return exit::INVALID };
     let asker = Arc::new(Asker::new(args.yes, operator_name(args.operator.as_deref())));
     let has_actions = plan.steps.iter().any(|s| s.action);
     if args.dry_run && has_actions {

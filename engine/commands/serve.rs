@@ -53,13 +53,7 @@ pub fn serve(args: &ServeArgs) -> u8 {
         }
         playbooks.push(prepared);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::INVALID;
-        }
-    };
+    let Some(runtime) = super::run_time() else { return exit::INVALID };
     let code = runtime.block_on(async {
         let listener = match tokio::net::TcpListener::bind(&args.listen).await {
             Ok(listener) => listener,

@@ -22,13 +22,7 @@ pub fn watch(args: &WatchArgs) -> u8 {
         }
     };
     let Some(mut prepared) = monitor::prepare(&args.file, &args.runs) else { return exit::INVALID };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::INVALID;
-        }
-    };
+    let Some(runtime) = super::run_time() else { return exit::INVALID };
     let code = runtime.block_on(async {
         let signals = Signals::listen();
         let mut slot = schedule.first(Utc::now());
