@@ -172,7 +172,9 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         .map(|(i, r)| {
             r.unwrap_or_else(|| {
                 let ran = began[i].map_or(0, |t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX));
-                StepResult { duration_ms: ran, ..step::unfinished(&scope, i, &reason) }
+                // A probe cut off mid-flight was talking without verification all the same.
+                let insecure = began[i].is_some() && steps[i].probe.skips_tls_verification();
+                StepResult { duration_ms: ran, insecure, ..step::unfinished(&scope, i, &reason) }
             })
         })
         .collect();

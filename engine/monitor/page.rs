@@ -53,10 +53,11 @@ fn playbook(out: &mut String, r: &RunRecord) {
     for s in &r.steps {
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}{}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{}</td></tr>",
             escape(&s.section),
             escape(&s.id),
             escape(&s.title),
+            if s.insecure { " <b>(TLS verification off)</b>" } else { "" },
             escape(&s.message).replace('\n', "<br>"),
             s.duration_ms,
             v = s.verdict.name(),

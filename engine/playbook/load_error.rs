@@ -86,10 +86,21 @@ fn unknown(rest: &str, what: &str) -> String {
     if choices.is_empty() || rest.contains("there are no fields") {
         return format!("unknown {what} `{name}`; nothing goes here but an empty map `{{}}`");
     }
-    let hint =
-        did_you_mean(name, choices.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+    let hint = belongs_in(name)
+        .map(|place| format!("; {place}"))
+        .or_else(|| did_you_mean(name, choices.iter().copied()).map(|s| format!("; did you mean `{s}`?")))
+        .unwrap_or_default();
     let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
     format!("unknown {what} `{name}`{hint} (expected one of {})", listed.join(", "))
+}
+
+/// Where a field written in the wrong place belongs, for fields that exist only in one place.
+pub(super) fn belongs_in(name: &str) -> Option<&'static str> {
+    match name {
+        // Verification is turned off one step at a time, never for a playbook or its defaults.
+        "insecure" => Some("`insecure: true` goes inside one step's `http:` (TLS verification is turned off per step)"),
+        _ => None,
+    }
 }
 
 /// serde reports a missing field at the map's last key; point at the map itself.

@@ -116,7 +116,10 @@ fn placed(at: Pos, message: &str) -> String {
 
 fn unknown_key(name: &str) -> String {
     let known = Step::FIELDS.iter().chain(probe::KINDS.iter()).copied();
-    let hint = did_you_mean(name, known).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+    let hint = super::load_error::belongs_in(name)
+        .map(|place| format!("; {place}"))
+        .or_else(|| did_you_mean(name, known).map(|s| format!("; did you mean `{s}`?")))
+        .unwrap_or_default();
     format!(
         "unknown field `{name}`{hint} (a step takes {} and one probe: {})",
         Step::FIELDS.join(", "),

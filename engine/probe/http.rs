@@ -162,6 +162,10 @@ impl Probe for Http {
         let insecure = if self.insecure { " (TLS NOT VERIFIED)" } else { "" };
         format!("{} {}{headers}{body}{auth}{insecure}", self.method.to_ascii_uppercase(), self.url)
     }
+
+    fn skips_tls_verification(&self) -> bool {
+        self.insecure
+    }
 }
 
 fn parse_body(bytes: &[u8], is_json: bool) -> Result<Value, ProbeError> {
@@ -174,8 +178,9 @@ fn parse_body(bytes: &[u8], is_json: bool) -> Result<Value, ProbeError> {
 
 /// What went wrong, in the words of the cause that knows: a timeout names the
 /// step's deadline (as the runner's own deadline does), a refused connection
-/// the request and the operating system's reason; anything else reqwest's
-/// message and its causes.
+/// the request and the operating system's reason, a rejected certificate the
+/// failed verification and rustls's reason; anything else reqwest's message
+/// and its causes.
 fn describe_error(error: &reqwest::Error, request: &str, timeout: Duration) -> String {
     if error.is_timeout() {
         return format!("timed out after {}", show_duration(timeout));
@@ -189,7 +194,9 @@ fn describe_error(error: &reqwest::Error, request: &str, timeout: Duration) -> S
     if error.is_connect()
         && let Some(root) = causes.last()
     {
-        return format!("{request}: cannot connect: {root}");
+        // rustls says "invalid peer certificate: …"; name what failed in the operator's words.
+        let what = if root.contains("certificate") { "TLS certificate verification failed" } else { "cannot connect" };
+        return format!("{request}: {what}: {root}");
     }
     let mut message = error.to_string();
     for cause in causes {

@@ -85,6 +85,12 @@ pub trait Probe: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync
     fn manual_instruction(&self) -> Option<&str> {
         None
     }
+
+    /// Whether this probe skips TLS certificate verification (`insecure: true`).
+    /// The step's result says so, and every report shows it.
+    fn skips_tls_verification(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! registry {
@@ -152,6 +158,11 @@ macro_rules! registry {
             /// The instruction of a manual step.
             pub fn manual_instruction(&self) -> Option<&str> {
                 match self { $(Self::$variant(p) => p.manual_instruction(),)* }
+            }
+
+            /// Whether the probe skips TLS certificate verification.
+            pub fn skips_tls_verification(&self) -> bool {
+                match self { $(Self::$variant(p) => p.skips_tls_verification(),)* }
             }
 
             /// The parameters as JSON, as the playbook wrote them.

@@ -59,6 +59,9 @@ fn case(record: &RunRecord, step: &StepResult) -> TestCase {
     let mut case = TestCase::new(format!("{} [{}]", step.title, step.id), status);
     case.set_classname(format!("{}.{}", record.playbook, step.section));
     case.set_time(Duration::from_millis(step.duration_ms));
+    if step.insecure {
+        case.add_property(Property::new("tls_verification", "off"));
+    }
     let mut out = Vec::new();
     if step.verdict == Verdict::Warn {
         out.push(format!("warning: {}", step.message));

@@ -96,6 +96,10 @@ pub struct StepResult {
     /// The operator's answer, for a `manual` step that was answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<ManualAnswer>,
+    /// True when the probe ran with TLS certificate verification off (the step's
+    /// `insecure: true`); absent otherwise. Every report format shows it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
 }
 
 /// A person's answer to a `manual` step.

@@ -35,6 +35,11 @@ impl Style {
     pub fn dim(self, text: &str) -> String {
         self.paint("2", text)
     }
+
+    /// Something the reader must not miss, e.g. a step that skipped TLS verification.
+    pub fn caution(self, text: &str) -> String {
+        self.paint("33", text)
+    }
 }
 
 /// The whole checklist.
@@ -52,9 +57,10 @@ pub fn render(record: &RunRecord, style: Style) -> String {
                 Verdict::Pass | Verdict::Warn | Verdict::Fail => String::new(),
                 other => format!("{}: ", other.name()),
             };
+            let insecure = if step.insecure { style.caution(" (TLS verification off)") } else { String::new() };
             let _ = writeln!(
                 out,
-                "  {} {}  {}{}",
+                "  {} {}  {}{}{insecure}",
                 style.verdict(step.verdict),
                 step.title,
                 style.dim(&format!("[{}]", step.id)),

@@ -31,6 +31,7 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         attempts: 0,
         confirmation: None,
         answer: None,
+        insecure: false,
     }
 }
 
@@ -59,6 +60,7 @@ pub(super) fn panicked(message: &str) -> StepResult {
         attempts: 0,
         confirmation: None,
         answer: None,
+        insecure: false,
     }
 }
 
@@ -134,7 +136,7 @@ async fn attempt_all(scope: &RunScope, index: usize, captured: &Value) -> StepRe
         }
     }
     let out = last.unwrap_or_else(|| result(scope, index, Verdict::Error, "no attempt was made".to_owned()));
-    StepResult { confirmation, ..out }
+    StepResult { confirmation, insecure: probe.skips_tls_verification(), ..out }
 }
 
 /// The expression scope before the observation: `vars`, `steps` and history.

@@ -16,6 +16,7 @@ mod faults;
 mod file;
 mod history;
 mod http;
+mod https;
 mod injection;
 mod interrupt;
 mod malformed;

@@ -1,10 +1,12 @@
 //! The `tls` probe against a rustls server on 127.0.0.1 serving certificates
 //! the test makes with the `openssl` command: signed by a test CA, expiring
-//! in 3 days, or for the wrong name.
+//! in 3 days, or for the wrong name. The certificates and the server serve
+//! the `http` probe's HTTPS tests too.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -19,7 +21,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 const EC_KEY: [&str; 5] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 
 /// A test CA, `ca.pem` and `ca.key`, in `dir`.
-fn make_ca(dir: &Path) {
+pub fn make_ca(dir: &Path) {
     let mut args = vec!["req", "-x509"];
     args.extend(EC_KEY);
     args.extend(["-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=runbook test CA"]);
@@ -27,7 +29,7 @@ fn make_ca(dir: &Path) {
 }
 
 /// `<stem>.pem` and `<stem>.key` in `dir`: a certificate for `dns_name`, valid for `days`, signed by the CA.
-fn make_leaf(dir: &Path, stem: &str, dns_name: &str, days: u32) {
+pub fn make_leaf(dir: &Path, stem: &str, dns_name: &str, days: u32) {
     let (key, csr, pem, ext) =
         (format!("{stem}.key"), format!("{stem}.csr"), format!("{stem}.pem"), format!("{stem}.ext"));
     std::fs::write(dir.join(&ext), format!("subjectAltName=DNS:{dns_name}\nbasicConstraints=CA:FALSE\n")).unwrap();
@@ -59,14 +61,24 @@ fn make_leaf(dir: &Path, stem: &str, dns_name: &str, days: u32) {
     );
 }
 
-/// A TLS server on 127.0.0.1 that completes handshakes with one certificate and hangs up; stops when dropped.
-struct TlsServer {
-    port: u16,
+/// A TLS server on 127.0.0.1 with one certificate; stops when dropped.
+pub struct TlsServer {
+    pub port: u16,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl TlsServer {
+    /// Completes handshakes and hangs up.
     fn start(cert: &Path, key: &Path) -> Self {
+        Self::serve(cert, key, false)
+    }
+
+    /// HTTPS: answers every request with `200 {"ok":true}`.
+    pub fn https(cert: &Path, key: &Path) -> Self {
+        Self::serve(cert, key, true)
+    }
+
+    fn serve(cert: &Path, key: &Path, answer: bool) -> Self {
         let certs: Vec<CertificateDer<'static>> =
             CertificateDer::pem_file_iter(cert).unwrap().collect::<Result<_, _>>().unwrap();
         let key = PrivateKeyDer::from_pem_file(key).unwrap();
@@ -84,12 +96,35 @@ impl TlsServer {
             while let Ok((stream, _)) = listener.accept().await {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let _ = acceptor.accept(stream).await;
+                    if let Ok(stream) = acceptor.accept(stream).await
+                        && answer
+                    {
+                        answer_ok(stream).await;
+                    }
                 });
             }
         });
         Self { port, runtime: Some(runtime) }
     }
+}
+
+/// Reads one HTTP/1.1 request head and answers `200 {"ok":true}`, closing the connection.
+async fn answer_ok<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let body = r#"{"ok":true}"#;
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
 }
 
 impl Drop for TlsServer {
