@@ -159,7 +159,7 @@ pub struct RunArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Show what every action step would do (fully rendered, secrets masked) and skip it; steps
-    /// that are not actions still run. Wins over `--yes`.
+    /// that are not actions still run. Wins over `--yes`. Not kept in the run history.
     #[arg(long)]
     pub dry_run: bool,
     /// Who confirms actions [default: $USER] and signs the run off (a report's sign-off is

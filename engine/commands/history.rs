@@ -19,10 +19,22 @@ pub(super) struct Recorder {
 }
 
 /// Opens the history for a run of `plan`, loads the earlier values its steps
-/// read, and records that the run started.
+/// read, and records that the run started. A dry run reads the history, so it
+/// judges as the real run would, but is not kept: it skipped its actions, and a
+/// rehearsal must not become the `prev()` the real run compares against.
 pub(super) async fn begin(args: &RunArgs, plan: &Plan) -> (Option<Recorder>, Option<Arc<dyn HistorySource>>) {
     if args.no_history {
         return (None, None);
+    }
+    if args.dry_run {
+        return match open_to_read(&args.store).await {
+            Ok(Some(store)) => (None, earlier_runs(&store, plan).await),
+            Ok(None) => (None, None),
+            Err(message) => {
+                eprintln!("warning: history is off for this run: {message}");
+                (None, None)
+            }
+        };
     }
     begin_in(&args.store, plan).await
 }
@@ -36,26 +48,31 @@ pub(super) async fn begin_in(args: &StoreArgs, plan: &Plan) -> (Option<Recorder>
             return (None, None);
         }
     };
-    let now = crate::history::now_ms();
-    let readers = plan
-        .steps
-        .iter()
-        .filter(|s| s.expect.iter().chain(&s.warn).chain(&s.when).any(|e| e.uses_history))
-        .map(|s| s.id.as_str());
-    let source: Option<Arc<dyn HistorySource>> = match store.playbook_history(&plan.name, readers, now).await {
-        Ok(loaded) => Some(Arc::new(loaded)),
-        Err(e) => {
-            eprintln!("warning: cannot read earlier runs: {e}");
-            None
-        }
-    };
+    let source = earlier_runs(&store, plan).await;
     let host = crate::runner::hostname();
+    let now = crate::history::now_ms();
     let start = crate::history::RunStart { playbook: &plan.name, file: &plan.file, host: &host, started_ms: now };
     match store.begin_run(&start).await {
         Ok(run_id) => (Some(Recorder { store, run_id }), source),
         Err(e) => {
             eprintln!("warning: this run will not be kept in the history: {e}");
             (None, source)
+        }
+    }
+}
+
+/// The earlier values the steps of `plan` read (`prev` and friends).
+async fn earlier_runs(store: &Store, plan: &Plan) -> Option<Arc<dyn HistorySource>> {
+    let readers = plan
+        .steps
+        .iter()
+        .filter(|s| s.expect.iter().chain(&s.warn).chain(&s.when).any(|e| e.uses_history))
+        .map(|s| s.id.as_str());
+    match store.playbook_history(&plan.name, readers, crate::history::now_ms()).await {
+        Ok(loaded) => Some(Arc::new(loaded)),
+        Err(e) => {
+            eprintln!("warning: cannot read earlier runs: {e}");
+            None
         }
     }
 }

@@ -63,8 +63,9 @@ pub fn run(args: &RunArgs) -> u8 {
     let Some(runtime) = super::run_time() else { return exit::INVALID };
     let asker = Arc::new(Asker::new(args.yes, operator_name(args.operator.as_deref())));
     let has_actions = plan.steps.iter().any(|s| s.action);
-    if args.dry_run && has_actions {
-        eprintln!("dry run: action steps are shown, not run; other steps run");
+    if args.dry_run {
+        let actions = if has_actions { "action steps are shown, not run; other steps run; " } else { "" };
+        eprintln!("dry run: {actions}the run is not kept in the history");
     }
     // A prompt must not fight the progress line for the terminal.
     let ids = plan.steps.iter().map(|s| s.id.clone()).collect();

@@ -28,6 +28,7 @@ on_both_stores!(
     aggregates_read_the_last_n_runs,
     a_run_killed_at_any_moment_leaves_the_store_consistent,
     an_interrupted_run_is_kept_but_not_judged_against,
+    a_dry_run_reads_the_history_but_is_not_kept,
     concurrent_runs_all_land,
     stored_values_hold_no_secrets,
 );
@@ -317,6 +318,40 @@ fn an_interrupted_run_is_kept_but_not_judged_against(kind: Kind) {
     // Judged against run 1 (2000), not the interrupted run's 50.
     let after = run_with_size(&store, "growth.yaml", 2080);
     assert_eq!((after.code, after.step("db_size")["message"].clone()), (0, "".into()), "{after:?}");
+}
+
+/// The ids of the runs `runbook history` lists, newest first.
+fn listed_runs(store: &Store) -> Vec<i64> {
+    let listed = store.runbook(["history", "--format", "json"]).run().json();
+    listed.as_array().expect("a list of runs").iter().filter_map(|r| r["id"].as_i64()).collect()
+}
+
+fn a_dry_run_reads_the_history_but_is_not_kept(kind: Kind) {
+    let store = Store::new(kind);
+    store.dir.write("growth.yaml", GROWTH);
+    let dry = |size: u32| {
+        store.dir.write("size.txt", &size.to_string());
+        store.runbook(["run", "growth.yaml", "--format", "json", "--dry-run"]).run()
+    };
+    let first = dry(2000);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert!(first.stderr.contains("dry run: the run is not kept in the history"), "{}", first.stderr);
+    assert_eq!(listed_runs(&store), Vec::<i64>::new(), "a dry run on an empty history");
+
+    assert_eq!(run_with_size(&store, "growth.yaml", 2000).code, 0);
+    // Judged against run 1 (2000), as the real run would be: +7.5%.
+    let rehearsal = dry(2150);
+    assert_eq!((rehearsal.code, rehearsal.step("db_size")["message"].clone()), (0, "".into()), "{rehearsal:?}");
+    assert_eq!(listed_runs(&store), [1], "the dry run is not in `runbook history`");
+
+    // Against the rehearsal's 2150 this +15% would pass; the real previous run is 2000.
+    let real = run_with_size(&store, "growth.yaml", 2300);
+    assert_eq!(real.code, 1, "{real:?}");
+    assert_eq!(
+        real.step("db_size")["message"],
+        r#"prev("size") = 2000, size = 2300 → expected delta_pct(prev("size"), size) < 10"#
+    );
+    assert_eq!(listed_runs(&store), [2, 1]);
 }
 
 fn concurrent_runs_all_land(kind: Kind) {
