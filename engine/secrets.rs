@@ -45,11 +45,17 @@ pub fn resolve(sources: &BTreeMap<String, SecretSource>, base_dir: &Path) -> Res
     Ok((Secrets { values }, warnings))
 }
 
+/// A warning when users other than the file's owner may read or change it (any group or other bit).
 fn loose_permissions(path: &Path) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode();
-    (mode & 0o077 != 0)
-        .then(|| format!("`{}` is readable by others (mode {:o}); run `chmod 600` on it", path.display(), mode & 0o777))
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "`{path}` is accessible to users other than its owner (mode {:o}); run `chmod 600 {path}`",
+            mode & 0o777,
+            path = path.display()
+        )
+    })
 }
 
 /// Replaces secret values (and their URL-encoded forms) with [`MASK`].

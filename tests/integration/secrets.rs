@@ -1,10 +1,12 @@
 //! Secrets: usable in database URLs, required before anything runs, and
-//! never shown — not in the checklist, `--format json`, the `--out` file,
-//! stderr, the run history, `list` or `validate`, even when a driver error
-//! echoes the value.
+//! never shown — not in the checklist, `--format json`, `--dry-run`, the
+//! `--out` file, the reports, their signature, JUnit, the journal, stderr,
+//! the run history (`history`, `show`), `list`, `validate` or a validation
+//! error, even when a driver error echoes the value. A secret file others
+//! can read gets a warning.
 
 use crate::sql::{Cleanup, MY, exec, unique};
-use crate::util::TestDir;
+use crate::util::{Outcome, TestDir};
 
 /// Distinctive values no output would hold by chance.
 const PASSWORD: &str = "Zq8-canary-pass-7731";
@@ -37,13 +39,50 @@ sections:
         title: a closed Redis port, the password in the URL
         timeout: 3s
         redis: { url: "redis://:{{secrets.pg_password}}@127.0.0.1:1", command: PING }
+      - id: flatten
+        title: an action whose request carries the token, shown by a dry run
+        action: true
+        http: { url: "http://127.0.0.1:1/flatten", method: POST, headers: { Authorization: "Bearer {{secrets.token}}" } }
 "#
     .to_owned()
 }
 
-fn assert_clean(what: &str, text: &str) {
-    for value in [PASSWORD, DB_NAME, TOKEN] {
-        assert!(!text.contains(value), "{what} shows the secret `{value}`:\n{text}");
+/// A mistake on the line that references a secret.
+const BROKEN_PLAYBOOK: &str = r#"
+name: secret leak
+secrets: { token: { env: RB_TEST_TOKEN } }
+sections:
+  - name: s
+    steps:
+      - id: echo
+        title: uses the token
+        shell: { run: 'echo "$T"', env: { T: "{{secrets.token}}" }, timout: 3s }
+"#;
+
+/// Every text the commands below leave behind, by where it was seen.
+#[derive(Default)]
+struct Outputs(Vec<(String, String)>);
+
+impl Outputs {
+    fn command(&mut self, what: &str, out: &Outcome) {
+        self.0.push((format!("`{what}` stdout"), out.stdout.clone()));
+        self.0.push((format!("`{what}` stderr"), out.stderr.clone()));
+    }
+
+    fn file(&mut self, dir: &TestDir, name: &str) {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap_or_else(|e| panic!("{name} was not written: {e}"));
+        self.0.push((name.to_owned(), String::from_utf8_lossy(&bytes).into_owned()));
+    }
+
+    /// The names of the outputs that show a secret value, with the value.
+    fn leaks(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for (what, text) in &self.0 {
+            for value in [PASSWORD, DB_NAME, TOKEN].into_iter().filter(|v| text.contains(v)) {
+                found.push(format!("{what} shows `{value}`"));
+            }
+        }
+        found
     }
 }
 
@@ -51,45 +90,118 @@ fn assert_clean(what: &str, text: &str) {
 fn no_output_shows_a_secret_value() {
     let dir = TestDir::new();
     dir.write("playbook.yaml", &leaky_playbook());
+    dir.write("broken.yaml", BROKEN_PLAYBOOK);
     dir.write("db_name.txt", &format!("{DB_NAME}\n"));
-    let _ =
-        std::fs::set_permissions(dir.path().join("db_name.txt"), std::os::unix::fs::PermissionsExt::from_mode(0o600));
-    let run = |args: &[&str]| {
+    set_mode(&dir, "db_name.txt", 0o600);
+    assert_eq!(dir.runbook().args(["keygen", "--out", "key"]).run().code, 0);
+    let runbook = || {
         dir.runbook()
             .with_history()
-            .args(["run", "playbook.yaml", "--history", "history.db"])
-            .args(args)
+            .env("RUNBOOK_HISTORY", "history.db")
             .env("RB_TEST_PG_PASSWORD", PASSWORD)
             .env("RB_TEST_TOKEN", TOKEN)
-            .run()
     };
-    let text = run(&["--out", "report.json", "--format", "json"]);
-    let json = run(&["--format", "json"]);
-    assert_eq!(json.code, 1, "{}", json.stdout);
-    assert_clean("text output", &text.stdout);
-    assert_clean("text stderr", &text.stderr);
-    assert_clean("JSON output", &json.stdout);
-    assert_clean("JSON stderr", &json.stderr);
-    let report = std::fs::read_to_string(dir.path().join("report.json")).expect("the --out file");
-    assert!(report.contains("\"no_db\""), "{report}");
-    assert_clean("the --out file", &report);
-    let history: Vec<u8> = std::fs::read_dir(dir.path())
-        .expect("list the test folder")
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("history.db"))
-        .flat_map(|e| std::fs::read(e.path()).unwrap_or_default())
-        .collect();
-    assert_clean("the history store", &String::from_utf8_lossy(&history));
-    // The steps did reach the values: the errors and the capture are there, masked.
+    let mut outputs = Outputs::default();
+    let mut command = |args: &[&str]| {
+        let out = runbook().args(args).run();
+        let shown: Vec<&str> = args.iter().map(|a| if a.contains(TOKEN) { "…" } else { a }).collect();
+        outputs.command(&shown.join(" "), &out);
+        out
+    };
+    // The operator's name quotes the token: it lands in the sign-off, the history and the signature.
+    let operator = format!("ops {TOKEN}");
+    let reports =
+        "--out run.json --format json --report report.html --sign key --junit junit.xml --journal journal.log";
+    let mut with_reports: Vec<&str> = ["run", "playbook.yaml"].into_iter().chain(reports.split(' ')).collect();
+    with_reports.extend(["--operator", &operator]);
+    let text = command(&with_reports);
+    let json = command(&["run", "playbook.yaml", "--format", "json"]);
+    let dry_text = command(&["run", "playbook.yaml", "--dry-run"]);
+    let dry_json = command(&["run", "playbook.yaml", "--dry-run", "--format", "json"]);
+    let runs = command(&["history", "--format", "json"]);
+    for args in [
+        &["history"][..],
+        &["history", "secret leak", "--step", "echo"],
+        &["show", "1"],
+        &["show", "1", "--format", "json"],
+        &["list", "playbook.yaml"],
+        &["validate", "playbook.yaml"],
+    ] {
+        let out = command(args);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+    }
+    for args in [&["validate", "broken.yaml"][..], &["run", "broken.yaml"], &["list", "broken.yaml"]] {
+        let out = command(args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("unknown field `timout`"), "{args:?}: {}", out.stderr);
+    }
+    for file in ["run.json", "report.html", "report.html.minisig", "junit.xml", "journal.log"] {
+        outputs.file(&dir, file);
+    }
+    for entry in std::fs::read_dir(dir.path()).expect("list the test folder").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("history.db") {
+            outputs.file(&dir, &name);
+        }
+    }
+    let leaks = outputs.leaks();
+    assert!(leaks.is_empty(), "{} outputs checked; secret values shown:\n{}", outputs.0.len(), leaks.join("\n"));
+
+    // The steps did reach the values: the errors, the capture and the rendered action are there, masked.
+    assert_eq!((text.code, json.code, dry_text.code, dry_json.code), (1, 1, 1, 1), "{}", json.stdout);
     assert!(json.step("no_db")["message"].as_str().is_some_and(|m| m.contains("does not exist")), "{}", json.stdout);
     assert_eq!(json.step("echo")["captured"]["t"], "••••••", "{}", json.stdout);
     assert!(json.step("down")["message"].as_str().is_some_and(|m| m.contains("cannot connect")), "{}", json.stdout);
     assert!(json.step("redis_down")["message"].as_str().is_some_and(|m| m.contains("cannot connect")));
-    for command in [["list", "playbook.yaml"], ["validate", "playbook.yaml"]] {
-        let out = dir.runbook().args(command).env("RB_TEST_PG_PASSWORD", PASSWORD).env("RB_TEST_TOKEN", TOKEN).run();
-        assert_eq!(out.code, 0, "{out:?}");
-        assert_clean(command[0], &out.stdout);
-        assert_clean(command[0], &out.stderr);
+    assert_eq!(
+        dry_json.step("flatten")["message"],
+        "dry run: would POST http://127.0.0.1:1/flatten [Authorization: Bearer ••••••]",
+        "{}",
+        dry_json.stdout
+    );
+    assert!(dry_text.stdout.contains("[Authorization: Bearer ••••••]"), "{}", dry_text.stdout);
+    assert_eq!(runs.json().as_array().map(Vec::len), Some(2), "the two runs that are not dry: {}", runs.stdout);
+    assert!(
+        std::fs::read_to_string(dir.path().join("report.html.minisig"))
+            .is_ok_and(|s| s.contains("operator:ops ••••••"))
+    );
+}
+
+fn set_mode(dir: &TestDir, name: &str, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path().join(name), std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[test]
+fn a_secret_file_others_can_open_gets_a_warning_naming_it_and_the_run_goes_on() {
+    let dir = TestDir::new();
+    dir.write(
+        "playbook.yaml",
+        r#"
+name: secret file
+secrets: { token: { file: token.txt } }
+sections:
+  - name: s
+    steps:
+      - id: echo
+        title: the command gets the token
+        shell: { run: 'echo "$T"', env: { T: "{{secrets.token}}" } }
+        capture: { said: $.stdout }
+"#,
+    );
+    dir.write("token.txt", &format!("{TOKEN}\n"));
+    for (mode, warned) in [(0o644, true), (0o640, true), (0o604, true), (0o600, false), (0o400, false)] {
+        set_mode(&dir, "token.txt", mode);
+        let out = dir.runbook().args(["run", "playbook.yaml", "--format", "json"]).run();
+        assert_eq!(out.code, 0, "mode {mode:o}: {out:?}");
+        assert_eq!(out.step("echo")["captured"]["said"], "••••••", "mode {mode:o}: the token was read and masked");
+        let warning = format!(
+            "warning: secret `token`: `./token.txt` is accessible to users other than its owner (mode {mode:o}); \
+             run `chmod 600 ./token.txt`\n"
+        );
+        assert_eq!(out.stderr.contains(&warning), warned, "mode {mode:o}: {}", out.stderr);
+        assert_eq!(out.stderr.contains("warning"), warned, "mode {mode:o}: {}", out.stderr);
+        assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN), "mode {mode:o}: {out:?}");
     }
 }
 
@@ -117,7 +229,9 @@ sections:
     );
     let out = dir.runbook().args(["run", "playbook.yaml"]).env("RB_TEST_MY_PASSWORD", PASSWORD).run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert_clean("output", &out.stdout);
+    let mut outputs = Outputs::default();
+    outputs.command("run", &out);
+    assert_eq!(outputs.leaks(), Vec::<String>::new());
 }
 
 #[test]
