@@ -2,9 +2,9 @@
 //! (version 0.0.4), for `GET /metrics` of `runbook serve`.
 //!
 //! Families (all gauges except the counter):
-//! - `runbook_step_verdict{playbook,section,step,verdict}`: one-hot, 1 for the
-//!   step's verdict in the last run and 0 for every other verdict, so
-//!   `runbook_step_verdict{verdict="fail"} == 1` is an alert rule;
+//! - `runbook_step_verdict{playbook,section,step,severity,verdict}`: one-hot, 1
+//!   for the step's verdict in the last run and 0 for every other verdict, so
+//!   `runbook_step_verdict{verdict="fail",severity="critical"} == 1` is an alert rule;
 //! - `runbook_step_duration_seconds{playbook,section,step}`;
 //! - `runbook_step_value{playbook,section,step,name}`: every captured value
 //!   that is a number (booleans as 1/0; text and lists are left out);
@@ -43,7 +43,8 @@ pub fn render(latest: &[Latest]) -> String {
     for l in latest {
         for step in &l.record.steps {
             for verdict in Verdict::ALL {
-                let labels = step_labels(l.record, step, &[("verdict", verdict.name())]);
+                let labels =
+                    step_labels(l.record, step, &[("severity", step.severity.name()), ("verdict", verdict.name())]);
                 sample(&mut out, "runbook_step_verdict", &labels, f64::from(u8::from(step.verdict == verdict)));
             }
         }

@@ -13,5 +13,5 @@ pub mod validate;
 
 pub use diagnostic::Diagnostic;
 pub use load::{Loaded, load};
-pub use model::Playbook;
+pub use model::{Playbook, Severity};
 pub use plan::{Plan, PlannedStep};

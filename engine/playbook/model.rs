@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 pub use serde_saphyr::{Location, Spanned};
 
 use super::diagnostic::Pos;
@@ -194,12 +194,41 @@ pub struct Step {
     /// retried, and the run's result records who confirmed it and when.
     #[schemars(default, example = true)]
     pub action: bool,
+    /// How much a failure of this step matters, as the runbook splits its alerts: `critical`
+    /// (immediate action, the default) or `warning` (monitor closely). Reports, metrics and
+    /// notifications show it; any failure still makes the run exit 1.
+    #[schemars(default, example = &"warning")]
+    pub severity: Severity,
+}
+
+/// How much a step's failure matters.
+// Declared least first, so `>=` reads "at least as severe".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Monitor closely: high latency, memory usage, repeated reconnections.
+    Warning,
+    /// Immediate action required: breaker, failed health checks, disconnections.
+    #[default]
+    Critical,
+}
+
+impl Severity {
+    /// Most severe first, the order reports list them in.
+    pub const ALL: [Severity; 2] = [Self::Critical, Self::Warning];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+        }
+    }
 }
 
 impl Step {
     /// The keys a step takes besides its probe, in the order the reference lists them.
     pub const FIELDS: &'static [&'static str] =
-        &["id", "title", "capture", "expect", "warn", "when", "needs", "timeout", "retries", "action"];
+        &["id", "title", "capture", "expect", "warn", "when", "needs", "timeout", "retries", "action", "severity"];
 }
 
 fn example_playbook() -> serde_json::Value {

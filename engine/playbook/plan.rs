@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::model::SecretSource;
+use super::model::{SecretSource, Severity};
 use crate::expr::Expression;
 use crate::probe::ProbeSpec;
 
@@ -55,6 +55,7 @@ pub struct PlannedStep {
     pub retries: u32,
     /// Changes something: runs only once confirmed, and only once.
     pub action: bool,
+    pub severity: Severity,
 }
 
 impl Plan {

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
 use super::diagnostic::Pos;
-use super::model::{Spanned, Step};
+use super::model::{Severity, Spanned, Step};
 use crate::probe::{self, ProbeSpec};
 use crate::suggest::did_you_mean;
 
@@ -33,6 +33,7 @@ struct Fields {
     timeout: Option<Spanned<String>>,
     retries: Option<u32>,
     action: Option<bool>,
+    severity: Option<Severity>,
 }
 
 fn put<T, E: de::Error>(slot: &mut Option<T>, value: T, key: &Spanned<String>) -> Result<(), E> {
@@ -66,6 +67,7 @@ impl<'de> Visitor<'de> for StepVisitor {
                 "timeout" => put(&mut f.timeout, map.next_value()?, &key)?,
                 "retries" => put(&mut f.retries, map.next_value()?, &key)?,
                 "action" => put(&mut f.action, map.next_value()?, &key)?,
+                "severity" => put(&mut f.severity, severity(&map.next_value()?)?, &key)?,
                 _ => {
                     let at = Pos::from(key.referenced);
                     let Some(kind) = probe::kind_named(name) else {
@@ -104,6 +106,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             timeout: f.timeout,
             retries: f.retries,
             action: f.action.unwrap_or(false),
+            severity: f.severity.unwrap_or_default(),
         })
     }
 }
@@ -112,6 +115,16 @@ impl<'de> Visitor<'de> for StepVisitor {
 /// enclosing map, and the loader moves the error to the key named here.
 fn placed(at: Pos, message: &str) -> String {
     format!("{}{}:{}{}{message}", super::load::PLACE_MARK, at.line, at.column, super::load::PLACE_MARK)
+}
+
+/// A severity by name, with a suggestion for a near miss.
+fn severity<E: de::Error>(name: &Spanned<String>) -> Result<Severity, E> {
+    let names = Severity::ALL.map(Severity::name);
+    Severity::ALL.into_iter().find(|s| s.name() == name.value).ok_or_else(|| {
+        let hint = did_you_mean(&name.value, names).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+        let message = format!("`{}` is not a severity; {hint}write `critical` (the default) or `warning`", name.value);
+        E::custom(placed(name.referenced.into(), &message))
+    })
 }
 
 fn unknown_key(name: &str) -> String {

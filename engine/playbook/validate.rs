@@ -76,6 +76,7 @@ impl Validator<'_> {
                 // An action is attempted once: a retry could repeat what it changed.
                 retries: if step.action { 0 } else { step.retries.unwrap_or(default_retries) },
                 action: step.action,
+                severity: step.severity,
             });
         }
         let scope = step::Scope { ids: &ids, vars: &vars };

@@ -20,6 +20,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::playbook::Severity;
 use crate::secrets::Redactor;
 
 /// How one step came out.
@@ -83,6 +84,10 @@ pub struct StepResult {
     /// The probe kind, e.g. `http`.
     pub kind: String,
     pub verdict: Verdict,
+    /// How much a failure of this step matters (the playbook's `severity`; runs stored before it
+    /// existed read as `critical`).
+    #[serde(default)]
+    pub severity: Severity,
     /// Why: the failed expressions with observed values, the probe's error,
     /// the skip reason, or a note.
     pub message: String,
@@ -193,11 +198,36 @@ pub struct Counts {
     pub error: usize,
     pub skipped: usize,
     pub pending: usize,
+    /// The steps that failed or errored, by severity.
+    #[serde(default)]
+    pub failed_by_severity: BySeverity,
+}
+
+/// A count for each severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BySeverity {
+    pub critical: usize,
+    pub warning: usize,
+}
+
+impl BySeverity {
+    pub fn get(&self, severity: Severity) -> usize {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::Warning => self.warning,
+        }
+    }
 }
 
 impl Counts {
     pub fn of(steps: &[StepResult]) -> Self {
         let mut c = Self::default();
+        for s in steps.iter().filter(|s| s.verdict.is_bad()) {
+            *match s.severity {
+                Severity::Critical => &mut c.failed_by_severity.critical,
+                Severity::Warning => &mut c.failed_by_severity.warning,
+            } += 1;
+        }
         for s in steps {
             *match s.verdict {
                 Verdict::Pass => &mut c.pass,

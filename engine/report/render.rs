@@ -3,7 +3,7 @@
 //! and should not have to compute:
 //!
 //! - `by_section`: `[{name, verdict, steps}]`, sections in playbook order;
-//! - `attention`: failed and errored steps first, then warnings;
+//! - `attention`: critical failures and errors first, then warning-level ones, then warnings;
 //! - `pending_steps`: manual steps nobody answered;
 //! - `generator`: `runbook <version>`.
 //!
@@ -15,7 +15,7 @@ use handlebars::Handlebars;
 use serde_json::{Value, json};
 
 use super::format::{ReportFormat, Shape};
-use super::{RunRecord, Verdict, helpers, junit};
+use super::{RunRecord, Severity, Verdict, helpers, junit};
 
 /// The record in `format`; `custom` replaces a template format's built-in template.
 pub fn render(record: &RunRecord, format: &ReportFormat, custom: Option<&str>) -> Result<String, String> {
@@ -73,17 +73,24 @@ pub fn context(record: &RunRecord) -> Value {
             (!steps.is_empty()).then(|| json!({"name": name, "verdict": RunRecord::overall(&steps), "steps": steps}))
         })
         .collect();
-    let with = |verdicts: &[Verdict]| -> Vec<Value> {
-        verdicts
+    let with = |wanted: &[(Verdict, Option<Severity>)]| -> Vec<Value> {
+        wanted
             .iter()
-            .flat_map(|v| record.steps.iter().filter(move |s| s.verdict == *v))
+            .flat_map(|(v, severity)| {
+                record.steps.iter().filter(move |s| s.verdict == *v && severity.is_none_or(|want| s.severity == want))
+            })
             .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
             .collect()
     };
+    let mut attention: Vec<(Verdict, Option<Severity>)> = Severity::ALL
+        .iter()
+        .flat_map(|severity| [(Verdict::Fail, Some(*severity)), (Verdict::Error, Some(*severity))])
+        .collect();
+    attention.push((Verdict::Warn, None));
     if let Value::Object(map) = &mut value {
         map.insert("by_section".into(), by_section.into());
-        map.insert("attention".into(), with(&[Verdict::Fail, Verdict::Error, Verdict::Warn]).into());
-        map.insert("pending_steps".into(), with(&[Verdict::Pending]).into());
+        map.insert("attention".into(), with(&attention).into());
+        map.insert("pending_steps".into(), with(&[(Verdict::Pending, None)]).into());
         map.insert("generator".into(), format!("runbook {}", env!("CARGO_PKG_VERSION")).into());
     }
     value

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{RunRecord, RunStatus, Verdict};
+use super::{RunRecord, RunStatus, Severity, StepResult, Verdict};
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy)]
@@ -26,6 +26,18 @@ impl Style {
             Verdict::Pending => ("36", "?"),
         };
         self.paint(code, mark)
+    }
+
+    /// `critical: ` or `warning: ` before the title of a step that failed or errored.
+    pub fn severity(self, step: &StepResult) -> String {
+        if !step.verdict.is_bad() {
+            return String::new();
+        }
+        let code = match step.severity {
+            Severity::Critical => "1;31",
+            Severity::Warning => "33",
+        };
+        self.paint(code, &format!("{}:", step.severity.name())) + " "
     }
 
     pub fn bold(self, text: &str) -> String {
@@ -60,8 +72,9 @@ pub fn render(record: &RunRecord, style: Style) -> String {
             let insecure = if step.insecure { style.caution(" (TLS verification off)") } else { String::new() };
             let _ = writeln!(
                 out,
-                "  {} {}  {}{}{insecure}",
+                "  {} {}{}  {}{}{insecure}",
                 style.verdict(step.verdict),
+                style.severity(step),
                 step.title,
                 style.dim(&format!("[{}]", step.id)),
                 style.dim(&format!(" {}ms", step.duration_ms)),
@@ -84,7 +97,8 @@ pub fn render(record: &RunRecord, style: Style) -> String {
     out
 }
 
-/// `12 passed, 1 warned, 1 failed, 0 errors, 2 skipped, 0 pending in 1.23s`.
+/// `12 passed, 1 warned, 1 failed, 0 errors (1 critical, 0 warning), 2 skipped, 0 pending in 1.23s`;
+/// the split by severity only when something failed or errored.
 pub fn summary(record: &RunRecord) -> String {
     let c = &record.counts;
     let stopped = if record.status == RunStatus::Interrupted { " (interrupted)" } else { "" };
@@ -94,8 +108,9 @@ pub fn summary(record: &RunRecord) -> String {
         1 => " (1 action not confirmed)".to_owned(),
         n => format!(" ({n} actions not confirmed)"),
     };
+    let by_severity = if c.fail + c.error > 0 { format!(" ({})", severity_split(record)) } else { String::new() };
     format!(
-        "{} passed, {} warned, {} failed, {} {}, {} skipped, {} pending in {:.2}s{stopped}{unconfirmed}",
+        "{} passed, {} warned, {} failed, {} {}{by_severity}, {} skipped, {} pending in {:.2}s{stopped}{unconfirmed}",
         c.pass,
         c.warn,
         c.fail,
@@ -105,4 +120,10 @@ pub fn summary(record: &RunRecord) -> String {
         c.pending,
         record.duration_ms as f64 / 1000.0
     )
+}
+
+/// `1 critical, 2 warning`: the steps that failed or errored, by severity.
+pub fn severity_split(record: &RunRecord) -> String {
+    let split = &record.counts.failed_by_severity;
+    Severity::ALL.iter().map(|s| format!("{} {}", split.get(*s), s.name())).collect::<Vec<_>>().join(", ")
 }

@@ -47,6 +47,24 @@ fn exit_code_1_when_a_step_fails() {
     assert_eq!(out.code, 1, "{out:?}");
 }
 
+/// DESIGN.md: exit 1 when some step failed; severity labels the failure, it does not excuse it.
+#[test]
+fn a_warning_level_failure_still_exits_1_and_is_labelled() {
+    let playbook = "name: Latency\nsections:\n  - name: Alerts\n    steps:\n      - id: latency\n        \
+                    title: Signal latency < 200ms\n        severity: warning\n        shell: { run: \"echo 350\" }\n        \
+                    expect: ['int(stdout) < 200']\n      - id: up\n        title: Up\n        shell: { run: \"true\" }\n";
+    let out = run_playbook(playbook, &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.contains("  ✗ warning: Signal latency < 200ms  [latency]"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 passed, 0 warned, 1 failed, 0 errors (0 critical, 1 warning), "), "{}", out.stdout);
+    let json = run_playbook(playbook, &["--format", "json"]);
+    assert_eq!(json.code, 1);
+    let record = json.json();
+    assert_eq!(record["counts"]["failed_by_severity"], serde_json::json!({"critical": 0, "warning": 1}));
+    assert_eq!(json.step("latency")["severity"], "warning");
+    assert_eq!(json.step("up")["severity"], "critical", "critical is the default");
+}
+
 #[test]
 fn exit_code_2_for_an_invalid_playbook_or_command_line() {
     let bad = run_playbook(
@@ -123,11 +141,15 @@ fn the_json_record_has_the_documented_shape() {
     assert_eq!(record["sections"], serde_json::json!(["Basics", "Follow-up"]));
     assert_eq!(
         record["counts"],
-        serde_json::json!({"pass": 1, "warn": 1, "fail": 1, "error": 0, "skipped": 1, "pending": 0})
+        serde_json::json!({"pass": 1, "warn": 1, "fail": 1, "error": 0, "skipped": 1, "pending": 0,
+            "failed_by_severity": {"critical": 1, "warning": 0}})
     );
     let steps = record["steps"].as_array().unwrap();
     let keys: Vec<&str> = steps[0].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["id", "section", "title", "kind", "verdict", "message", "captured", "duration_ms", "attempts"]);
+    assert_eq!(
+        keys,
+        ["id", "section", "title", "kind", "verdict", "severity", "message", "captured", "duration_ms", "attempts"]
+    );
     let summary: Vec<(&str, &str, &str, &str)> = steps
         .iter()
         .map(|s| {
@@ -179,7 +201,7 @@ fn the_text_checklist_groups_by_section_and_indents_the_reasons() {
 
 Basics
   ✓ Greets  [greet]
-  ✗ Count under the limit  [count]
+  ✗ critical: Count under the limit  [count]
       stdout = \"7\", vars.limit = 5 → expected int(stdout) < vars.limit
 
 Follow-up
@@ -188,7 +210,7 @@ Follow-up
   - After the count  [after_count]
       skipped: needs `count`, which did not pass (fail)
 
-1 passed, 1 warned, 1 failed, 0 errors, 1 skipped, 0 pending in _s"
+1 passed, 1 warned, 1 failed, 0 errors (1 critical, 0 warning), 1 skipped, 0 pending in _s"
     );
     assert_eq!(out.stderr, "");
 }
@@ -200,7 +222,7 @@ fn piped_output_is_plain_even_without_no_color() {
     let out = dir.runbook().env_remove("NO_COLOR").args(["run", "p.yaml"]).run();
     assert_eq!(out.code, 1, "{out:?}");
     assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'), "{out:?}");
-    assert!(out.stdout.contains("  ✗ Count under the limit  [count]"), "{}", out.stdout);
+    assert!(out.stdout.contains("  ✗ critical: Count under the limit  [count]"), "{}", out.stdout);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The playbook every report test runs: one step of each verdict, a secret
+//! The playbook every report test runs: one step of each verdict (one failure
+//! of `severity: warning`, the others critical), a secret
 //! that a step echoes, a manual step answered in a file and one left
 //! pending, and an end-of-day summary. Deterministic apart from times,
 //! durations and the host, which `RUNBOOK_FIXED_CLOCK` pins.
@@ -24,6 +25,7 @@ sections:
         expect: ['stdout == "ok"']
       - id: pnl
         title: P&L within limit
+        severity: warning
         shell: { run: "echo 1234.5" }
         capture: { daily: $.stdout }
         expect: ['double(daily) < double(vars.limit)']

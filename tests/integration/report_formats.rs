@@ -14,13 +14,17 @@ fn the_markdown_report_lists_failures_pending_items_and_the_sign_off() {
     let md = read(&dir, "daily.md");
     let attention =
         &md[md.find("## Needs attention").expect("attention block")..md.find("## Health").expect("section")];
-    assert!(attention.contains("P&L within limit (`pnl`)"), "{attention}");
+    assert!(attention.contains("**FAIL** warning: P&L within limit (`pnl`)"), "{attention}");
+    assert!(attention.contains("**FAIL** critical: The token is never shown (`token_echo`)"), "{attention}");
+    assert!(md.contains("2 failed, 1 errors (2 critical, 1 warning), 1 skipped"), "{md}");
     assert!(
         attention.contains("daily = \"1234.5\", vars.limit = 100 → expected double(daily) < double(vars.limit)"),
         "{attention}"
     );
     assert!(attention.contains("timed out after 300ms"), "{attention}");
-    assert!(attention.find("`pnl`") < attention.find("`latency`"), "failures come before warnings:\n{attention}");
+    let at = |id: &str| attention.find(&format!("`{id}`")).unwrap_or_else(|| panic!("{id} in:\n{attention}"));
+    assert!(at("token_echo") < at("hung") && at("hung") < at("pnl"), "critical failures first:\n{attention}");
+    assert!(at("pnl") < at("latency"), "failures come before warnings:\n{attention}");
     assert!(md.contains("## Pending manual checks\n\n- ? Logs reviewed (`logs`): Read the error log."), "{md}");
     assert!(md.contains("answered pass in the answers file: “quiet day; token ••••••”"), "{md}");
     assert!(md.contains("| Daily P&L | 1,234.50 |"), "{md}");
@@ -55,6 +59,11 @@ fn the_html_report_is_self_contained_escaped_and_puts_failures_first() {
         "{html}"
     );
     assert!(html.contains("<details class=\"step\" open>"), "failed steps are open");
+    assert!(
+        html.contains("<strong class=\"v-fail\">FAIL</strong> <span class=\"severity warning\">warning</span> P&amp;L within limit"),
+        "{html}"
+    );
+    assert!(html.contains("<section class=\"box\" id=\"attention\">"), "red while a critical step fails:\n{html}");
     assert!(html.contains("<dt>Operator</dt><dd>alice</dd>"), "{html}");
     assert!(!html.contains(SECRET));
     golden("daily.html", &html);
@@ -65,7 +74,9 @@ fn the_text_report_reads_like_the_paper_checklist() {
     let dir = daily_dir();
     run_daily(&dir, &["--report", "daily.txt"]);
     let text = read(&dir, "daily.txt");
-    assert!(text.contains("NEEDS ATTENTION\n  ✗ FAIL P&L within limit [pnl]\n      daily = \"1234.5\""), "{text}");
+    assert!(text.contains("NEEDS ATTENTION\n  ✗ FAIL critical: The token is never shown [token_echo]\n"), "{text}");
+    assert!(text.contains("  ✗ FAIL warning: P&L within limit [pnl]\n      daily = \"1234.5\""), "{text}");
+    assert!(text.contains("  ✗ P&L within limit [pnl] fail (warning) "), "{text}");
     assert!(text.contains("PENDING MANUAL CHECKS\n  ? Logs reviewed [logs]"), "{text}");
     assert!(text.contains("  Daily P&L: 1,234.50\n"), "{text}");
     assert!(text.contains("  Operator:   alice\n"), "{text}");
@@ -108,7 +119,7 @@ fn a_custom_template_gets_the_record_and_the_helpers() {
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(
         read(&dir, "mine.txt"),
-        "Daily ops by alice: ✗pnl ✗token_echo ‼hung !latency | 1,234,567.9 | 1.5 KiB | 1m 01s\n"
+        "Daily ops by alice: ✗token_echo ‼hung ✗pnl !latency | 1,234,567.9 | 1.5 KiB | 1m 01s\n"
     );
 }
 

@@ -22,6 +22,7 @@ sections:
         title: An action serve must not run
         shell: { run: "touch touched" }
         action: true
+        severity: warning
 "#;
 
 /// Samples by name and labels (as written) → value.
@@ -91,7 +92,7 @@ fn metrics_follow_the_input_and_pass_promtool() {
         }
     };
     let value = format!(r#"runbook_step_value{{{STEP},name="n"}}"#);
-    let verdict = |v: &str| format!(r#"runbook_step_verdict{{{STEP},verdict="{v}"}}"#);
+    let verdict = |v: &str| format!(r#"runbook_step_verdict{{{STEP},severity="critical",verdict="{v}"}}"#);
     let (text, first) = wait_for("a first run", &|s| s.contains_key(&value));
     promtool_accepts(&text);
     assert_eq!(first[&value], 5.0);
@@ -99,8 +100,7 @@ fn metrics_follow_the_input_and_pass_promtool() {
     assert_eq!(first[&verdict("fail")], 0.0);
     let clean = r#"runbook_run_clean{playbook="Serve \"demo\" \\ test"}"#;
     assert_eq!(first[clean], 1.0);
-    let skipped =
-        r#"runbook_step_verdict{playbook="Serve \"demo\" \\ test",section="Actions",step="touches",verdict="skipped"}"#;
+    let skipped = r#"runbook_step_verdict{playbook="Serve \"demo\" \\ test",section="Actions",step="touches",severity="warning",verdict="skipped"}"#;
     assert_eq!(first[skipped], 1.0, "the action is skipped:\n{text}");
     assert!(first[r#"runbook_run_timestamp_seconds{playbook="Serve \"demo\" \\ test"}"#] > 1.6e9);
 

@@ -280,7 +280,7 @@ scenarios! {
     high_leverage: "high-leverage" => [("hourly", ["global_leverage"])];
     high_latency: "high-latency" => [("postmarket", ["system_latency"]), ("weekly-wednesday", ["latency_trend"])];
     websocket_down: "websocket-down" => [("premarket", ["websocket_channels"]), ("hourly", ["websocket_stable"]), ("troubleshooting", ["websocket_console"])];
-    websocket_flapping: "websocket-flapping" => [("hourly", ["websocket_stable"])];
+    websocket_flapping: "websocket-flapping" => [("hourly", ["websocket_reconnects"])];
     pending_orders: "pending-orders" => [("postmarket", ["pending_orders", "stuck_orders"])];
     exchange_disconnected: "exchange-disconnected" => [
         ("premarket", ["exchanges_connected"]), ("hourly", ["exchange_connections"]), ("monthly", ["api_keys_after"]),
