@@ -207,16 +207,8 @@ pub struct ShowArgs {
     /// Write the output to this file (the terminal still shows the checklist).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
-    /// Render the stored run as a report file; its format comes from the extension
-    /// (.md .html .txt .json .xml), markdown otherwise.
-    #[arg(long, value_name = "PATH")]
-    pub report: Option<PathBuf>,
-    /// The report's format, whatever its extension: markdown, html, text, json or junit.
-    #[arg(long, value_name = "FORMAT", requires = "report")]
-    pub report_format: Option<String>,
-    /// A handlebars template for the report.
-    #[arg(long, value_name = "FILE", requires = "report")]
-    pub template: Option<PathBuf>,
+    #[command(flatten)]
+    pub file: ReportFileArgs,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -247,15 +239,8 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 /// The report, sign-off and journal options of `runbook run`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Write a report file; its format comes from the extension (.md .html .txt .json .xml), markdown otherwise.
-    #[arg(long, value_name = "PATH")]
-    pub report: Option<PathBuf>,
-    /// The report's format, whatever its extension: markdown, html, text, json or junit.
-    #[arg(long, value_name = "FORMAT", requires = "report")]
-    pub report_format: Option<String>,
-    /// A handlebars template for the report (overrides the playbook's `report.template`).
-    #[arg(long, value_name = "FILE", requires = "report")]
-    pub template: Option<PathBuf>,
+    #[command(flatten)]
+    pub file: ReportFileArgs,
     /// Answers to the manual steps (YAML: `id: pass|fail|skip` or `id: {verdict, comment}`).
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
@@ -268,4 +253,18 @@ pub struct ReportArgs {
     /// Append one line for this run to this journal file.
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+}
+
+/// The report file of `runbook run` and `runbook show`: where, which format, which template.
+#[derive(Debug, clap::Args)]
+pub struct ReportFileArgs {
+    /// Write a report file; its format comes from the extension (.md .html .txt .json .xml), markdown otherwise.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// The report's format, whatever its extension: markdown, html, text, json or junit.
+    #[arg(long, value_name = "FORMAT", requires = "report")]
+    pub report_format: Option<String>,
+    /// A handlebars template for the report (for `run`, overrides the playbook's `report.template`).
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub template: Option<PathBuf>,
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::prompt;
-use crate::cli::{ReportArgs, RunArgs};
+use crate::cli::{ReportArgs, ReportFileArgs, RunArgs};
 use crate::playbook::Plan;
 use crate::report::answers::{self, Answer};
 use crate::report::format::{self, ReportFormat, Shape};
@@ -37,14 +37,16 @@ pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, String> {
         }
         None => BTreeMap::new(),
     };
-    let report = match &args.report {
-        Some(path) => {
-            let format = match &args.report_format {
-                Some(name) => format::by_name(name).map_err(|e| format!("--report-format: {e}"))?,
-                None => format::for_path(path),
+    let report = match report_file(&args.file)? {
+        Some((path, format)) => {
+            let template = match (&args.file.template, &plan.report_template) {
+                (Some(path), _) => Some(read_template(path, "--template", format)?),
+                (None, Some(path)) if matches!(format.shape, Shape::Template { .. }) => {
+                    Some(read_template(path, "the playbook's report.template", format)?)
+                }
+                _ => None,
             };
-            let template = template(plan, args, format)?;
-            Some((path.clone(), format, template))
+            Some((path, format, template))
         }
         None => None,
     };
@@ -58,18 +60,21 @@ pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, String> {
     Ok(Prepared { answers, report, key })
 }
 
-/// `--template`, else the playbook's `report.template` (for template formats), read and compiled.
-fn template(plan: &Plan, args: &ReportArgs, format: &'static ReportFormat) -> Result<Option<String>, String> {
-    let (path, flag) = match (&args.template, &plan.report_template) {
-        (Some(path), _) => (path, "--template"),
-        (None, Some(path)) if matches!(format.shape, Shape::Template { .. }) => {
-            (path, "the playbook's report.template")
-        }
-        _ => return Ok(None),
+/// `--report` and the format it is written in (`--report-format`, else its extension), if asked for.
+pub fn report_file(args: &ReportFileArgs) -> Result<Option<(PathBuf, &'static ReportFormat)>, String> {
+    let Some(path) = &args.report else { return Ok(None) };
+    let format = match &args.report_format {
+        Some(name) => format::by_name(name).map_err(|e| format!("--report-format: {e}"))?,
+        None => format::for_path(path),
     };
+    Ok(Some((path.clone(), format)))
+}
+
+/// A report template, read and compiled; `flag` says where it was named.
+pub fn read_template(path: &std::path::Path, flag: &str, format: &ReportFormat) -> Result<String, String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("{flag}: cannot read `{}`: {e}", path.display()))?;
     render::check_template(&source, format).map_err(|e| format!("{flag} `{}`: {e}", path.display()))?;
-    Ok(Some(source))
+    Ok(source)
 }
 
 /// Manual answers (file, then the terminal) and the operator's sign-off.
@@ -81,7 +86,7 @@ pub fn sign_off(record: &mut RunRecord, prepared: &Prepared, run: &RunArgs, reda
         let asked = prompt::ask_manual(record);
         answers::apply(record, &asked, AnswerSource::Prompt, redactor);
     }
-    let wants_signer = args.report.is_some() || args.junit.is_some() || args.journal.is_some();
+    let wants_signer = args.file.report.is_some() || args.junit.is_some() || args.journal.is_some();
     let operator = run
         .operator
         .clone()

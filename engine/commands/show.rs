@@ -1,11 +1,11 @@
 //! `runbook show RUN_ID`: a stored run rendered again, as it was printed.
 
 use super::history::{open_to_read, runtime};
-use super::{colour_stdout, exit};
+use super::{colour_stdout, exit, reports};
 use crate::cli::{Format, ShowArgs};
 use crate::history::StoredStatus;
 use crate::report::text::{self, Style};
-use crate::report::{RunRecord, format, render};
+use crate::report::{RunRecord, render};
 
 pub fn show(args: &ShowArgs) -> u8 {
     let found = runtime().and_then(|rt| {
@@ -57,17 +57,11 @@ pub fn show(args: &ShowArgs) -> u8 {
 
 /// `--report PATH`: the stored run through the same renderer `runbook run --report` uses.
 fn write_report(record: &RunRecord, args: &ShowArgs) -> Result<(), String> {
-    let Some(path) = &args.report else { return Ok(()) };
-    let chosen = match &args.report_format {
-        Some(name) => format::by_name(name).map_err(|e| format!("--report-format: {e}"))?,
-        None => format::for_path(path),
-    };
-    let template = match &args.template {
-        Some(file) => Some(
-            std::fs::read_to_string(file).map_err(|e| format!("--template: cannot read `{}`: {e}", file.display()))?,
-        ),
+    let Some((path, format)) = reports::report_file(&args.file)? else { return Ok(()) };
+    let template = match &args.file.template {
+        Some(file) => Some(reports::read_template(file, "--template", format)?),
         None => None,
     };
-    let text = render::render(record, chosen, template.as_deref())?;
-    std::fs::write(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    let text = render::render(record, format, template.as_deref())?;
+    std::fs::write(&path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
 }
