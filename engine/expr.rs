@@ -88,12 +88,11 @@ fn env() -> Arc<Env> {
 
 /// Compiles `source`.
 pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
-    let program = env().compile(source).map_err(|errors| syntax::describe(source, &errors))?;
-    let references = program.references();
+    let mut ast = parse(source)?;
+    let references = ast.references();
     let uses_history = HISTORY_FUNCTIONS.iter().any(|f| references.has_function(f));
     let mut variables = Vec::new();
-    free_variables(program.expression(), &mut Vec::new(), &mut variables);
-    let mut ast = program.expression().clone();
+    free_variables(&ast, &mut Vec::new(), &mut variables);
     route_arithmetic(&mut ast);
     let mut paths = Vec::new();
     collect_paths(&ast, &mut paths);
@@ -101,6 +100,19 @@ pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
     let mut lookups = Vec::new();
     collect_lookups(&ast, &mut lookups);
     Ok(Expression { source: source.to_owned(), ast, variables, uses_history, paths, lookups })
+}
+
+/// CEL's hand-written Pratt parser is several times faster than its ANTLR
+/// one; the ANTLR parser runs only when the source does not parse, because its
+/// messages are the ones `syntax` knows how to say plainly.
+fn parse(source: &str) -> Result<IdedExpr, SyntaxError> {
+    match cel::parser::PrattParser::new().parse(source) {
+        Ok(ast) => Ok(ast),
+        Err(_) => match env().compile(source) {
+            Ok(program) => Ok(program.expression().clone()),
+            Err(errors) => Err(syntax::describe(source, &errors)),
+        },
+    }
 }
 
 impl Expression {
@@ -149,7 +161,7 @@ impl Expression {
 }
 
 fn compile_path(path: &str) -> Option<IdedExpr> {
-    env().compile(path).ok().map(|p| p.expression().clone())
+    parse(path).ok()
 }
 
 fn shorten(text: &str, max: usize) -> String {
