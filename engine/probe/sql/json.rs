@@ -50,8 +50,37 @@ pub fn time(t: chrono::NaiveTime) -> Value {
 }
 
 /// The message for a column type runbook does not show.
-pub fn unsupported(column: &str, type_name: &str) -> String {
+fn unsupported(column: &str, type_name: &str) -> String {
     format!("column `{column}` has type `{type_name}`, which runbook cannot show; cast it in the query (e.g. to text)")
+}
+
+/// A row as a JSON object, the same walk for every driver. `cell(i, declared,
+/// stored)` reads column `i`, given the type the column declares and the type
+/// its value is stored with (they differ only in SQLite); `None` means the
+/// type has no JSON form. NULL is read here, before `cell` is asked.
+pub fn object<R: sqlx::Row>(
+    row: &R,
+    cell: impl Fn(usize, &str, &str) -> Result<Option<Value>, sqlx::Error>,
+) -> Result<serde_json::Map<String, Value>, String>
+where
+    usize: sqlx::ColumnIndex<R>,
+{
+    use sqlx::{Column, TypeInfo, ValueRef};
+    let mut out = serde_json::Map::new();
+    for (i, column) in row.columns().iter().enumerate() {
+        let name = column.name();
+        let err = |e: sqlx::Error| format!("column `{name}`: {e}");
+        let raw = row.try_get_raw(i).map_err(err)?;
+        let value = if raw.is_null() {
+            Value::Null
+        } else {
+            let stored = raw.type_info();
+            let stored = stored.name();
+            cell(i, column.type_info().name(), stored).map_err(err)?.ok_or_else(|| unsupported(name, stored))?
+        };
+        out.insert(name.to_owned(), value);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use sqlx::Row;
 use sqlx::mysql::{MySql, MySqlRow};
 use sqlx::types::Json;
-use sqlx::{Column, Row, TypeInfo, ValueRef};
 
 use super::json;
 use super::run::Dialect;
@@ -28,40 +28,28 @@ pub fn dialect(timeout: Duration) -> Dialect<MySql> {
 }
 
 fn row(row: &MySqlRow) -> Result<Map<String, Value>, String> {
-    let mut out = Map::new();
-    for (i, column) in row.columns().iter().enumerate() {
-        let name = column.name();
-        let err = |e: sqlx::Error| format!("column `{name}`: {e}");
-        let is_null = row.try_get_raw(i).map_err(err)?.is_null();
-        let type_name = column.type_info().name();
-        let value = if is_null || type_name == "NULL" {
-            Value::Null
-        } else {
-            match type_name {
-                "BOOLEAN" => Value::from(row.try_get::<bool, _>(i).map_err(err)?),
-                "TINYINT" | "SMALLINT" | "INT" | "MEDIUMINT" | "BIGINT" => {
-                    Value::from(row.try_get::<i64, _>(i).map_err(err)?)
-                }
-                "TINYINT UNSIGNED" | "SMALLINT UNSIGNED" | "INT UNSIGNED" | "MEDIUMINT UNSIGNED"
-                | "BIGINT UNSIGNED" | "YEAR" | "BIT" => Value::from(row.try_get::<u64, _>(i).map_err(err)?),
-                "FLOAT" => json::float32(row.try_get(i).map_err(err)?),
-                "DOUBLE" => json::float(row.try_get(i).map_err(err)?),
-                "DECIMAL" => json::decimal(row.try_get(i).map_err(err)?),
-                "CHAR" | "VARCHAR" | "TINYTEXT" | "TEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" => {
-                    Value::String(row.try_get(i).map_err(err)?)
-                }
-                "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
-                    json::hex(&row.try_get::<Vec<u8>, _>(i).map_err(err)?)
-                }
-                "TIMESTAMP" => json::timestamp(row.try_get(i).map_err(err)?),
-                "DATETIME" => json::naive_timestamp(row.try_get(i).map_err(err)?),
-                "DATE" => json::date(row.try_get(i).map_err(err)?),
-                "TIME" => json::time(row.try_get(i).map_err(err)?),
-                "JSON" => row.try_get::<Json<Value>, _>(i).map_err(err)?.0,
-                other => return Err(json::unsupported(name, other)),
+    json::object(row, |i, _, type_name| {
+        Ok(Some(match type_name {
+            "NULL" => Value::Null,
+            "BOOLEAN" => Value::from(row.try_get::<bool, _>(i)?),
+            "TINYINT" | "SMALLINT" | "INT" | "MEDIUMINT" | "BIGINT" => Value::from(row.try_get::<i64, _>(i)?),
+            "TINYINT UNSIGNED" | "SMALLINT UNSIGNED" | "INT UNSIGNED" | "MEDIUMINT UNSIGNED" | "BIGINT UNSIGNED"
+            | "YEAR" | "BIT" => Value::from(row.try_get::<u64, _>(i)?),
+            "FLOAT" => json::float32(row.try_get(i)?),
+            "DOUBLE" => json::float(row.try_get(i)?),
+            "DECIMAL" => json::decimal(row.try_get(i)?),
+            "CHAR" | "VARCHAR" | "TINYTEXT" | "TEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" => {
+                Value::String(row.try_get(i)?)
             }
-        };
-        out.insert(name.to_owned(), value);
-    }
-    Ok(out)
+            "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
+                json::hex(&row.try_get::<Vec<u8>, _>(i)?)
+            }
+            "TIMESTAMP" => json::timestamp(row.try_get(i)?),
+            "DATETIME" => json::naive_timestamp(row.try_get(i)?),
+            "DATE" => json::date(row.try_get(i)?),
+            "TIME" => json::time(row.try_get(i)?),
+            "JSON" => row.try_get::<Json<Value>, _>(i)?.0,
+            _ => return Ok(None),
+        }))
+    })
 }

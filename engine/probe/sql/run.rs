@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use sqlx::{AssertSqlSafe, Connection, Database, Encode, Executor, Type};
+use sqlx::{AssertSqlSafe, Database, Encode, Executor, Type};
 
 use super::Param;
 use super::pool::Pool;
@@ -71,34 +71,13 @@ where
     for statement in &dialect.setup {
         conn.execute(AssertSqlSafe(statement.clone())).await?;
     }
-    let rows = match dialect.begin_read_only.filter(|_| !query.write) {
-        Some(begin) => {
-            let mut tx = conn.begin_with(AssertSqlSafe(begin)).await?;
-            let rows = select(&mut *tx, dialect, query).await?;
-            tx.rollback().await?;
-            rows
-        }
-        None => select(conn, dialect, query).await?,
-    };
-    checkout.release();
-    Ok(rows)
-}
-
-async fn select<DB>(
-    conn: &mut DB::Connection,
-    dialect: &Dialect<DB>,
-    query: &Query<'_>,
-) -> Result<Vec<Map<String, Value>>, QueryError>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-    for<'q> bool: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> f64: Encode<'q, DB> + Type<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-{
+    // A plain BEGIN/ROLLBACK pair rather than sqlx's `Transaction`: on any
+    // error the connection is dropped (not returned to the pool), and the
+    // server ends the transaction with it.
+    let read_only = dialect.begin_read_only.filter(|_| !query.write);
+    if let Some(begin) = read_only {
+        conn.execute(AssertSqlSafe(begin)).await?;
+    }
     // The query text is the playbook author's, as a shell command is: runbook
     // runs what the playbook says. Values from templates go in `params`.
     let mut statement = sqlx::query::<DB>(AssertSqlSafe(query.sql.to_owned()));
@@ -127,10 +106,15 @@ where
                 sqlx::Error::RowNotFound
             })
         })
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await;
-    match (result, refused) {
-        (_, Some(refused)) => Err(refused),
-        (rows, None) => Ok(rows?),
+    let rows = match (result, refused) {
+        (_, Some(refused)) => return Err(refused),
+        (rows, None) => rows?,
+    };
+    if read_only.is_some() {
+        conn.execute("ROLLBACK").await?;
     }
+    checkout.release();
+    Ok(rows)
 }
