@@ -89,7 +89,7 @@ pub struct MonitorRunArgs {
     /// Neither read nor save run history.
     #[arg(long, env = "RUNBOOK_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_history: bool,
-    /// Send results where this file says (webhooks, commands) on failure, recovery or every run.
+    /// Also send results where this file says (webhooks, commands, email), as the playbook's `notify:` does.
     #[arg(long, value_name = "FILE")]
     pub notify: Option<PathBuf>,
 }

@@ -40,15 +40,17 @@ pub(super) fn schedule(every: &str, args: &ScheduleArgs) -> Result<Schedule, Str
 pub(super) struct Prepared {
     pub plan: Plan,
     pub secrets: Secrets,
-    /// Where results go, and whether the previous run was clean (for recoveries).
-    pub notify: Option<(crate::notify::NotifyFile, Option<bool>)>,
+    /// Where results go: the playbook's `notify:` and the `--notify` file's targets.
+    pub notify: Vec<crate::notify::Target>,
+    /// The run before (for failures and recoveries); `None` until one is known.
+    pub previous: Option<RunRecord>,
 }
 
 /// Loads, validates and reads the secrets of `file`; problems are printed.
 pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Option<Prepared> {
     let plan = super::load_plan(file, &args.vars)?;
     let notify = match args.notify.as_deref().map(crate::notify::load).transpose() {
-        Ok(notify) => notify.map(|n| (n, None)),
+        Ok(file) => crate::notify::merge(&plan.notify, file.unwrap_or_default()),
         Err(message) => {
             eprintln!("error: --notify: {message}");
             return None;
@@ -59,7 +61,7 @@ pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Option<P
             for warning in warnings {
                 eprintln!("warning: {warning}");
             }
-            Some(Prepared { plan, secrets, notify })
+            Some(Prepared { plan, secrets, notify, previous: None })
         }
         Err(message) => {
             eprintln!("error: {message}");
@@ -71,10 +73,8 @@ pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Option<P
 /// One run of `prepared`, kept in the history unless `--no-history`; stops early on a second signal.
 /// Then the notifications it calls for are sent (never failing the run).
 pub(super) async fn run_once(prepared: &mut Prepared, args: &MonitorRunArgs, signals: &Signals) -> RunRecord {
-    if let Some((_, previous @ None)) = &mut prepared.notify
-        && !args.no_history
-    {
-        *previous = last_stored_clean(args, &prepared.plan.name).await;
+    if !prepared.notify.is_empty() && prepared.previous.is_none() && !args.no_history {
+        prepared.previous = last_stored(args, &prepared.plan.name).await;
     }
     let (recorder, history) =
         if args.no_history { (None, None) } else { super::history::begin_in(&args.store, &prepared.plan).await };
@@ -89,19 +89,18 @@ pub(super) async fn run_once(prepared: &mut Prepared, args: &MonitorRunArgs, sig
     if let Some(recorder) = recorder {
         recorder.finish(&record).await;
     }
-    if let Some((file, previous)) = &mut prepared.notify {
-        let event = crate::notify::event_of(&record, *previous);
-        crate::notify::deliver(file, &record, event).await;
-        *previous = Some(record.is_clean());
+    if !prepared.notify.is_empty() {
+        crate::notify::deliver(&prepared.notify, &record, prepared.previous.as_ref()).await;
+        prepared.previous = Some(record.clone());
     }
     record
 }
 
-/// Whether the newest finished run of `playbook` in the history was clean (`None`: none, or no history).
-async fn last_stored_clean(args: &MonitorRunArgs, playbook: &str) -> Option<bool> {
+/// The newest finished run of `playbook` in the history (`None`: none, or no history).
+async fn last_stored(args: &MonitorRunArgs, playbook: &str) -> Option<RunRecord> {
     let store = super::history::open_to_read(&args.store).await.ok()??;
     let runs = store.runs(Some(playbook), 5).await.ok()?;
-    runs.iter().find_map(crate::history::StoredRun::record).map(|r| r.is_clean())
+    runs.iter().find_map(crate::history::StoredRun::record)
 }
 
 /// The signals received so far.

@@ -1,11 +1,12 @@
-//! Sending one message to every target that wants it: webhooks by POST,
-//! commands with the message on stdin; bounded retries, warnings on stderr.
+//! Sending one run to every target that wants it: webhooks by POST, commands
+//! with the message on stdin, email through sendmail; each target judges the
+//! event at its own `min_severity`; bounded retries, warnings on stderr.
 
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt as _;
 
-use super::{Body, Event, NotifyFile, Target, summary, text};
+use super::{Body, Event, Target, event_of, message, sendmail, summary};
 use crate::report::RunRecord;
 
 /// Tries per target before giving up.
@@ -15,10 +16,14 @@ const BACKOFF: Duration = Duration::from_millis(500);
 /// How long one try may take.
 const TRY_LIMIT: Duration = Duration::from_secs(10);
 
-/// Sends `record` as `event` to every target that wants it. Never fails:
-/// a target that cannot be reached is reported on stderr and given up.
-pub async fn deliver(file: &NotifyFile, record: &RunRecord, event: Event) {
-    for target in file.notify.iter().filter(|t| t.wants(event)) {
+/// Sends `record` to every target that wants the event it is, given the run before (`None`:
+/// unknown). Never fails: a target that cannot be reached is reported on stderr and given up.
+pub async fn deliver(targets: &[Target], record: &RunRecord, previous: Option<&RunRecord>) {
+    for target in targets {
+        let event = event_of(record, previous, target.min_severity);
+        if !target.wants(event) {
+            continue;
+        }
         let mut pause = BACKOFF;
         for attempt in 1..=ATTEMPTS {
             let outcome = match tokio::time::timeout(TRY_LIMIT, send(target, record, event)).await {
@@ -39,16 +44,24 @@ pub async fn deliver(file: &NotifyFile, record: &RunRecord, event: Event) {
 }
 
 async fn send(target: &Target, record: &RunRecord, event: Event) -> Result<(), String> {
-    match (&target.webhook, &target.command) {
-        (Some(url), _) => {
+    let min = target.min_severity;
+    let text = message(record, event, min, target.message.as_deref())?;
+    match (&target.webhook, &target.command, &target.sendmail) {
+        (Some(url), ..) => {
             let body = match target.body {
-                Body::Json => summary(record, event),
-                Body::Text => serde_json::json!({ "text": text(record, event) }),
+                Body::Json => summary(record, event, min, &text),
+                Body::Text => serde_json::json!({ "text": text }),
             };
             post(url, &body).await
         }
-        (None, Some(argv)) => run(argv, &text(record, event)).await,
-        (None, None) => Ok(()),
+        (None, Some(argv), _) => run(argv, &text).await,
+        (None, None, Some(mail)) => {
+            let subject = mail.subject.as_deref().unwrap_or(sendmail::DEFAULT_SUBJECT);
+            let subject = super::render(subject, &summary(record, event, min, &text))?;
+            let email = sendmail::compose(mail, &subject, &text, event.name(), chrono::Utc::now());
+            sendmail::send(mail, &email).await
+        }
+        (None, None, None) => Ok(()),
     }
 }
 

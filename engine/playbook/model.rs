@@ -49,6 +49,12 @@ pub struct Playbook {
     #[serde(default)]
     #[schemars(example = serde_json::json!({"template": "templates/daily.md.hbs"}))]
     pub report: Option<ReportSettings>,
+    /// Where `runbook watch` and `runbook serve` send the result: webhooks, commands, email
+    /// through sendmail, on failure, on recovery or always, from a given severity up. The same
+    /// list a `--notify` file holds; with both, both apply.
+    #[serde(default)]
+    #[schemars(with = "Vec<crate::notify::Target>", example = example_notify())]
+    pub notify: Vec<Spanned<crate::notify::Target>>,
 }
 
 /// One figure of the end-of-day summary.
@@ -243,6 +249,13 @@ fn example_playbook() -> serde_json::Value {
             "expect": ["status == 200", "health == \"ok\""]
         }]}]
     })
+}
+
+fn example_notify() -> serde_json::Value {
+    serde_json::json!([
+        {"command": ["/opt/titan/scripts/page-ops.sh"], "min_severity": "critical"},
+        {"sendmail": {"to": ["ops@titan.example"]}, "on": ["failure", "recovery"]}
+    ])
 }
 
 fn example_summary() -> serde_json::Value {

@@ -31,6 +31,8 @@ pub struct Plan {
     pub summary: Vec<(String, Expression)>,
     /// The playbook's own report template, resolved against its folder.
     pub report_template: Option<PathBuf>,
+    /// Where `watch` and `serve` send results (the playbook's own `notify:`).
+    pub notify: Vec<crate::notify::Target>,
 }
 
 /// One step ready to run.

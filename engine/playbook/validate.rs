@@ -101,7 +101,19 @@ impl Validator<'_> {
             steps: planned,
             summary,
             report_template,
+            notify: self.notify(),
         }
+    }
+
+    /// The `notify:` targets, each checked where it stands.
+    fn notify(&mut self) -> Vec<crate::notify::Target> {
+        let targets = &self.loaded.playbook.notify;
+        for target in targets {
+            if let Err(problem) = target.value.check() {
+                self.report(target.referenced, format!("notify: {problem}"));
+            }
+        }
+        targets.iter().map(|t| t.value.clone()).collect()
     }
 
     fn vars(&mut self, overrides: &[(String, String)], env_overrides: &[(String, String)]) -> BTreeMap<String, Value> {

@@ -298,8 +298,14 @@ impl RunRecord {
     /// An action that did not run for want of confirmation counts against it: the procedure was not
     /// carried out.
     pub fn is_clean(&self) -> bool {
+        self.is_clean_at(Severity::Warning)
+    }
+
+    /// Whether the run completed with no step of severity `min` or above failed, errored or left
+    /// unconfirmed: what a notification target on `min_severity: min` calls clean.
+    pub fn is_clean_at(&self, min: Severity) -> bool {
         self.status == RunStatus::Complete
-            && !self.steps.iter().any(|s| s.verdict.is_bad() || s.is_unconfirmed_action())
+            && !self.steps.iter().any(|s| s.severity >= min && (s.verdict.is_bad() || s.is_unconfirmed_action()))
     }
 
     /// Recomputes counts, verdict and the sign-off state after steps changed

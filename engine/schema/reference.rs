@@ -23,6 +23,8 @@ pub fn regions() -> Vec<(&'static str, String)> {
         ("section", table(&properties(&schema["$defs"]["Section"]), required(&schema["$defs"]["Section"]))),
         ("defaults", table(&properties(&schema["$defs"]["Defaults"]), &[])),
         ("step", table(&step_fields, required(step))),
+        ("notify", table(&properties(&schema["$defs"]["Target"]), &[])),
+        ("sendmail", table(&properties(&schema["$defs"]["Sendmail"]), required(&schema["$defs"]["Sendmail"]))),
         ("probes", probes(step)),
     ]
 }
@@ -98,12 +100,17 @@ fn type_of(schema: &Value) -> String {
         return match reference.rsplit('/').next().unwrap_or("") {
             "VarValue" => "string, number or boolean".to_owned(),
             "SecretSource" => "`{env: NAME}` or `{file: PATH}`".to_owned(),
-            "Defaults" => "map (below)".to_owned(),
+            "Defaults" | "Sendmail" => "map (below)".to_owned(),
+            "ReportSettings" => "map".to_owned(),
+            "Target" => "notification target".to_owned(),
+            "Severity" => "`critical` or `warning`".to_owned(),
+            "Body" => "`json` or `text`".to_owned(),
+            "Rule" => "`failure`, `recovery` or `always`".to_owned(),
             other => other.to_lowercase(),
         };
     }
     if let Some(options) = schema["anyOf"].as_array().or_else(|| schema["oneOf"].as_array()) {
-        let mut words: Vec<String> = options.iter().map(type_of).filter(|t| t != "null").collect();
+        let mut words: Vec<String> = options.iter().map(type_of).filter(|t| !t.is_empty()).collect();
         words.dedup();
         return words.join(" or ");
     }
@@ -165,6 +172,7 @@ mod tests {
     fn types_read_as_words() {
         let t = |v: Value| type_of(&v);
         assert_eq!(t(serde_json::json!({"type": ["string", "null"]})), "string");
+        assert_eq!(t(serde_json::json!({"anyOf": [{"$ref": "#/$defs/Sendmail"}, {"type": "null"}]})), "map (below)");
         assert_eq!(t(serde_json::json!({"type": "array", "items": {"type": "string"}})), "list of string");
         assert_eq!(
             t(serde_json::json!({"anyOf": [{"type": "integer"}, {"type": "string"}]})),

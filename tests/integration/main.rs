@@ -21,6 +21,7 @@ mod injection;
 mod interrupt;
 mod malformed;
 mod notify;
+mod notify_rules;
 mod redis;
 mod report_fixture;
 mod report_formats;

@@ -118,6 +118,11 @@ fn the_schema_rejects_what_the_loader_rejects() {
         ("no probe", step(""), "/sections/0/steps/0"),
         ("wrong type", step("        sysinfo: {}\n        retries: lots\n"), "/sections/0/steps/0/retries"),
         ("unknown top-level field", "name: n\nsection: []\n".to_owned(), ""),
+        (
+            "a notify target of two kinds",
+            "name: n\nsections: []\nnotify:\n  - { webhook: 'http://127.0.0.1:9/', command: ['true'] }\n".to_owned(),
+            "/notify/0",
+        ),
     ];
     for (what, text, at) in cases {
         let problems = schema_problems(&validator, &serde_saphyr::from_str(&text).expect("YAML"));
