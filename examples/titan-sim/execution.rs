@@ -28,6 +28,7 @@ pub fn router(sim: Shared) -> Router {
         .route("/api/state/reconciliation-status", get(reconciliation_status))
         .route("/ws/console", get(console_socket))
         .merge(crate::actions::router())
+        .merge(crate::control::router())
         .with_state(sim)
 }
 

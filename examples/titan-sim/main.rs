@@ -10,6 +10,7 @@
 mod actions;
 mod backups;
 mod brain;
+mod control;
 mod exchange;
 mod execution;
 mod files;
@@ -137,11 +138,12 @@ async fn run(args: Args) -> Result<(), String> {
 
     let sim = Sim::new(scenarios, console_auth);
     let dirs = StateDirs::prepare(&state_dir)?;
-    let pm2_bin = pm2::write(&state_dir, &dirs.logs, &sim.scenarios, sim.started_at.timestamp_millis())
+    let scenarios = sim.scenarios();
+    let pm2_bin = pm2::write(&state_dir, &dirs.logs, &scenarios, sim.started_at.timestamp_millis())
         .map_err(|e| format!("cannot write the fake pm2: {e}"))?;
-    files::write_logs(&dirs.logs, &sim.scenarios, sim.started_at).map_err(|e| format!("cannot write logs: {e}"))?;
+    files::write_logs(&dirs.logs, &scenarios, sim.started_at).map_err(|e| format!("cannot write logs: {e}"))?;
     files::write_scripts(&dirs.scripts).map_err(|e| format!("cannot write scripts: {e}"))?;
-    backups::write(&state_dir, &dirs.backups, &sim.scenarios, sim.started_at.with_timezone(&chrono::Local))?;
+    backups::write(&state_dir, &dirs.backups, &scenarios, sim.started_at.with_timezone(&chrono::Local))?;
 
     let routers = [
         brain::router(sim.clone()),
@@ -180,7 +182,7 @@ async fn run(args: Args) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{line}").and_then(|()| stdout.flush()).map_err(|e| format!("cannot write stdout: {e}"))?;
     drop(stdout);
-    eprintln!("titan-sim: serving scenarios [{}]; stop with Ctrl-C", sim.scenarios.names().join(", "));
+    eprintln!("titan-sim: serving scenarios [{}]; stop with Ctrl-C", scenarios.names().join(", "));
 
     serve(listeners, routers, stop).await
 }

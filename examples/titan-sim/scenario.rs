@@ -92,6 +92,23 @@ impl Scenario {
     pub fn name(self) -> &'static str {
         ALL.iter().find(|(_, s)| *s == self).map_or("?", |(n, _)| n)
     }
+
+    /// Whether the scenario is written into files (pm2's list, logs, backups) or the initial state
+    /// when the simulator starts, so switching it needs a restart.
+    pub fn at_start_only(self) -> bool {
+        matches!(
+            self,
+            Self::Pm2Errored
+                | Self::Pm2HighCpu
+                | Self::Pm2HighMemory
+                | Self::LogErrors
+                | Self::LogWarnings
+                | Self::StaleBackup
+                | Self::BadChecksum
+                | Self::RetentionExceeded
+                | Self::MasterArmOff
+        )
+    }
 }
 
 /// The active faults of one simulator run.
@@ -110,8 +127,13 @@ impl Scenarios {
                 .map_err(|e| format!("scenario file `{}` is not a list of scenario names: {e}", path.display()))?;
             all.extend(listed);
         }
+        Self::from_names(&all)
+    }
+
+    /// Names as they are; `healthy` adds nothing.
+    pub fn from_names(names: &[String]) -> Result<Self, String> {
         let mut set = BTreeSet::new();
-        for name in all.iter().filter(|n| !n.trim().is_empty()) {
+        for name in names.iter().filter(|n| !n.trim().is_empty()) {
             let scenario = Scenario::parse(name)?;
             if scenario != Scenario::Healthy {
                 set.insert(scenario);
@@ -122,6 +144,11 @@ impl Scenarios {
 
     pub fn has(&self, scenario: Scenario) -> bool {
         self.0.contains(&scenario)
+    }
+
+    /// The scenarios on in one set and off in the other.
+    pub fn differences<'a>(&'a self, other: &'a Self) -> impl Iterator<Item = Scenario> + 'a {
+        self.0.symmetric_difference(&other.0).copied()
     }
 
     /// The active names, `["healthy"]` when there is no fault.

@@ -1,4 +1,5 @@
-//! The shared state of one simulator run: the active scenarios, the console
+//! The shared state of one simulator run: the active scenarios (switchable
+//! while it runs, see `control.rs`), the console
 //! secret, what the POST endpoints changed (master arm, flattened positions,
 //! cancelled orders, last reconciliation) and how many requests each POST
 //! endpoint received, for tests to prove a dry run sent nothing.
@@ -19,7 +20,7 @@ pub const UPTIME_AT_START_S: u64 = 6 * 3600;
 pub type Shared = Arc<Sim>;
 
 pub struct Sim {
-    pub scenarios: Scenarios,
+    scenarios: Mutex<Scenarios>,
     /// `user:password` the POST endpoints accept.
     pub console_auth: String,
     started: Instant,
@@ -57,11 +58,30 @@ impl Sim {
             last_reconcile: now - Duration::minutes(10),
             requests: COUNTED_POSTS.iter().map(|p| (*p, Counter::default())).collect(),
         };
+        let scenarios = Mutex::new(scenarios);
         Arc::new(Self { scenarios, console_auth, started: Instant::now(), started_at: now, state: Mutex::new(state) })
     }
 
     pub fn has(&self, scenario: Scenario) -> bool {
-        self.scenarios.has(scenario)
+        self.scenarios.lock().unwrap_or_else(std::sync::PoisonError::into_inner).has(scenario)
+    }
+
+    /// The active scenarios now.
+    pub fn scenarios(&self) -> Scenarios {
+        self.scenarios.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Switches to `next`; refused when that would switch a scenario that only acts at start.
+    pub fn set_scenarios(&self, next: Scenarios) -> Result<(), String> {
+        let mut current = self.scenarios.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(fixed) = current.differences(&next).find(|s| s.at_start_only()) {
+            return Err(format!(
+                "`{}` is written into files or the initial state at start; restart the simulator to switch it",
+                fixed.name()
+            ));
+        }
+        *current = next;
+        Ok(())
     }
 
     pub fn uptime_s(&self) -> u64 {
@@ -91,7 +111,7 @@ impl Sim {
             state.requests.iter().map(|(path, c)| ((*path).to_owned(), f(c))).collect()
         };
         json!({
-            "scenarios": self.scenarios.names(),
+            "scenarios": self.scenarios().names(),
             "received": pick(&|c| json!(c.received)),
             "authorized": pick(&|c| json!(c.authorized)),
             "last_body": pick(&|c| c.last_body.clone().unwrap_or(Value::Null)),

@@ -2,6 +2,7 @@
 //! 127.0.0.1 (HTTP servers started here, the machine's PostgreSQL, MariaDB
 //! and Redis, real processes). One test target; one module per area.
 
+mod scrape;
 mod service;
 mod sim;
 mod util;
@@ -33,6 +34,7 @@ mod runner;
 mod schema;
 mod secrets;
 mod serve;
+mod serve_titan;
 mod shell;
 mod smoke;
 mod sql;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::scrape::{promtool_accepts, served_url, wait_for};
 use crate::sim::http;
 use crate::util::{Background, TestDir};
 
@@ -25,44 +26,6 @@ sections:
         severity: warning
 "#;
 
-/// Samples by name and labels (as written) → value.
-fn parse(text: &str) -> BTreeMap<String, f64> {
-    let mut samples = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
-        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("not a sample: {line}"));
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("not a number in: {line}"));
-        assert!(samples.insert(series.to_owned(), value).is_none(), "duplicate series: {series}");
-    }
-    samples
-}
-
-fn scrape(url: &str) -> (String, BTreeMap<String, f64>) {
-    let (status, body) = http("GET", &format!("{url}/metrics"), None);
-    assert_eq!(status, 200);
-    let text = body.as_str().expect("metrics are text").to_owned();
-    let parsed = parse(&text);
-    (text, parsed)
-}
-
-fn promtool_accepts(text: &str) {
-    let mut child = std::process::Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("promtool (Debian package `prometheus`; .ci/services.sh installs it)");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool rejected the metrics:\n{}{}\n{text}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 const STEP: &str = r#"playbook="Serve \"demo\" \\ test",section="Numbers",step="reads""#;
 
 #[test]
@@ -73,24 +36,9 @@ fn metrics_follow_the_input_and_pass_promtool() {
     let mut serve =
         Background::spawn(dir.runbook().args(["serve", "serve.yaml", "--listen", "127.0.0.1:0", "--every", "1s"]));
     serve.wait_until("the address", |_, err| err.contains("serving on http://"));
-    let stderr = serve.stderr();
-    let url = stderr
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://").and_then(|r| r.strip_suffix("/metrics")))
-        .map(|a| format!("http://{a}"))
-        .unwrap();
+    let url = served_url(&serve.stderr());
 
-    let wait_for = |what: &str, ready: &dyn Fn(&BTreeMap<String, f64>) -> bool| {
-        let deadline = std::time::Instant::now() + crate::util::BACKGROUND_DEADLINE;
-        loop {
-            let (text, samples) = scrape(&url);
-            if ready(&samples) {
-                return (text, samples);
-            }
-            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}:\n{text}");
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    };
+    let wait_for = |what: &str, ready: &dyn Fn(&BTreeMap<String, f64>) -> bool| wait_for(&url, what, ready);
     let value = format!(r#"runbook_step_value{{{STEP},name="n"}}"#);
     let verdict = |v: &str| format!(r#"runbook_step_verdict{{{STEP},severity="critical",verdict="{v}"}}"#);
     let (text, first) = wait_for("a first run", &|s| s.contains_key(&value));

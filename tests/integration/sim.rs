@@ -3,7 +3,8 @@
 //! needed, starts it on free ports with its own state dir, reads the JSON line
 //! of playbook vars it prints, and stops it (SIGTERM, then SIGKILL) on drop.
 //! `var_args()` gives the `--var name=value` arguments for `runbook run`;
-//! `console_auth` is the secret for `TITAN_CONSOLE_AUTH`.
+//! `console_auth` is the secret for `TITAN_CONSOLE_AUTH`; `set_scenarios`
+//! injects or clears faults while it runs.
 
 #![allow(dead_code)]
 
@@ -124,6 +125,13 @@ impl TitanSim {
         let (status, body) = http("GET", &format!("{}/_sim/requests", self.var("execution_url")), None);
         assert_eq!(status, 200);
         body
+    }
+
+    /// `PUT /_sim/scenarios`: switches the running simulator to `scenarios` (none = healthy).
+    pub fn set_scenarios(&self, scenarios: &[&str]) {
+        let body = serde_json::to_string(scenarios).expect("names as JSON");
+        let (status, answer) = http("PUT", &format!("{}/_sim/scenarios", self.var("execution_url")), Some(&body));
+        assert_eq!(status, 200, "switching to {scenarios:?}: {answer}");
     }
 
     /// Stops the simulator with SIGTERM (SIGKILL after a generous wait) and returns its exit status.

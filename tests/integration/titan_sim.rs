@@ -222,3 +222,24 @@ fn sigterm_stops_the_simulator_and_removes_its_temp_state() {
     assert!(status.success(), "{status:?}");
     assert!(!log_dir.exists(), "the temp state dir is removed on shutdown");
 }
+
+#[test]
+fn scenarios_switch_while_the_simulator_runs_except_those_written_at_start() {
+    let sim = TitanSim::start(&[]);
+    let breaker = || http("GET", &format!("{}/breaker", sim.var("brain_url")), None).1["active"].clone();
+    assert_eq!(breaker(), false);
+    sim.set_scenarios(&["breaker-active"]);
+    assert_eq!(breaker(), true);
+    assert_eq!(sim.requests()["scenarios"], serde_json::json!(["breaker-active"]));
+    let switch = |body: &str| http("PUT", &format!("{}/_sim/scenarios", sim.var("execution_url")), Some(body));
+    let (status, refused) = switch(r#"["pm2-errored"]"#);
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("`pm2-errored` is written into files"), "{refused}");
+    let (status, unknown) = switch(r#"["breaker-on"]"#);
+    assert_eq!(status, 400);
+    assert!(unknown["error"].as_str().unwrap().contains("unknown scenario `breaker-on`"), "{unknown}");
+    assert_eq!(breaker(), true, "a refused switch changes nothing");
+    sim.set_scenarios(&[]);
+    assert_eq!(breaker(), false);
+    assert_eq!(sim.requests()["scenarios"], serde_json::json!(["healthy"]));
+}
