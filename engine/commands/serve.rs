@@ -3,7 +3,9 @@
 //! serves the latest results over HTTP:
 //! - `GET /metrics`: Prometheus text format (see `monitor::metrics`);
 //! - `GET /healthz`: `ok` while the server is up;
-//! - `GET /`: the latest run of each playbook as HTML.
+//! - `GET /`: the latest report of the playbook, rendered as `runbook run
+//!   --report x.html` renders it; with several playbooks an index, linking
+//!   to `GET /playbooks/N` (1-based, in command-line order) for each.
 //!
 //! Read-only: action steps never run (see `commands::monitor`). HTTP is
 //! axum over hyper, already compiled for the tests. Exit codes: see `commands::monitor`.
@@ -11,9 +13,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 
@@ -23,13 +25,19 @@ use crate::cli::ServeArgs;
 use crate::monitor::schedule::Schedule;
 use crate::monitor::{metrics, page};
 use crate::report::RunRecord;
+use crate::report::format;
 
 /// One playbook's latest run.
 struct Slot {
     name: String,
     latest: Option<RunRecord>,
     runs: u64,
+    /// The playbook's own report template (`report.template`), read at start.
+    template: Option<String>,
 }
+
+/// How often a browser showing a page asks for it again.
+const REFRESH_SECONDS: &str = "30";
 
 type Board = Arc<Mutex<Vec<Slot>>>;
 
@@ -53,6 +61,21 @@ pub fn serve(args: &ServeArgs) -> u8 {
         }
         playbooks.push(prepared);
     }
+    let mut templates = Vec::new();
+    for prepared in &playbooks {
+        templates.push(match &prepared.plan.report_template {
+            Some(path) => match format::by_name("html")
+                .and_then(|html| super::reports::read_template(path, "the playbook's report.template", html))
+            {
+                Ok(template) => Some(template),
+                Err(message) => {
+                    eprintln!("error: {}: {message}", prepared.plan.file);
+                    return exit::INVALID;
+                }
+            },
+            None => None,
+        });
+    }
     let Some(runtime) = super::run_time() else { return exit::INVALID };
     let code = runtime.block_on(async {
         let listener = match tokio::net::TcpListener::bind(&args.listen).await {
@@ -65,7 +88,11 @@ pub fn serve(args: &ServeArgs) -> u8 {
         let address = listener.local_addr().map_or_else(|_| args.listen.clone(), |a| a.to_string());
         eprintln!("serving on http://{address}/metrics");
         let board: Board = Arc::new(Mutex::new(
-            playbooks.iter().map(|p| Slot { name: p.plan.name.clone(), latest: None, runs: 0 }).collect(),
+            playbooks
+                .iter()
+                .zip(templates)
+                .map(|(p, template)| Slot { name: p.plan.name.clone(), latest: None, runs: 0, template })
+                .collect(),
         ));
         let signals = Signals::listen();
         // The loops run on this task (a run is not `Send`: its event callback is borrowed); the server is spawned.
@@ -79,7 +106,8 @@ pub fn serve(args: &ServeArgs) -> u8 {
         let app = axum::Router::new()
             .route("/metrics", get(get_metrics))
             .route("/healthz", get(|| async { "ok\n" }))
-            .route("/", get(get_page))
+            .route("/", get(get_home))
+            .route("/playbooks/{number}", get(get_report))
             .with_state(board.clone());
         let mut stopped = signals.receiver();
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -147,19 +175,28 @@ async fn get_metrics(State(board): State<Board>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }
 
-async fn get_page(State(board): State<Board>) -> Html<String> {
-    let body = board.lock().map_or_else(
-        |_| String::new(),
-        |slots| {
-            let entries: Vec<page::Entry> = slots
-                .iter()
-                .map(|s| match &s.latest {
-                    Some(record) => page::Entry::Ran(record),
-                    None => page::Entry::Waiting { name: &s.name },
-                })
-                .collect();
-            page::render(&entries)
-        },
-    );
-    Html(body)
+async fn get_home(State(board): State<Board>) -> Response {
+    html(&board, page::home)
+}
+
+async fn get_report(State(board): State<Board>, Path(number): Path<usize>) -> Response {
+    let count = board.lock().map_or(0, |slots| slots.len());
+    if !(1..=count).contains(&number) {
+        return (StatusCode::NOT_FOUND, format!("no playbook number {number}; they are 1 to {count}\n"))
+            .into_response();
+    }
+    html(&board, |entries| page::report(&entries[number - 1]))
+}
+
+/// A page from the latest runs; a failed render (a custom template that breaks on this run) is a 500.
+fn html(board: &Board, page: impl Fn(&[page::Entry]) -> Result<String, String>) -> Response {
+    let Ok(slots) = board.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    let entries: Vec<page::Entry> = slots
+        .iter()
+        .map(|s| page::Entry { name: &s.name, latest: s.latest.as_ref(), template: s.template.as_deref() })
+        .collect();
+    match page(&entries) {
+        Ok(body) => ([(header::REFRESH, REFRESH_SECONDS)], Html(body)).into_response(),
+        Err(message) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
+    }
 }

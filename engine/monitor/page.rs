@@ -1,69 +1,74 @@
-//! `GET /` of `runbook serve`: the latest run of each playbook as one HTML
-//! page, every value escaped. The values come from the redacted record.
+//! The HTML side of `runbook serve`: each playbook's latest run is the same
+//! HTML report `runbook run --report x.html` writes (the same renderer, the
+//! playbook's own `report.template` if it names one), and with several
+//! playbooks `GET /` is an index that links to each. Values come from the
+//! redacted record; the index escapes every one.
 
 use std::fmt::Write as _;
 
-use crate::report::RunRecord;
+use crate::report::{RunRecord, format, render};
 
-/// A playbook that has not finished a run yet, or its latest run.
-pub enum Entry<'a> {
-    Waiting { name: &'a str },
-    Ran(&'a RunRecord),
+/// One playbook as the pages see it.
+pub struct Entry<'a> {
+    pub name: &'a str,
+    /// Its latest run; `None` while the first is in progress.
+    pub latest: Option<&'a RunRecord>,
+    /// The playbook's own report template, already read and checked.
+    pub template: Option<&'a str>,
 }
 
-/// The page.
-pub fn render(entries: &[Entry]) -> String {
+/// `GET /`: the only playbook's report, or the index of several.
+pub fn home(entries: &[Entry]) -> Result<String, String> {
+    match entries {
+        [only] => report(only),
+        several => Ok(index(several)),
+    }
+}
+
+/// `GET /playbooks/N`: the latest report of one playbook, or a note that its first run is under way.
+pub fn report(entry: &Entry) -> Result<String, String> {
+    let Some(record) = entry.latest else {
+        return Ok(format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title></head>\
+             <body><h1>{0}</h1><p>The first run is in progress.</p></body></html>\n",
+            escape(entry.name)
+        ));
+    };
+    render::render(record, format::by_name("html")?, entry.template)
+}
+
+/// The list of playbooks: verdict, when the latest run finished, its counts, a link to its report.
+fn index(entries: &[Entry]) -> String {
     let mut out = String::from(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
-         <title>runbook</title><style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left;\
-         vertical-align:top}.pass{color:#080}.warn{color:#a60}.fail,.error{color:#c00}.skipped,.pending{color:#666}\
-         </style></head><body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>runbook serve</title><style>\
+         body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1.5rem}\
+         td,th{padding:.3rem .5rem;text-align:left;border-bottom:1px solid #d0d7de}\
+         .pass{color:#1a7f37}.warn{color:#9a6700}.fail,.error{color:#cf222e}.skipped,.pending{color:#6e7781}\
+         </style></head><body>\n<h1>Playbooks</h1>\n<table>\
+         <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed (critical, warning)</th></tr>\n",
     );
-    for entry in entries {
-        match entry {
-            Entry::Waiting { name } => {
-                let _ = writeln!(out, "<h2>{}</h2><p>first run in progress</p>", escape(name));
+    for (i, entry) in entries.iter().enumerate() {
+        let link = format!("<a href=\"playbooks/{}\">{}</a>", i + 1, escape(entry.name));
+        match entry.latest {
+            None => {
+                let _ = writeln!(out, "<tr><td>{link}</td><td colspan=\"3\">first run in progress</td></tr>");
             }
-            Entry::Ran(record) => playbook(&mut out, record),
+            Some(r) => {
+                let split = &r.counts.failed_by_severity;
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{link}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{} ({}, {})</td></tr>",
+                    escape(&r.finished),
+                    r.counts.fail + r.counts.error,
+                    split.critical,
+                    split.warning,
+                    v = r.verdict.name(),
+                );
+            }
         }
     }
-    out.push_str("</body></html>\n");
+    out.push_str("</table>\n</body></html>\n");
     out
-}
-
-fn playbook(out: &mut String, r: &RunRecord) {
-    let c = &r.counts;
-    let _ = writeln!(
-        out,
-        "<h2>{}</h2><p class=\"{v}\">{v} · finished {} · {} ms · {} pass, {} warn, {} fail, {} error, {} skipped, {} pending</p>",
-        escape(&r.playbook),
-        escape(&r.finished),
-        r.duration_ms,
-        c.pass,
-        c.warn,
-        c.fail,
-        c.error,
-        c.skipped,
-        c.pending,
-        v = r.verdict.name(),
-    );
-    out.push_str(
-        "<table><tr><th>section</th><th>step</th><th>title</th><th>verdict</th><th>message</th><th>ms</th></tr>\n",
-    );
-    for s in &r.steps {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}{}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{}</td></tr>",
-            escape(&s.section),
-            escape(&s.id),
-            escape(&s.title),
-            if s.insecure { " <b>(TLS verification off)</b>" } else { "" },
-            escape(&s.message).replace('\n', "<br>"),
-            s.duration_ms,
-            v = s.verdict.name(),
-        );
-    }
-    out.push_str("</table>\n");
 }
 
 /// Text as HTML: `&`, `<`, `>`, quotes.

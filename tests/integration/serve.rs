@@ -64,8 +64,10 @@ fn metrics_follow_the_input_and_pass_promtool() {
     let (status, page) = http("GET", &format!("{url}/"), None);
     assert_eq!(status, 200);
     let page = page.as_str().unwrap().to_owned();
-    assert!(page.contains("Serve &quot;demo&quot; \\ test"), "{page}");
-    assert!(page.contains("n = 50 → expected n &lt; 10"), "{page}");
+    // The report `run --report x.html` writes, for the only playbook.
+    assert!(page.contains("<title>Serve &quot;demo&quot; \\ test — FAIL</title>"), "{page}");
+    assert!(page.contains("n &#x3D; 50 → expected n &lt; 10"), "{page}");
+    assert!(page.contains(r#"<section class="box" id="attention">"#), "{page}");
     let (status, health) = http("GET", &format!("{url}/healthz"), None);
     assert_eq!((status, health.as_str()), (200, Some("ok\n")));
 

@@ -1,0 +1,106 @@
+//! `runbook serve`'s HTML: with several playbooks `GET /` is an index that
+//! links to each; each playbook's page is byte for byte the report `runbook
+//! show --report x.html` renders for the same stored run, and a playbook's
+//! own `report.template` is used as `runbook run --report` would.
+
+use crate::scrape::{served_url, wait_for};
+use crate::sim::http;
+use crate::util::{Background, TestDir};
+
+const ALPHA: &str = r#"
+name: Alpha
+report: { template: alpha.html.hbs }
+sections:
+  - name: Checks
+    steps:
+      - id: up
+        title: Up
+        shell: { run: "true" }
+"#;
+
+const BETA: &str = r#"
+name: Beta <b>
+sections:
+  - name: Alerts
+    steps:
+      - id: latency
+        title: Signal latency < 200ms
+        severity: warning
+        shell: { run: "echo 350", json: true }
+        capture: { p99: $.json }
+        expect: ["p99 < 200"]
+"#;
+
+fn get(url: &str) -> (u16, String) {
+    let (status, body) = http("GET", url, None);
+    (status, body.as_str().map(str::to_owned).unwrap_or_else(|| body.to_string()))
+}
+
+#[test]
+fn the_index_links_each_playbook_to_the_same_report_show_renders() {
+    let dir = TestDir::new();
+    dir.write("alpha.yaml", ALPHA);
+    dir.write("alpha.html.hbs", "<p>Alpha's own template: {{playbook}} is {{verdict}}</p>\n");
+    dir.write("beta.yaml", BETA);
+    let history = dir.path().join("history.db");
+    let history = history.to_str().unwrap();
+    // One run each: the page compared below cannot move on under the test.
+    let mut serve = Background::spawn(dir.runbook().with_history().args([
+        "serve",
+        "alpha.yaml",
+        "beta.yaml",
+        "--listen",
+        "127.0.0.1:0",
+        "--every",
+        "1h",
+        "--history",
+        history,
+    ]));
+    serve.wait_until("the address", |_, err| err.contains("serving on http://"));
+    let url = served_url(&serve.stderr());
+    wait_for(&url, "a run of each", &|s| {
+        s.contains_key(r#"runbook_runs_total{playbook="Alpha"}"#)
+            && s.contains_key(r#"runbook_runs_total{playbook="Beta <b>"}"#)
+    });
+
+    let (status, index) = get(&format!("{url}/"));
+    assert_eq!(status, 200);
+    assert!(index.contains(r#"<a href="playbooks/1">Alpha</a></td><td class="pass">pass</td>"#), "{index}");
+    assert!(index.contains(r#"<a href="playbooks/2">Beta &lt;b&gt;</a></td><td class="fail">fail</td>"#), "{index}");
+    assert!(index.contains("<td>1 (0, 1)</td>"), "one failure, warning-level:\n{index}");
+
+    let (status, alpha) = get(&format!("{url}/playbooks/1"));
+    assert_eq!((status, alpha.as_str()), (200, "<p>Alpha's own template: Alpha is pass</p>\n"));
+
+    let (status, beta) = get(&format!("{url}/playbooks/2"));
+    assert_eq!(status, 200);
+    let listed =
+        dir.runbook().with_history().args(["history", "Beta <b>", "--format", "json", "--history", history]).run();
+    let id = listed.json()[0]["id"].as_i64().unwrap_or_else(|| panic!("a stored run: {}", listed.stdout));
+    let shown = dir
+        .runbook()
+        .with_history()
+        .args(["show", &id.to_string(), "--report", "beta.html", "--history", history])
+        .run();
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let report = std::fs::read_to_string(dir.path().join("beta.html")).unwrap();
+    assert_eq!(beta, report, "serve's page and show's report differ");
+    assert!(beta.contains(r#"<span class="severity warning">warning</span> Signal latency &lt; 200ms"#), "{beta}");
+
+    for missing in ["0", "3"] {
+        let (status, body) = get(&format!("{url}/playbooks/{missing}"));
+        assert_eq!(status, 404, "{body}");
+    }
+    assert_eq!(serve.terminate(), 0, "{}", serve.stderr());
+}
+
+#[test]
+fn a_broken_report_template_stops_serve_before_it_listens() {
+    let dir = TestDir::new();
+    dir.write("alpha.yaml", ALPHA);
+    dir.write("alpha.html.hbs", "{{#each steps}\n");
+    let out = dir.runbook().args(["serve", "alpha.yaml", "--listen", "127.0.0.1:0"]).run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("the playbook's report.template"), "{}", out.stderr);
+    assert!(!out.stderr.contains("serving on"), "{}", out.stderr);
+}
