@@ -85,6 +85,8 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
     let mut captured_dirty = false;
     let no_captures = Arc::new(Value::Object(serde_json::Map::new()));
     let mut running = JoinSet::new();
+    // Which step each task runs, so a task that panics still ends its own step.
+    let mut task_step = std::collections::HashMap::new();
     let mut stop = options.stop;
     let mut interrupted = None;
     let jobs = options.jobs.max(1);
@@ -135,19 +137,25 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
                 began[i] = Some(Instant::now());
                 let snapshot = if reads_steps { Arc::clone(&captured_snapshot) } else { Arc::clone(&no_captures) };
                 let scope = Arc::clone(&scope);
-                running.spawn(async move { (i, step::run(&scope, i, &snapshot).await) });
+                let task = running.spawn(async move { step::run(&scope, i, &snapshot).await });
+                task_step.insert(task.id(), i);
             }
         }
         if running.is_empty() {
             break;
         }
         tokio::select! {
-            joined = running.join_next() => {
+            joined = running.join_next_with_id() => {
                 let Some(joined) = joined else { continue };
-                let (i, result) = joined.unwrap_or_else(|e| (usize::MAX, step::panicked(&e.to_string())));
-                if i == usize::MAX {
-                    continue;
-                }
+                let (i, result) = match joined {
+                    Ok((task, result)) => (task_step[&task], result),
+                    Err(e) => {
+                        let i = task_step[&e.id()];
+                        // Like the panic hook: the payload could quote a secret, so it is not shown.
+                        let why = if e.is_panic() { "internal error: the probe panicked (a bug in runbook)" } else { "cancelled" };
+                        (i, step::errored(&scope, i, why.to_owned()))
+                    }
+                };
                 if !result.captured.is_empty() {
                     captured.insert(steps[i].id.clone(), serde_json::to_value(&result.captured).unwrap_or(Value::Null));
                     captured_dirty = true;

@@ -48,27 +48,10 @@ pub(super) fn unfinished(scope: &RunScope, index: usize, reason: &str) -> StepRe
     result(scope, index, Verdict::UNFINISHED, format!("not finished: {reason}"))
 }
 
-pub(super) fn panicked(message: &str) -> StepResult {
-    StepResult {
-        id: String::new(),
-        section: String::new(),
-        title: String::new(),
-        kind: String::new(),
-        verdict: Verdict::Error,
-        severity: crate::playbook::Severity::Critical,
-        message: format!("internal error: {message}"),
-        captured: BTreeMap::new(),
-        duration_ms: 0,
-        attempts: 0,
-        confirmation: None,
-        answer: None,
-        insecure: false,
-    }
-}
-
 /// Runs step `index` to its verdict.
 pub(super) async fn run(scope: &RunScope, index: usize, captured: &Value) -> StepResult {
     let clock = Instant::now();
+    test_panic(&scope.plan.steps[index].id);
     let mut out = attempt_all(scope, index, captured).await;
     out.duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
     out
@@ -210,4 +193,13 @@ fn check_all(list: &[Expression], scope: &Scope, word: &str) -> (Result<Vec<Stri
         }
     }
     (Ok(misses), notes)
+}
+
+/// Debug builds only: `RUNBOOK_TEST_PANIC=<step id>` makes that step panic
+/// with the message in `RUNBOOK_TEST_PANIC_MESSAGE`, so tests can show a
+/// panic ends only its step and its message is never printed.
+fn test_panic(id: &str) {
+    if cfg!(debug_assertions) && std::env::var("RUNBOOK_TEST_PANIC").is_ok_and(|target| target == id) {
+        panic!("{}", std::env::var("RUNBOOK_TEST_PANIC_MESSAGE").unwrap_or_default());
+    }
 }

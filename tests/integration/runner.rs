@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::util::run_playbook;
+use crate::util::{TestDir, run_playbook};
 
 const CHAIN: &str = r#"
 name: chain
@@ -149,5 +149,44 @@ sections:
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.step("news")["verdict"], "pending");
     assert_eq!(out.step("news")["message"], "Look at the news feeds.");
-    assert_eq!(out.json()["counts"], json!({"pass": 0, "warn": 0, "fail": 0, "error": 0, "skipped": 0, "pending": 1}));
+    assert_eq!(
+        out.json()["counts"],
+        json!({"pass": 0, "warn": 0, "fail": 0, "error": 0, "skipped": 0, "pending": 1,
+            "failed_by_severity": {"critical": 0, "warning": 0}})
+    );
+}
+
+#[test]
+fn a_panicking_step_ends_as_an_error_of_its_own_and_its_message_is_never_printed() {
+    let dir = TestDir::new();
+    dir.write(
+        "playbook.yaml",
+        r#"
+name: panics
+sections:
+  - name: s
+    steps:
+      - id: boom
+        title: this step's probe panics
+        shell: { argv: ["true"] }
+      - id: fine
+        title: this one still runs
+        shell: { argv: ["true"] }
+        expect: ['exit_code == 0']
+"#,
+    );
+    let canary = "Zq8-panic-payload-3391";
+    let out = dir
+        .runbook()
+        .args(["run", "playbook.yaml", "--format", "json"])
+        .env("RUNBOOK_TEST_PANIC", "boom")
+        .env("RUNBOOK_TEST_PANIC_MESSAGE", canary)
+        .run();
+    assert_eq!(out.code, 1, "{out:?}");
+    let boom = out.step("boom");
+    assert_eq!(boom["verdict"], "error", "{boom}");
+    assert_eq!(boom["message"], "internal error: the probe panicked (a bug in runbook)");
+    assert_eq!(out.step("fine")["verdict"], "pass");
+    assert!(out.stderr.contains("error: internal error at engine/runner/step.rs:"), "{}", out.stderr);
+    assert!(!out.stdout.contains(canary) && !out.stderr.contains(canary), "{out:?}");
 }
