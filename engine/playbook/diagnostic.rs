@@ -67,22 +67,52 @@ impl Diagnostic {
     }
 }
 
-/// The byte offset of a 1-based line and column (columns count characters).
-pub fn offset_of(source: &str, line: u32, column: u32) -> usize {
-    let mut offset = 0;
-    for (i, text) in source.split_inclusive('\n').enumerate() {
-        if i + 1 == line as usize {
-            return offset + text.char_indices().nth(column.saturating_sub(1) as usize).map_or(text.len(), |(b, _)| b);
-        }
-        offset += text.len();
-    }
-    source.len()
+/// Where each line of a source starts, so a line and column become a byte
+/// offset and back without scanning the source again (a playbook of
+/// thousands of steps asks this for every expression it checks).
+pub struct Lines<'a> {
+    source: &'a str,
+    starts: Vec<usize>,
 }
 
-/// The 1-based line and column of a byte offset.
-pub fn location_of(source: &str, offset: usize) -> Pos {
-    let before = &source[..offset.min(source.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Pos { line: u32::try_from(line).unwrap_or(u32::MAX), column: u32::try_from(column).unwrap_or(u32::MAX) }
+impl<'a> Lines<'a> {
+    pub fn new(source: &'a str) -> Self {
+        let starts = std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Self { source, starts }
+    }
+
+    /// The byte offset of a 1-based line and column (columns count characters).
+    pub fn offset_of(&self, line: u32, column: u32) -> usize {
+        let Some(&start) = self.starts.get((line as usize).wrapping_sub(1)) else { return self.source.len() };
+        let end = self.starts.get(line as usize).copied().unwrap_or(self.source.len());
+        let text = &self.source[start..end];
+        start + text.char_indices().nth(column.saturating_sub(1) as usize).map_or(text.len(), |(b, _)| b)
+    }
+
+    /// The 1-based line and column of a byte offset.
+    pub fn location_of(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.source.len());
+        let index = self.starts.partition_point(|&start| start <= offset) - 1;
+        let column = self.source[self.starts[index]..offset].chars().count() + 1;
+        Pos { line: u32::try_from(index + 1).unwrap_or(u32::MAX), column: u32::try_from(column).unwrap_or(u32::MAX) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_turn_places_into_offsets_and_back_counting_characters() {
+        let source = "a: 1\nnäme: \"é\"\n\nlast";
+        let lines = Lines::new(source);
+        for (offset, _) in source.char_indices() {
+            let pos = lines.location_of(offset);
+            assert_eq!(lines.offset_of(pos.line, pos.column), offset, "{pos:?}");
+        }
+        assert_eq!(lines.location_of(source.find('ä').unwrap() + 2), Pos { line: 2, column: 3 });
+        assert_eq!(lines.offset_of(9, 1), source.len());
+        assert_eq!(lines.offset_of(0, 1), source.len());
+        assert_eq!(lines.location_of(999), Pos { line: 4, column: 5 });
+    }
 }

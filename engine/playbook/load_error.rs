@@ -3,7 +3,7 @@
 //! offending token (a tab, the map that lacks a field) rather than wherever
 //! the parser happened to stop.
 
-use super::diagnostic::{Pos, offset_of};
+use super::diagnostic::{Lines, Pos};
 use super::tree;
 use crate::suggest::did_you_mean;
 
@@ -25,8 +25,9 @@ pub fn explain(message: &str, pos: Pos, source: &str) -> (Pos, String) {
         return (missing_field_place(source, pos, name.trim_matches('`')), format!("missing field {name}"));
     }
     if message.contains("found a tab") || message.contains("tabs") {
-        let tab = source[offset_of(source, pos.line, 1)..].find('\t').map(|i| offset_of(source, pos.line, 1) + i);
-        let at = tab.map_or(pos, |o| super::diagnostic::location_of(source, o));
+        let lines = Lines::new(source);
+        let start = lines.offset_of(pos.line, 1);
+        let at = source[start..].find('\t').map_or(pos, |i| lines.location_of(start + i));
         return (at, "a tab character; YAML indents with spaces only".to_owned());
     }
     if message.starts_with("multiple YAML documents") {

@@ -28,7 +28,8 @@ pub fn plan(
     overrides: &[(String, String)],
     env_overrides: &[(String, String)],
 ) -> Result<Plan, Vec<Diagnostic>> {
-    let mut v = Validator { loaded, problems: Vec::new(), tree: std::cell::OnceCell::new() };
+    let lines = super::diagnostic::Lines::new(&loaded.source);
+    let mut v = Validator { loaded, lines, problems: Vec::new(), tree: std::cell::OnceCell::new() };
     let plan = v.build(overrides, env_overrides);
     v.problems.sort_by_key(|p| (p.line, p.column));
     if v.problems.is_empty() { Ok(plan) } else { Err(v.problems) }
@@ -36,6 +37,7 @@ pub fn plan(
 
 struct Validator<'a> {
     loaded: &'a Loaded,
+    lines: super::diagnostic::Lines<'a>,
     problems: Vec<Diagnostic>,
     /// The document as a spanned tree, parsed only when a problem needs it.
     tree: std::cell::OnceCell<Option<super::tree::Node>>,

@@ -4,7 +4,7 @@
 //! backticks; the spanned tree finds where that stands).
 
 use super::Validator;
-use crate::playbook::diagnostic::{Pos, location_of, offset_of};
+use crate::playbook::diagnostic::Pos;
 use crate::playbook::tree::{self, Node, Value};
 
 impl Validator<'_> {
@@ -18,12 +18,12 @@ impl Validator<'_> {
         let line_start = value[..offset].rfind('\n').map_or(0, |i| i + 1);
         let line_end = value[offset..].find('\n').map_or(value.len(), |i| offset + i);
         let line = &value[line_start..line_end];
-        let start = offset_of(source, from.line, from.column);
+        let start = self.lines.offset_of(from.line, from.column);
         if line.is_empty() {
             return from;
         }
         match source.get(start..).and_then(|rest| rest.find(line)) {
-            Some(found) => location_of(source, start + found + (offset - line_start)),
+            Some(found) => self.lines.location_of(start + found + (offset - line_start)),
             None => from,
         }
     }
