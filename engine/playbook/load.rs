@@ -29,7 +29,16 @@ pub fn load(path: &Path) -> Result<Loaded, (Diagnostic, Option<String>)> {
         return Err(fail(format!("the playbook is {size} bytes; the limit is {MAX_PLAYBOOK_BYTES} bytes")));
     }
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the playbook: {e}")))?;
-    let source = String::from_utf8(bytes).map_err(|_| fail("the playbook is not UTF-8 text".to_owned()))?;
+    from_bytes(path, bytes)
+}
+
+/// Parses the bytes of a playbook read from `path`: all of [`load`] after the
+/// read (and what the `playbook_load` fuzz target feeds).
+pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Loaded, (Diagnostic, Option<String>)> {
+    let shown = path.display().to_string();
+    let Ok(source) = String::from_utf8(bytes) else {
+        return Err((Diagnostic::new(&shown, 0, 0, "the playbook is not UTF-8 text"), None));
+    };
     match parse(&shown, &source) {
         Ok(playbook) => Ok(Loaded { path: path.to_path_buf(), shown, source, playbook }),
         Err(diagnostic) => Err((diagnostic, Some(source))),
