@@ -222,3 +222,114 @@ mod tests {
         assert!(holds("timestamp('2999-01-01T00:00:00Z') - now() > duration('24h')"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use crate::expr::{Scope, compile};
+
+    /// `source` evaluated with `x` and `y` bound.
+    fn eval(source: &str, x: Value, y: Value) -> Value {
+        let scope = Scope { variables: BTreeMap::from([("x".to_owned(), x), ("y".to_owned(), y)]), history: None };
+        compile(source).unwrap().evaluate(&scope).unwrap_or_else(|e| panic!("{source}: {e}"))
+    }
+
+    fn float(value: &Value) -> f64 {
+        value.as_f64().unwrap_or_else(|| panic!("not a number: {value}"))
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+    }
+
+    fn number() -> impl Strategy<Value = Value> {
+        prop_oneof![any::<i32>().prop_map(Value::from), (-1e9f64..1e9).prop_map(Value::from)]
+    }
+
+    proptest! {
+        #[test]
+        fn no_expression_text_makes_compile_or_evaluate_panic(source in ".{0,60}") {
+            if let Ok(e) = compile(&source) {
+                let _ = e.evaluate(&Scope::default());
+                let _ = e.judge(&Scope::default());
+            }
+        }
+
+        #[test]
+        fn pct_of_a_total_times_the_total_is_the_part(part in number(), total in number()) {
+            let (p, t) = (float(&part), float(&total));
+            prop_assume!(t != 0.0);
+            let pct = float(&eval("pct(x, y)", part, total));
+            prop_assert!(close(pct * t / 100.0, p), "pct({p}, {t}) = {pct}");
+        }
+
+        #[test]
+        fn pct_of_a_zero_total_is_zero(part in number()) {
+            prop_assert_eq!(float(&eval("pct(x, y)", part, json!(0))), 0.0);
+        }
+
+        #[test]
+        fn delta_pct_is_the_change_as_a_pct_of_the_old_value(old in number(), new in number()) {
+            let (o, n) = (float(&old), float(&new));
+            prop_assume!(o != 0.0);
+            let delta = float(&eval("delta_pct(x, y)", old.clone(), new.clone()));
+            prop_assert!(close(delta, float(&eval("pct(y - x, abs(x))", old, new))), "delta_pct({o}, {n}) = {delta}");
+            prop_assert!(close(o + o.abs() * delta / 100.0, n), "delta_pct({o}, {n}) = {delta}");
+            prop_assert_eq!(delta > 0.0, n > o);
+        }
+
+        #[test]
+        fn no_change_is_a_zero_delta(value in number()) {
+            prop_assert_eq!(float(&eval("delta_pct(x, y)", value.clone(), value)), 0.0);
+        }
+
+        #[test]
+        fn a_missing_value_has_no_delta(value in number()) {
+            prop_assert_eq!(eval("delta_pct(x, y)", Value::Null, value.clone()), Value::Null);
+            prop_assert_eq!(eval("delta_pct(x, y)", value, Value::Null), Value::Null);
+        }
+
+        #[test]
+        fn abs_is_never_negative_and_ignores_the_sign(value in number()) {
+            let a = float(&eval("abs(x)", value.clone(), Value::Null));
+            prop_assert!(a >= 0.0 && a == float(&value).abs());
+            prop_assert_eq!(eval("abs(x) == abs(0 - x)", value, Value::Null), json!(true));
+        }
+
+        #[test]
+        fn abs_of_the_smallest_int_saturates(offset in 0i64..4) {
+            prop_assert_eq!(eval("abs(x)", json!(i64::MIN + offset), Value::Null), json!(i64::MAX - offset.max(1) + 1));
+        }
+
+        #[test]
+        fn max_and_min_bound_every_item_and_are_items(items in prop::collection::vec(-1e9f64..1e9, 1..20)) {
+            let list = json!(items);
+            let (max, min) = (float(&eval("max(x)", list.clone(), Value::Null)), float(&eval("min(x)", list, Value::Null)));
+            prop_assert!(items.iter().all(|&i| min <= i && i <= max));
+            prop_assert!(items.contains(&max) && items.contains(&min));
+        }
+
+        #[test]
+        fn num_reads_back_the_number_a_string_holds(value in -1e12f64..1e12) {
+            prop_assert_eq!(float(&eval("num(x)", json!(value.to_string()), Value::Null)), value);
+        }
+
+        #[test]
+        fn bytes_agrees_with_the_size_parser(n in 0u32..1_000_000, unit in prop::sample::select(vec!["", "B", "KB", "MiB", "gb", "T"])) {
+            let text = format!("{n}{unit}");
+            let expected = crate::playbook::units::parse_size(&text).unwrap() as i64;
+            prop_assert_eq!(eval("bytes(x)", json!(text), Value::Null), json!(expected));
+        }
+
+        #[test]
+        fn mixed_arithmetic_is_done_in_doubles(a in any::<i32>(), b in -1e6f64..1e6) {
+            prop_assert!(close(float(&eval("x + y", json!(a), json!(b))), f64::from(a) + b));
+            prop_assert!(close(float(&eval("x - y", json!(a), json!(b))), f64::from(a) - b));
+            prop_assert!(close(float(&eval("x * y", json!(a), json!(b))), f64::from(a) * b));
+        }
+    }
+}

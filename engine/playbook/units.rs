@@ -38,7 +38,12 @@ pub fn parse_size(text: &str) -> Result<f64, String> {
     if number < 0.0 {
         return Err(format!("size `{text}` is negative"));
     }
-    Ok(number * 1024f64.powi(power))
+    let bytes = number * 1024f64.powi(power);
+    // Hundreds of digits overflow to infinity, which a cap would read as "no cap".
+    if !bytes.is_finite() {
+        return Err(format!("size `{text}` is out of range"));
+    }
+    Ok(bytes)
 }
 
 /// `5s`, `250ms`, `1.5s`.
@@ -85,5 +90,102 @@ mod tests {
         assert_eq!(parse_size("1GiB").unwrap(), 1024f64.powi(3));
         assert_eq!(parse_size("512").unwrap(), 512.0);
         assert!(parse_size("12 parsecs").is_err());
+    }
+
+    #[test]
+    fn a_size_too_large_for_a_number_is_refused() {
+        let huge = format!("{}MB", "9".repeat(400));
+        assert_eq!(parse_size(&huge).unwrap_err(), format!("size `{huge}` is out of range"));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const DURATION_UNITS: [(&str, f64); 6] =
+        [("ms", 0.001), ("s", 1.0), ("", 1.0), ("m", 60.0), ("min", 60.0), ("h", 3600.0)];
+    const SIZE_UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+
+    proptest! {
+        #[test]
+        fn no_text_makes_the_parsers_panic(text in ".{0,40}") {
+            let _ = parse_duration(&text);
+            let _ = parse_size(&text);
+        }
+
+        #[test]
+        fn digit_heavy_text_never_panics_either(text in "[0-9.]{0,400}[a-zA-Z ]{0,4}") {
+            let _ = parse_duration(&text);
+            let _ = parse_size(&text);
+        }
+
+        #[test]
+        fn a_parsed_duration_is_within_range(text in "[0-9]{0,30}(\\.[0-9]{0,5})?(ms|s|m|min|h|d)?") {
+            if let Ok(d) = parse_duration(&text) {
+                prop_assert!(d.as_secs_f64() <= 1e9, "{text} gave {d:?}");
+            }
+        }
+
+        #[test]
+        fn a_parsed_size_is_a_finite_non_negative_number(text in "[0-9]{0,400}(\\.[0-9]{0,5})?\\s?(b|kb|KiB|M|MB|gb|TB)?") {
+            if let Ok(n) = parse_size(&text) {
+                prop_assert!(n.is_finite() && n >= 0.0, "{text} gave {n}");
+            }
+        }
+
+        #[test]
+        fn whole_numbers_of_a_unit_parse_exactly(n in 0u64..250_000, unit in 0..DURATION_UNITS.len()) {
+            let (name, scale) = DURATION_UNITS[unit];
+            let d = parse_duration(&format!("{n}{name}")).unwrap();
+            prop_assert_eq!(d, Duration::from_secs_f64(n as f64 * scale));
+        }
+
+        #[test]
+        fn a_shown_duration_parses_back_to_within_the_digit_it_shows(ms in 0u64..1_000_000_000) {
+            let d = Duration::from_millis(ms);
+            let shown = show_duration(d);
+            let back = parse_duration(&shown).unwrap();
+            // Whole seconds and sub-second values are exact; others show one decimal.
+            let exact = ms < 1000 || ms % 1000 == 0;
+            let error = (back.as_secs_f64() - d.as_secs_f64()).abs();
+            prop_assert!(if exact { error < 1e-9 } else { error <= 0.05 + 1e-9 }, "{ms}ms shown as {shown}, read back as {back:?}");
+        }
+
+        #[test]
+        fn more_of_a_unit_is_a_longer_duration(a in 0u32..100_000, b in 0u32..100_000, unit in 0..DURATION_UNITS.len()) {
+            let name = DURATION_UNITS[unit].0;
+            let (low, high) = (a.min(b), a.max(b));
+            let (shorter, longer) = (parse_duration(&format!("{low}{name}")), parse_duration(&format!("{high}{name}")));
+            prop_assert!(shorter.unwrap() <= longer.unwrap());
+        }
+
+        #[test]
+        fn each_size_unit_is_1024_of_the_one_before(n in 1u32..1_000_000, unit in 1..SIZE_UNITS.len()) {
+            let smaller = parse_size(&format!("{n}{}", SIZE_UNITS[unit - 1])).unwrap();
+            let larger = parse_size(&format!("{n}{}", SIZE_UNITS[unit])).unwrap();
+            prop_assert_eq!(larger, smaller * 1024.0);
+        }
+
+        #[test]
+        fn size_units_ignore_case_spaces_and_the_i(n in 0u32..1_000_000, unit in 1..SIZE_UNITS.len()) {
+            let name = SIZE_UNITS[unit];
+            let binary = format!("{}iB", &name[..1]);
+            let expected = parse_size(&format!("{n}{name}")).unwrap();
+            for text in [format!("{n} {}", name.to_lowercase()), format!(" {n}{binary} "), format!("{n}{}", &name[..1])] {
+                prop_assert_eq!(parse_size(&text).unwrap(), expected, "{}", text);
+            }
+        }
+
+        #[test]
+        fn a_size_the_reports_show_parses_back_to_within_its_rounding(n in 0.0f64..1e15) {
+            // The report's `bytes` helper prints one decimal of the largest unit: `1.5 GiB`.
+            let shown = crate::report::helpers::bytes(n);
+            let back = parse_size(&shown).unwrap();
+            let unit = 1024f64.powi(((n.max(1.0)).log(1024.0).floor() as i32).clamp(0, 5));
+            prop_assert!((back - n).abs() <= 0.05 * unit + 1e-6, "{n} shown as {shown}, read back as {back}");
+        }
     }
 }
