@@ -9,6 +9,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The largest playbook file read, e.g. `16MB`; a bigger one is refused before parsing.
+    #[arg(long, global = true, env = "RUNBOOK_MAX_PLAYBOOK_SIZE", value_name = "SIZE", default_value = "4MB",
+          value_parser = parse_byte_count)]
+    pub max_playbook_size: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +231,15 @@ pub enum RunFormat {
     Junit,
     Markdown,
     Html,
+}
+
+/// A size such as `16MB` (powers of 1024, as in playbooks), as whole bytes.
+fn parse_byte_count(text: &str) -> Result<u64, String> {
+    let bytes = crate::playbook::units::parse_size(text)?;
+    if bytes < 1.0 {
+        return Err(format!("`{text}` is too small; give at least one byte"));
+    }
+    Ok(bytes as u64)
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {

@@ -31,6 +31,7 @@ pub mod exit {
 
 /// Runs one command; returns the process exit code.
 pub fn main(cli: Cli) -> u8 {
+    playbook::load::set_size_limit(cli.max_playbook_size);
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate { files, format } => validate::validate(&files, format),

@@ -2,13 +2,24 @@
 //! with the file, line and column; no input makes this panic.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::diagnostic::{Diagnostic, Pos};
 use super::load_error;
 use super::model::Playbook;
 
-/// The largest playbook read; a bigger file is refused before parsing.
+/// The largest playbook read unless configured otherwise; a bigger file is
+/// refused before parsing, so a huge file cannot exhaust memory.
 pub const MAX_PLAYBOOK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The limit in force: set once by the CLI layer from `--max-playbook-size`
+/// (every command loads playbooks, and the limit is the same for all).
+static SIZE_LIMIT: AtomicU64 = AtomicU64::new(MAX_PLAYBOOK_BYTES);
+
+/// Sets the largest playbook [`load`] reads.
+pub fn set_size_limit(bytes: u64) {
+    SIZE_LIMIT.store(bytes, Ordering::Relaxed);
+}
 
 /// A playbook read from a file, with its text kept for error snippets.
 #[derive(Debug)]
@@ -25,8 +36,12 @@ pub fn load(path: &Path) -> Result<Loaded, (Diagnostic, Option<String>)> {
     let shown = path.display().to_string();
     let fail = |message: String| (Diagnostic::new(&shown, 0, 0, message), None);
     let size = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the playbook: {e}")))?.len();
-    if size > MAX_PLAYBOOK_BYTES {
-        return Err(fail(format!("the playbook is {size} bytes; the limit is {MAX_PLAYBOOK_BYTES} bytes")));
+    let limit = SIZE_LIMIT.load(Ordering::Relaxed);
+    if size > limit {
+        return Err(fail(format!(
+            "the playbook is {size} bytes; the limit is {limit} bytes \
+             (raise it with `--max-playbook-size` or `RUNBOOK_MAX_PLAYBOOK_SIZE`, e.g. `16MB`)"
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the playbook: {e}")))?;
     from_bytes(path, bytes)

@@ -1,5 +1,6 @@
 //! Huge inputs are refused with a clear error and memory stays bounded: a
-//! 50 MB playbook (refused by size before parsing), an endless HTTP body
+//! 50 MB playbook (refused by size before parsing; `--max-playbook-size` or
+//! `RUNBOOK_MAX_PLAYBOOK_SIZE` sets the limit), an endless HTTP body
 //! (`max_body`), a command printing forever (`max_output`). Peak memory is
 //! read from `/usr/bin/time -v` with a generous bound.
 
@@ -69,12 +70,45 @@ fn a_50_mb_playbook_is_refused_by_its_size_before_parsing() {
         let out = dir.runbook().args([command, "playbook.yaml"]).run();
         assert_eq!(out.code, 2, "{command}: {out:?}");
         assert!(
-            out.stderr.contains("playbook.yaml") && out.stderr.contains("the limit is 4194304 bytes"),
+            out.stderr.contains("playbook.yaml: the playbook is")
+                && out.stderr.contains(
+                    "the limit is 4194304 bytes (raise it with `--max-playbook-size` or `RUNBOOK_MAX_PLAYBOOK_SIZE`"
+                ),
             "{command}: {}",
             out.stderr
         );
     }
     assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn the_playbook_size_limit_is_set_by_flag_or_environment() {
+    let dir = TestDir::new();
+    let mut text = String::from("name: padded\nsections:\n  - name: s\n    steps:\n");
+    text.push_str("      - { id: s, title: t, shell: { run: \"true\" } }\n");
+    text.push_str(&"# padding\n".repeat(300));
+    let size = dir.write("playbook.yaml", &text).metadata().expect("playbook size").len();
+    assert!(size > 2048 && size < 8192, "{size}");
+    let refused = format!(
+        "error: playbook.yaml: the playbook is {size} bytes; the limit is 2048 bytes \
+         (raise it with `--max-playbook-size` or `RUNBOOK_MAX_PLAYBOOK_SIZE`, e.g. `16MB`)"
+    );
+    let by_env = dir.runbook().args(["validate", "playbook.yaml"]).env("RUNBOOK_MAX_PLAYBOOK_SIZE", "2KB").run();
+    assert_eq!(by_env.code, 2, "{by_env:?}");
+    assert!(by_env.stderr.starts_with(&refused), "{}", by_env.stderr);
+    let by_flag = dir.runbook().args(["--max-playbook-size", "2KB", "run", "playbook.yaml"]).run();
+    assert_eq!(by_flag.code, 2, "{by_flag:?}");
+    assert!(by_flag.stderr.starts_with(&refused), "{}", by_flag.stderr);
+    // The flag wins over the environment, and goes after the command too.
+    let raised = dir
+        .runbook()
+        .args(["validate", "playbook.yaml", "--max-playbook-size", "8KB"])
+        .env("RUNBOOK_MAX_PLAYBOOK_SIZE", "2KB")
+        .run();
+    assert_eq!((raised.code, raised.stdout.as_str()), (0, "1 playbook valid\n"), "{raised:?}");
+    let nonsense = dir.runbook().args(["validate", "playbook.yaml", "--max-playbook-size", "lots"]).run();
+    assert_eq!(nonsense.code, 2, "{nonsense:?}");
+    assert!(nonsense.stderr.contains("`lots` is not a size"), "{}", nonsense.stderr);
 }
 
 #[test]
