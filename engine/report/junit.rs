@@ -59,6 +59,8 @@ fn case(record: &RunRecord, step: &StepResult) -> TestCase {
     let mut case = TestCase::new(format!("{} [{}]", step.title, step.id), status);
     case.set_classname(format!("{}.{}", record.playbook, step.section));
     case.set_time(Duration::from_millis(step.duration_ms));
+    // CI dashboards group by property: a failed warning-level check reads differently from a critical one.
+    case.add_property(Property::new("severity", step.severity.name()));
     if step.insecure {
         case.add_property(Property::new("tls_verification", "off"));
     }

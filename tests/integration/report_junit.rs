@@ -38,6 +38,10 @@ fn junitparser_reads_our_xml_with_the_right_counts() {
     assert_eq!(out.code, 1, "{out:?}");
     let xml = read(&dir, "j.xml");
     assert!(!xml.contains(SECRET), "{xml}");
+    // Every case says its severity: `pnl` is the fixture's one warning-level step.
+    assert_eq!(xml.matches(r#"<property name="severity" value="critical"/>"#).count(), 7, "{xml}");
+    let pnl = xml.split("[pnl]").nth(1).and_then(|rest| rest.split("</testcase>").next()).unwrap_or_default();
+    assert!(pnl.contains(r#"<property name="severity" value="warning"/>"#), "{xml}");
     let suites = parse(&dir.path().join("j.xml"));
     let counts: Vec<_> = suites
         .as_array()
