@@ -173,6 +173,9 @@ pub struct RunArgs {
     /// Neither read nor save run history (`prev` and friends then find nothing).
     #[arg(long, env = "RUNBOOK_NO_HISTORY", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_history: bool,
+    /// Also send results where this file says (webhooks, commands, email), as the playbook's `notify:` does.
+    #[arg(long, value_name = "FILE")]
+    pub notify: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
 }

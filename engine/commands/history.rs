@@ -39,6 +39,14 @@ pub(super) async fn begin(args: &RunArgs, plan: &Plan) -> (Option<Recorder>, Opt
     begin_in(&args.store, plan).await
 }
 
+/// The newest finished run of `playbook` in the history (`None`: none, or no history):
+/// the run before, for notifications of failures and recoveries.
+pub(super) async fn last_record(args: &StoreArgs, playbook: &str) -> Option<crate::report::RunRecord> {
+    let store = open_to_read(args).await.ok()??;
+    let runs = store.runs(Some(playbook), 5).await.ok()?;
+    runs.iter().find_map(crate::history::StoredRun::record)
+}
+
 /// [`begin`] for any command that keeps its runs in the store `args` names.
 pub(super) async fn begin_in(args: &StoreArgs, plan: &Plan) -> (Option<Recorder>, Option<Arc<dyn HistorySource>>) {
     let store = match open(args).await {

@@ -49,10 +49,10 @@ pub(super) struct Prepared {
 /// Loads, validates and reads the secrets of `file`; problems are printed.
 pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Option<Prepared> {
     let plan = super::load_plan(file, &args.vars)?;
-    let notify = match args.notify.as_deref().map(crate::notify::load).transpose() {
-        Ok(file) => crate::notify::merge(&plan.notify, file.unwrap_or_default()),
+    let notify = match crate::notify::targets(&plan.notify, args.notify.as_deref()) {
+        Ok(targets) => targets,
         Err(message) => {
-            eprintln!("error: --notify: {message}");
+            eprintln!("error: {message}");
             return None;
         }
     };
@@ -74,7 +74,7 @@ pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Option<P
 /// Then the notifications it calls for are sent (never failing the run).
 pub(super) async fn run_once(prepared: &mut Prepared, args: &MonitorRunArgs, signals: &Signals) -> RunRecord {
     if !prepared.notify.is_empty() && prepared.previous.is_none() && !args.no_history {
-        prepared.previous = last_stored(args, &prepared.plan.name).await;
+        prepared.previous = super::history::last_record(&args.store, &prepared.plan.name).await;
     }
     let (recorder, history) =
         if args.no_history { (None, None) } else { super::history::begin_in(&args.store, &prepared.plan).await };
@@ -94,13 +94,6 @@ pub(super) async fn run_once(prepared: &mut Prepared, args: &MonitorRunArgs, sig
         prepared.previous = Some(record.clone());
     }
     record
-}
-
-/// The newest finished run of `playbook` in the history (`None`: none, or no history).
-async fn last_stored(args: &MonitorRunArgs, playbook: &str) -> Option<RunRecord> {
-    let store = super::history::open_to_read(&args.store).await.ok()??;
-    let runs = store.runs(Some(playbook), 5).await.ok()?;
-    runs.iter().find_map(crate::history::StoredRun::record)
 }
 
 /// The signals received so far.

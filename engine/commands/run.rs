@@ -33,6 +33,15 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("error: {message}");
         return exit::INVALID;
     }
+    // A rehearsal tells nobody: it skipped its actions and is not kept.
+    let notify = match crate::notify::targets(&plan.notify, args.notify.as_deref()) {
+        Ok(_) if args.dry_run => Vec::new(),
+        Ok(targets) => targets,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::INVALID;
+        }
+    };
     let deadline = match args.deadline.as_deref().map(parse_duration).transpose() {
         Ok(d) => d,
         Err(e) => {
@@ -72,6 +81,10 @@ pub fn run(args: &RunArgs) -> u8 {
     let mut progress = Progress::new(ids, !(has_actions && asker.prompts() && !args.dry_run));
     let (record, signal) = runtime.block_on(async {
         let (mut stop, signal) = stop_signal(deadline);
+        let previous = match notify.is_empty() || args.no_history {
+            true => None,
+            false => super::history::last_record(&args.store, &plan.name).await,
+        };
         // Opening the history may wait on a busy store: a signal or the deadline ends that wait too.
         let (recorder, history) = tokio::select! {
             begun = super::history::begin(args, &plan) => begun,
@@ -88,6 +101,7 @@ pub fn run(args: &RunArgs) -> u8 {
         if let Some(recorder) = recorder {
             recorder.finish(&record).await;
         }
+        crate::notify::deliver(&notify, &record, previous.as_ref()).await;
         (record, signal.lock().map(|s| *s).unwrap_or(None))
     });
     // Abandoned probes (a command that ignores its deadline) must not hold the exit.

@@ -61,13 +61,15 @@ pub fn load(path: &std::path::Path) -> Result<Vec<Target>, String> {
     Ok(file.notify.into_iter().map(|t| t.value).collect())
 }
 
-/// The playbook's targets, then the file's that are not already among them.
-pub fn merge(playbook: &[Target], file: Vec<Target>) -> Vec<Target> {
+/// Where a run's results go: the playbook's targets, then those of the
+/// `--notify` file (if one is given) that are not already among them.
+pub fn targets(playbook: &[Target], file: Option<&std::path::Path>) -> Result<Vec<Target>, String> {
     let mut all = playbook.to_vec();
-    for target in file {
+    let from_file = file.map(load).transpose().map_err(|e| format!("--notify: {e}"))?;
+    for target in from_file.unwrap_or_default() {
         if !all.contains(&target) {
             all.push(target);
         }
     }
-    all
+    Ok(all)
 }

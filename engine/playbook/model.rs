@@ -49,7 +49,7 @@ pub struct Playbook {
     #[serde(default)]
     #[schemars(example = serde_json::json!({"template": "templates/daily.md.hbs"}))]
     pub report: Option<ReportSettings>,
-    /// Where `runbook watch` and `runbook serve` send the result: webhooks, commands, email
+    /// Where `runbook run`, `watch` and `serve` send the result: webhooks, commands, email
     /// through sendmail, on failure, on recovery or always, from a given severity up. The same
     /// list a `--notify` file holds; with both, both apply.
     #[serde(default)]

@@ -137,3 +137,40 @@ fn a_bad_notify_file_is_refused_before_anything_runs() {
         assert!(out.stderr.contains(says), "{file}: {}", out.stderr);
     }
 }
+
+#[test]
+fn runbook_run_tells_a_new_fault_once_and_its_recovery_the_history_knowing_the_run_before() {
+    let (server, received) = receiver();
+    let dir = TestDir::new();
+    dir.write("notified.yaml", PLAYBOOK);
+    dir.write(
+        "notify.yaml",
+        &format!(
+            "notify:\n  - webhook: {}/hook\n  - command: [\"sh\", \"-c\", \"cat >> every.txt; echo '<end>' >> every.txt\"]\n    \
+             on: [always]\n",
+            server.url
+        ),
+    );
+    let run = |val: &str, extra: &[&str]| {
+        dir.write("val", val);
+        dir.runbook()
+            .with_history()
+            .env("NOTIFY_TEST_TOKEN", "tok-s3cret-value")
+            .args(["run", "notified.yaml", "--history", "h.db", "--notify", "notify.yaml"])
+            .args(extra)
+            .run()
+    };
+    let codes: Vec<i32> = [("5\n", &[][..]), ("50\n", &[]), ("50\n", &[]), ("50\n", &["--dry-run"]), ("5\n", &[])]
+        .iter()
+        .map(|(val, extra)| run(val, extra).code)
+        .collect();
+    assert_eq!(codes, [0, 1, 1, 1, 0]);
+    let hook = received.hook.lock().unwrap().clone();
+    let events: Vec<&str> = hook.iter().map(|m| m["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["failure", "recovery"], "{hook:#?}");
+    assert_eq!(hook[0]["failed"][0]["captured"]["n"], 50);
+    // `always` heard every run but the rehearsal; nothing carries the secret.
+    let every = std::fs::read_to_string(dir.path().join("every.txt")).unwrap();
+    assert_eq!(every.matches("<end>").count(), 4, "{every}");
+    assert!(!every.contains("tok-s3cret-value") && !format!("{hook:?}").contains("tok-s3cret-value"));
+}
