@@ -8,7 +8,8 @@
 #
 # Needs bash, python3 (standard library: the HTTP endpoint and the timer),
 # curl (the comparison) and GNU time (peak memory; installed with apt-get if
-# missing). Every request goes to 127.0.0.1.
+# missing); node, if installed, for a second endpoint (bench/server.js). Runs
+# keep no history (RUNBOOK_NO_HISTORY). Every request goes to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +25,10 @@ fi
 
 work=$(mktemp -d)
 server_pid=""
+node_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -84,6 +87,21 @@ ours=$(median_ms "$RUNBOOK" run "$work/fast500.yaml")
 theirs=$(median_ms curl -s "${urls[@]}")
 report "(b) 500 http steps, fast endpoint" "$ours ms" "<= curl"
 report "    curl, the same 500 GETs in one process" "$theirs ms" ""
+# The same 500 steps against Node's HTTP server, when node is installed.
+if command -v node >/dev/null; then
+  node bench/server.js "$work/node-port" &
+  node_pid=$!
+  for _ in $(seq 1 50); do [ -s "$work/node-port" ] && break; sleep 0.1; done
+  node_url="http://127.0.0.1:$(cat "$work/node-port")"
+  sed "s#$url#$node_url#" "$work/fast500.yaml" >"$work/node500.yaml"
+  node_urls=()
+  for _ in $(seq 1 500); do node_urls+=("$node_url/fast"); done
+  median_ms "$RUNBOOK" run "$work/node500.yaml" >/dev/null # warm Node's JIT
+  ours=$(median_ms "$RUNBOOK" run "$work/node500.yaml")
+  theirs=$(median_ms curl -s "${node_urls[@]}")
+  report "    the same against Node's http server" "$ours ms" "<= curl"
+  report "    curl, the same 500 GETs to Node" "$theirs ms" ""
+fi
 report "(c) runbook --version" "$(median_ms "$RUNBOOK" --version) ms" "< 10 ms"
 report "    runbook validate (one tiny playbook)" "$(median_ms "$RUNBOOK" validate "$work/tiny.yaml") ms" "< 10 ms"
 rss=$(/usr/bin/time -f '%M' "$RUNBOOK" run "$work/fast1000.yaml" 2>&1 >/dev/null | tail -1)
