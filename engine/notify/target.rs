@@ -36,7 +36,7 @@ pub struct Target {
     /// The least severity that counts for this target: with `critical`, a run whose only failures
     /// are `severity: warning` steps is clean as far as this target goes, and its messages list only
     /// the critical steps (default `warning`: every failure counts).
-    #[serde(default = "every_severity")]
+    #[serde(default = "every_severity", deserialize_with = "Severity::by_name")]
     #[schemars(example = &"critical")]
     pub min_severity: Severity,
     /// The message text as a handlebars template over the run summary (`event`, `playbook`, `host`,

@@ -229,6 +229,24 @@ impl Severity {
             Self::Critical => "critical",
         }
     }
+
+    /// For `#[serde(deserialize_with)]`: a severity by name, a near miss told as in a step.
+    pub fn by_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| {
+            let hint = crate::suggest::did_you_mean(name, Self::ALL.map(Self::name))
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            format!("`{name}` is not a severity; {hint}write `critical` or `warning`")
+        })
+    }
 }
 
 impl Step {

@@ -119,12 +119,7 @@ fn placed(at: Pos, message: &str) -> String {
 
 /// A severity by name, with a suggestion for a near miss.
 fn severity<E: de::Error>(name: &Spanned<String>) -> Result<Severity, E> {
-    let names = Severity::ALL.map(Severity::name);
-    Severity::ALL.into_iter().find(|s| s.name() == name.value).ok_or_else(|| {
-        let hint = did_you_mean(&name.value, names).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-        let message = format!("`{}` is not a severity; {hint}write `critical` (the default) or `warning`", name.value);
-        E::custom(placed(name.referenced.into(), &message))
-    })
+    name.value.parse().map_err(|message: String| E::custom(placed(name.referenced.into(), &message)))
 }
 
 fn unknown_key(name: &str) -> String {
