@@ -116,7 +116,7 @@ pub fn message(record: &RunRecord, event: Event, min: Severity, template: Option
 
 /// Renders a template over a summary, as plain text (nothing escaped).
 pub fn render(source: &str, summary: &Value) -> Result<String, String> {
-    registry(source)?.render("t", summary).map_err(|e| format!("the template failed: {e}"))
+    crate::report::limits::render(&registry(source)?, "t", summary).map_err(|e| format!("the template failed: {e}"))
 }
 
 /// Compiles a template, so a broken one is refused before anything runs.
@@ -125,9 +125,8 @@ pub fn check_template(source: &str) -> Result<(), String> {
 }
 
 fn registry(source: &str) -> Result<Handlebars<'static>, String> {
-    let mut registry = Handlebars::new();
+    let mut registry = crate::report::limits::registry();
     registry.register_escape_fn(handlebars::no_escape);
-    crate::report::helpers::register(&mut registry);
     registry.register_template_string("t", source).map_err(|e| match e.pos() {
         Some((line, column)) => format!("bad template at {line}:{column}: {}", e.reason()),
         _ => format!("bad template: {}", e.reason()),
@@ -160,6 +159,12 @@ mod tests {
         .expect("a record");
         record.recount();
         record
+    }
+
+    #[test]
+    fn a_message_template_is_held_to_the_template_limits() {
+        let error = render(r#"{{#*inline "again"}}{{> again}}{{/inline}}{{> again}}"#, &json!({})).unwrap_err();
+        assert!(error.starts_with("the template failed: ") && error.contains("cannot define partials"), "{error}");
     }
 
     #[test]

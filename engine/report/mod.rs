@@ -8,6 +8,7 @@ pub mod format;
 pub mod helpers;
 pub mod journal;
 pub mod junit;
+pub mod limits;
 pub mod render;
 pub mod sign;
 pub mod signoff;

@@ -11,22 +11,19 @@
 //! escape a `<` that could open a tag (`<b`, `</`, `<!`), so a value cannot
 //! smuggle markup into a markdown viewer, while `x < 70` stays readable.
 
-use handlebars::{Context, Decorator, Handlebars, RenderContext, RenderError, RenderErrorReason};
+use handlebars::Handlebars;
 use serde_json::{Value, json};
 
 use super::format::{ReportFormat, Shape};
-use super::{RunRecord, Severity, Verdict, helpers, junit};
+use super::{RunRecord, Severity, Verdict, junit, limits};
 
 /// The record in `format`; `custom` replaces a template format's built-in template.
 pub fn render(record: &RunRecord, format: &ReportFormat, custom: Option<&str>) -> Result<String, String> {
     match (format.shape, custom) {
         (Shape::Template { builtin, html }, custom) => {
             let registry = registry(custom.unwrap_or(builtin), html)?;
-            let mut out = Capped(Vec::new());
-            registry
-                .render_to_write("report", &context(record), &mut out)
-                .map_err(|e| format!("the report template failed: {e}"))?;
-            String::from_utf8(out.0).map_err(|e| format!("the report template failed: {e}"))
+            limits::render(&registry, "report", &context(record))
+                .map_err(|e| format!("the report template failed: {e}"))
         }
         (_, Some(_)) => Err(format!("a template applies to markdown, html and text reports, not `{}`", format.name)),
         (Shape::Json, None) => {
@@ -45,42 +42,12 @@ pub fn check_template(source: &str, format: &ReportFormat) -> Result<(), String>
 }
 
 fn registry(source: &str, html: bool) -> Result<Handlebars<'static>, String> {
-    let mut registry = Handlebars::new();
+    let mut registry = limits::registry();
     if !html {
         registry.register_escape_fn(escape_tags);
     }
-    helpers::register(&mut registry);
-    registry.register_decorator("inline", Box::new(refuse_inline_partial));
     registry.register_template_string("report", source).map_err(|e| format!("bad report template: {e}"))?;
     Ok(registry)
-}
-
-/// Replaces handlebars' `{{#*inline}}`: an inline partial can include itself,
-/// handlebars has no depth limit, and the overflowed stack would abort the
-/// whole run before its report and history are written.
-fn refuse_inline_partial(_: &Decorator, _: &Handlebars, _: &Context, _: &mut RenderContext) -> Result<(), RenderError> {
-    Err(RenderErrorReason::Other("report templates cannot define partials (`{{#*inline}}`)".to_owned()).into())
-}
-
-/// The most a template may write: loops inside loops multiply (eight steps in
-/// ten nested `each` are a billion lines), and memory must stay bounded.
-pub const MAX_REPORT_BYTES: usize = 64 * 1024 * 1024;
-
-/// The rendered report, refusing to grow past [`MAX_REPORT_BYTES`].
-struct Capped(Vec<u8>);
-
-impl std::io::Write for Capped {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() + bytes.len() > MAX_REPORT_BYTES {
-            return Err(std::io::Error::other(format!("the report is longer than {MAX_REPORT_BYTES} bytes")));
-        }
-        self.0.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// `<` before a letter, `/`, `!` or `?` becomes `&lt;`.
@@ -134,26 +101,13 @@ mod tests {
     use super::*;
     use crate::report::format::by_name;
 
-    /// The record of the report tests' playbook (`tests/integration/report_fixture.rs`).
-    fn record() -> RunRecord {
-        serde_json::from_str(include_str!("../../tests/report-record.json")).expect("sample record")
-    }
-
     #[test]
-    fn a_partial_that_includes_itself_is_refused_instead_of_overflowing_the_stack() {
+    fn a_custom_report_template_is_held_to_the_template_limits() {
+        let record: RunRecord = serde_json::from_str(include_str!("../../tests/report-record.json")).expect("record");
         let template = r#"{{#*inline "again"}}{{> again}}{{/inline}}{{> again}}"#;
-        let markdown = by_name("markdown").unwrap();
-        let error = render(&record(), markdown, Some(template)).unwrap_err();
-        assert!(error.contains("report templates cannot define partials (`{{#*inline}}`)"), "{error}");
-    }
-
-    #[test]
-    fn a_template_whose_loops_multiply_stops_at_the_report_size_limit() {
-        // Eight steps in six nested loops: 8^6 = 262,144 lines of 300 bytes, 75 MiB.
-        let line = format!("{{{{id}}}} {}\n", "x".repeat(292));
-        let template = format!("{}{line}{}", "{{#each @root.steps}}".repeat(6), "{{/each}}".repeat(6));
-        let error = render(&record(), by_name("text").unwrap(), Some(&template)).unwrap_err();
-        assert!(error.contains(&format!("the report is longer than {MAX_REPORT_BYTES} bytes")), "{error}");
+        let error = render(&record, by_name("markdown").unwrap(), Some(template)).unwrap_err();
+        assert!(error.starts_with("the report template failed: "), "{error}");
+        assert!(error.contains("templates cannot define partials"), "{error}");
     }
 
     #[test]
