@@ -2,8 +2,8 @@
 # Runs every fuzz target for SECONDS each (default 600), one after another,
 # from the committed corpus plus the repo's playbooks, examples, malformed
 # cases and report templates. New inputs that reach new code go to
-# corpus/<target>; crashes to artifacts/<target>. Then shrink the corpus with
-# `cargo fuzz cmin <target>` before committing it.
+# corpus/<target>; crashes to artifacts/<target>. Shrink the corpus with
+# fuzz/minimise.sh before committing it.
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
@@ -21,13 +21,7 @@ cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
 sanitizer=${SANITIZER:-address}
 
-seeds() {
-    case $1 in
-        playbook_load) echo ../playbooks ../examples ../tests/malformed ;;
-        report_template) echo ../engine/templates ;;
-        expression) ;;
-    esac
-}
+source ./seeds.sh
 
 cargo fuzz build --sanitizer "$sanitizer"
 for target in "${targets[@]}"; do
