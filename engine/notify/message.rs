@@ -127,7 +127,7 @@ pub fn check_template(source: &str) -> Result<(), String> {
 fn registry(source: &str) -> Result<Handlebars<'static>, String> {
     let mut registry = crate::report::limits::registry();
     registry.register_escape_fn(handlebars::no_escape);
-    registry.register_template_string("t", source).map_err(|e| match e.pos() {
+    crate::report::limits::add_template(&mut registry, "t", source).map_err(|e| match e.pos() {
         Some((line, column)) => format!("bad template at {line}:{column}: {}", e.reason()),
         _ => format!("bad template: {}", e.reason()),
     })?;

@@ -1,22 +1,97 @@
 //! What a user's handlebars template may cost, for reports and notification
 //! messages alike. No inline partials: one can include itself, handlebars has
 //! no depth limit, and the overflowed stack aborts the process before the run's
-//! report and history are written. At most [`MAX_OUTPUT_BYTES`] written:
-//! nested `each` blocks multiply (eight steps in ten levels are a billion
-//! lines), and memory must stay bounded.
+//! report and history are written. Nested `each` blocks multiply (eight steps
+//! in ten levels are a billion rounds), so a render stops after
+//! [`MAX_LOOP_ROUNDS`] rounds of all its loops together and after
+//! [`MAX_OUTPUT_BYTES`] written: time and memory stay bounded.
 
-use handlebars::{Context, Decorator, Handlebars, RenderContext, RenderError, RenderErrorReason};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use handlebars::template::{Parameter, Template, TemplateElement};
+use handlebars::{
+    Context, Decorator, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason, TemplateError,
+};
 use serde_json::Value;
 
 /// The most a template may write.
 pub const MAX_OUTPUT_BYTES: usize = 64 * 1024 * 1024;
 
-/// A registry with runbook's helpers ([`super::helpers`]) and these limits.
+/// The most rounds of `each` one render may run; a report of thousands of
+/// steps with their captured values takes tens of thousands.
+pub const MAX_LOOP_ROUNDS: u64 = 1_000_000;
+
+/// The helper every `each` body starts with, added by [`add_template`].
+const ROUND_HELPER: &str = "rb_loop_round";
+
+/// A registry with runbook's helpers ([`super::helpers`]) and these limits;
+/// use one registry per render, since the rounds are counted per registry.
 pub fn registry() -> Handlebars<'static> {
     let mut registry = Handlebars::new();
     super::helpers::register(&mut registry);
     registry.register_decorator("inline", Box::new(refuse_inline_partial));
+    registry.register_helper(ROUND_HELPER, Box::new(LoopRounds(AtomicU64::new(0))));
     registry
+}
+
+/// Compiles `source` as template `name`, each `each` body counting its rounds.
+pub fn add_template(registry: &mut Handlebars, name: &str, source: &str) -> Result<(), TemplateError> {
+    registry.register_template_string(name, source)?;
+    let round = Template::compile(&format!("{{{{{ROUND_HELPER}}}}}"))?.elements.swap_remove(0);
+    if let Some(template) = registry.get_template(name) {
+        let mut counted = template.clone();
+        count_rounds(&mut counted, &round);
+        registry.register_template(name, counted);
+    }
+    Ok(())
+}
+
+fn count_rounds(template: &mut Template, round: &TemplateElement) {
+    for element in &mut template.elements {
+        match element {
+            TemplateElement::HelperBlock(block) => {
+                let is_each = matches!(&block.name, Parameter::Name(name) if name == "each");
+                if let Some(body) = &mut block.template {
+                    count_rounds(body, round);
+                    if is_each {
+                        // Keep `mapping` (the source place of each element) in step.
+                        let place = body.mapping.first().cloned();
+                        body.elements.insert(0, round.clone());
+                        body.mapping.splice(0..0, place);
+                    }
+                }
+                if let Some(inverse) = &mut block.inverse {
+                    count_rounds(inverse, round);
+                }
+            }
+            TemplateElement::DecoratorBlock(block) | TemplateElement::PartialBlock(block) => {
+                if let Some(body) = &mut block.template {
+                    count_rounds(body, round);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Counts rounds of every loop of one render and stops it past the limit.
+struct LoopRounds(AtomicU64);
+
+impl HelperDef for LoopRounds {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        _: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        _: &mut dyn Output,
+    ) -> HelperResult {
+        if self.0.fetch_add(1, Ordering::Relaxed) >= MAX_LOOP_ROUNDS {
+            return Err(RenderErrorReason::Other(format!("the loops ran more than {MAX_LOOP_ROUNDS} rounds")).into());
+        }
+        Ok(())
+    }
 }
 
 /// Renders the template `name` over `data`, stopping at [`MAX_OUTPUT_BYTES`].
@@ -56,8 +131,27 @@ mod tests {
 
     fn rendered(template: &str, data: &Value) -> Result<String, String> {
         let mut registry = registry();
-        registry.register_template_string("t", template).map_err(|e| e.to_string())?;
+        add_template(&mut registry, "t", template).map_err(|e| e.to_string())?;
         render(&registry, "t", data).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn loops_that_multiply_stop_after_a_million_rounds_even_when_they_write_nothing() {
+        // Eight items in ten nested loops: a billion rounds, nothing written.
+        let data = json!({"items": (0..8).collect::<Vec<_>>()});
+        let template = format!("{}{}", "{{#each @root.items}}".repeat(10), "{{/each}}".repeat(10));
+        let started = std::time::Instant::now();
+        let error = rendered(&template, &data).unwrap_err();
+        assert!(error.contains(&format!("the loops ran more than {MAX_LOOP_ROUNDS} rounds")), "{error}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn counting_rounds_changes_nothing_a_template_writes() {
+        let data = json!({"items": ["a", "b"], "empty": []});
+        let template = "{{#each items}}{{@index}}={{this}}{{#if @last}}.{{else}}, {{/if}}{{/each}}\n\
+                        {{#each empty}}x{{else}}none{{/each}}";
+        assert_eq!(rendered(template, &data).unwrap(), "0=a, 1=b.\nnone");
     }
 
     #[test]

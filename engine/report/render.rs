@@ -46,7 +46,7 @@ fn registry(source: &str, html: bool) -> Result<Handlebars<'static>, String> {
     if !html {
         registry.register_escape_fn(escape_tags);
     }
-    registry.register_template_string("report", source).map_err(|e| format!("bad report template: {e}"))?;
+    limits::add_template(&mut registry, "report", source).map_err(|e| format!("bad report template: {e}"))?;
     Ok(registry)
 }
 
