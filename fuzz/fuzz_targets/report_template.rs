@@ -11,8 +11,9 @@ use runbook::report::RunRecord;
 use runbook::report::format::by_name;
 use runbook::report::render::{check_template, render};
 
-static RECORD: LazyLock<RunRecord> =
-    LazyLock::new(|| serde_json::from_str(include_str!("../../tests/report-record.json")).expect("the sample record reads"));
+static RECORD: LazyLock<RunRecord> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../tests/report-record.json")).expect("the sample record reads")
+});
 
 fuzz_target!(|data: &[u8]| {
     let Ok(template) = std::str::from_utf8(data) else { return };
