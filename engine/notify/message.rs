@@ -47,7 +47,7 @@ pub fn event_of(record: &RunRecord, previous: Option<&RunRecord>, min: Severity)
 
 /// The steps a message lists: failed, errored or unconfirmed, of `min` severity or above.
 fn listed(record: &RunRecord, min: Severity) -> impl Iterator<Item = &StepResult> {
-    record.steps.iter().filter(move |s| s.severity >= min && (s.verdict.is_bad() || s.is_unconfirmed_action()))
+    record.steps.iter().filter(move |s| s.counts_against(min))
 }
 
 /// The built-in message: a headline, then each listed step with its severity and observed values.

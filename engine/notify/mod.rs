@@ -1,4 +1,4 @@
-//! Notifications: where a run's result goes, for `watch` and `serve`. A
+//! Notifications: where a run's result goes, for `run`, `watch` and `serve`. A
 //! playbook's `notify:` section and a `--notify FILE` (shared by several
 //! playbooks) list targets the same way, and both apply when both are given:
 //!
@@ -19,8 +19,9 @@
 //! recovery]` hears once when a fault starts and once when it ends, not once
 //! per run. "Clean" is judged at the target's `min_severity`: for a target
 //! on `critical`, warning-level failures neither start nor end a fault. The
-//! previous run is the one before in this process, or for the first run the
-//! newest in the history.
+//! previous run is the one before in this process (`watch`, `serve`), or for
+//! `run` and a first run the newest in the history. A `run --dry-run` tells
+//! nobody.
 //!
 //! The message says what failed with the observed values, taken from the run
 //! record, which the runner has already redacted: no secret can reach it.

@@ -188,6 +188,12 @@ impl StepResult {
     pub fn is_unconfirmed_action(&self) -> bool {
         self.confirmation.as_ref().is_some_and(|c| !c.confirmed)
     }
+
+    /// Whether this step keeps a run from being clean for a reader that counts severity `min`
+    /// and above: it failed, errored or was an action left unconfirmed.
+    pub fn counts_against(&self, min: Severity) -> bool {
+        self.severity >= min && (self.verdict.is_bad() || self.is_unconfirmed_action())
+    }
 }
 
 /// Counts of steps by verdict.
@@ -305,8 +311,7 @@ impl RunRecord {
     /// Whether the run completed with no step of severity `min` or above failed, errored or left
     /// unconfirmed: what a notification target on `min_severity: min` calls clean.
     pub fn is_clean_at(&self, min: Severity) -> bool {
-        self.status == RunStatus::Complete
-            && !self.steps.iter().any(|s| s.severity >= min && (s.verdict.is_bad() || s.is_unconfirmed_action()))
+        self.status == RunStatus::Complete && !self.steps.iter().any(|s| s.counts_against(min))
     }
 
     /// Recomputes counts, verdict and the sign-off state after steps changed
