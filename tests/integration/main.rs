@@ -23,6 +23,7 @@ mod interrupt;
 mod malformed;
 mod notify;
 mod notify_rules;
+mod quickstart;
 mod redis;
 mod report_fixture;
 mod report_formats;
