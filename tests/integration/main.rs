@@ -19,6 +19,7 @@ mod history;
 mod http;
 mod https;
 mod injection;
+mod input_files;
 mod interrupt;
 mod malformed;
 mod notify;
