@@ -95,6 +95,7 @@ impl Probe for Shell {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
+        crate::process::die_with_runbook(&mut command);
         let started = Instant::now();
         let mut child =
             command.spawn().map_err(|e| ProbeError::new(format!("cannot start `{}`: {e}", self.program())))?;

@@ -24,6 +24,7 @@ mod interrupt;
 mod malformed;
 mod notify;
 mod notify_rules;
+mod process_lifetime;
 mod redis;
 mod report_fixture;
 mod report_formats;
