@@ -58,6 +58,17 @@ pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     Ok(bytes)
 }
 
+/// `path` opened for a reader that streams it (a report to verify): a regular file
+/// only, since anything else could hang the open or never end.
+pub fn open_regular(path: &Path) -> Result<File, ReadError> {
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    if file.metadata()?.is_file() {
+        Ok(file)
+    } else {
+        Err(ReadError::Io(std::io::Error::new(ErrorKind::InvalidInput, "it is not a regular file")))
+    }
+}
+
 /// [`read`] as text; bytes that are not UTF-8 are an `InvalidData` error.
 pub fn read_to_string(path: &Path, limit: u64) -> Result<String, ReadError> {
     String::from_utf8(read(path, limit)?)
@@ -117,6 +128,17 @@ mod tests {
     fn a_directory_is_an_error_not_an_empty_file() {
         let error = read(Path::new("/"), 1000).unwrap_err();
         assert!(matches!(&error, ReadError::Io(e) if e.kind() == ErrorKind::IsADirectory), "{error:?}");
+    }
+
+    #[test]
+    fn a_stream_opened_for_streaming_is_refused_at_once_even_a_fifo_nobody_writes_to() {
+        let fifo = std::env::temp_dir().join(format!("runbook-input-fifo-{}", std::process::id()));
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let error = open_regular(&fifo).unwrap_err();
+        std::fs::remove_file(&fifo).unwrap();
+        assert_eq!(error.to_string(), "it is not a regular file");
+        assert!(open_regular(Path::new("/dev/zero")).is_err());
+        assert!(open_regular(&std::env::current_exe().unwrap()).is_ok());
     }
 
     #[test]

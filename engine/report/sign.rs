@@ -122,7 +122,7 @@ pub fn verify(file: &Path, signature: &Path, public_key: &Path) -> Result<String
     })?;
     let signature_box = SignatureBox::from_string(&signature_text)
         .map_err(|e| VerifyError::Bad(format!("`{}` is not a minisign signature: {e}", signature.display())))?;
-    let data = std::fs::File::open(file)
+    let data = crate::input::open_regular(file)
         .map_err(|e| VerifyError::Unreadable(format!("cannot read `{}`: {e}", file.display())))?;
     minisign::verify(&key, &signature_box, data, true, false, false)
         .map_err(|e| VerifyError::Bad(format!("`{}` does not match its signature: {e}", file.display())))?;
