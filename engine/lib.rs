@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod expr;
 pub mod history;
+mod input;
 pub mod monitor;
 pub mod notify;
 pub mod playbook;

@@ -3,6 +3,9 @@
 
 use std::os::unix::process::ExitStatusExt;
 
+mod supervisor;
+pub use supervisor::die_with_runbook;
+
 /// Kills a whole process group when dropped, so a command's children die with it
 /// when its step ends, whether it finished, timed out or was interrupted.
 pub struct GroupGuard(i32);

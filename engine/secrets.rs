@@ -32,7 +32,7 @@ pub fn resolve(sources: &BTreeMap<String, SecretSource>, base_dir: &Path) -> Res
                 if let Some(warning) = loose_permissions(&path) {
                     warnings.push(format!("secret `{name}`: {warning}"));
                 }
-                let text = std::fs::read_to_string(&path)
+                let text = crate::input::read_to_string(&path, crate::input::SMALL_FILE_BYTES)
                     .map_err(|e| format!("secret `{name}`: cannot read `{}`: {e}", path.display()))?;
                 text.lines().next().unwrap_or("").to_owned()
             }

@@ -72,7 +72,7 @@ pub fn report_file(args: &ReportFileArgs) -> Result<Option<(PathBuf, &'static Re
 
 /// A report template, read and compiled; `flag` says where it was named.
 pub fn read_template(path: &std::path::Path, flag: &str, format: &ReportFormat) -> Result<String, String> {
-    let source = std::fs::read_to_string(path).map_err(|e| format!("{flag}: cannot read `{}`: {e}", path.display()))?;
+    let source = crate::playbook::load::read_companion(path).map_err(|e| format!("{flag}: {e}"))?;
     render::check_template(&source, format).map_err(|e| format!("{flag} `{}`: {e}", path.display()))?;
     Ok(source)
 }

@@ -83,14 +83,16 @@ async fn post(url: &str, body: &serde_json::Value) -> Result<(), String> {
 
 async fn run(argv: &[String], message: &str) -> Result<(), String> {
     let (program, args) = argv.split_first().ok_or("no program")?;
-    let mut child = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    command
         .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start it: {e}"))?;
+        .kill_on_drop(true);
+    crate::process::die_with_runbook(&mut command);
+    let mut child = command.spawn().map_err(|e| format!("cannot start it: {e}"))?;
+    let _group = child.id().map(crate::process::GroupGuard::new);
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(message.as_bytes()).await;
     }

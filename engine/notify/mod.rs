@@ -51,7 +51,7 @@ pub struct NotifyFile {
 /// Reads and checks a `--notify` file; a problem names the file, line and column.
 pub fn load(path: &std::path::Path) -> Result<Vec<Target>, String> {
     let shown = path.display();
-    let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let source = crate::playbook::load::read_companion(path)?;
     let file: NotifyFile = serde_saphyr::from_str(&source).map_err(|e| format!("`{shown}`: {e}"))?;
     for (i, target) in file.notify.iter().enumerate() {
         if let Err(problem) = target.value.check() {

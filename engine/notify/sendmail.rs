@@ -35,14 +35,16 @@ pub fn compose(mail: &Sendmail, subject: &str, body: &str, event: &str, date: ch
 
 /// Pipes `message` into `sendmail -t -i`.
 pub async fn send(mail: &Sendmail, message: &str) -> Result<(), String> {
-    let mut child = tokio::process::Command::new(&mail.path)
+    let mut command = tokio::process::Command::new(&mail.path);
+    command
         .args(["-t", "-i"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start `{}`: {e}", mail.path))?;
+        .kill_on_drop(true);
+    crate::process::die_with_runbook(&mut command);
+    let mut child = command.spawn().map_err(|e| format!("cannot start `{}`: {e}", mail.path))?;
+    let _group = child.id().map(crate::process::GroupGuard::new);
     if let Some(mut stdin) = child.stdin.take() {
         stdin.write_all(message.as_bytes()).await.map_err(|e| format!("cannot write to sendmail: {e}"))?;
     }

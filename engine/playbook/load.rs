@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::diagnostic::{Diagnostic, Pos};
 use super::load_error;
 use super::model::Playbook;
+use crate::input::{self, ReadError};
 
 /// The largest playbook read unless configured otherwise; a bigger file is
 /// refused before parsing, so a huge file cannot exhaust memory.
@@ -19,6 +20,19 @@ static SIZE_LIMIT: AtomicU64 = AtomicU64::new(MAX_PLAYBOOK_BYTES);
 /// Sets the largest playbook [`load`] reads.
 pub fn set_size_limit(bytes: u64) {
     SIZE_LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+/// How to raise [`SIZE_LIMIT`], for the message that refuses a file.
+const RAISE: &str = "(raise it with `--max-playbook-size` or `RUNBOOK_MAX_PLAYBOOK_SIZE`, e.g. `16MB`)";
+
+/// Reads a file that comes with the playbook (a `--notify` file, a report
+/// template) under the playbook's size limit; the error names the file.
+pub fn read_companion(path: &Path) -> Result<String, String> {
+    let shown = path.display();
+    input::read_to_string(path, SIZE_LIMIT.load(Ordering::Relaxed)).map_err(|e| match e {
+        ReadError::TooLarge { .. } => format!("cannot read `{shown}`: {e} {RAISE}"),
+        e => format!("cannot read `{shown}`: {e}"),
+    })
 }
 
 /// A playbook read from a file, with its text kept for error snippets.
@@ -35,15 +49,12 @@ pub struct Loaded {
 pub fn load(path: &Path) -> Result<Loaded, (Diagnostic, Option<String>)> {
     let shown = path.display().to_string();
     let fail = |message: String| (Diagnostic::new(&shown, 0, 0, message), None);
-    let size = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the playbook: {e}")))?.len();
-    let limit = SIZE_LIMIT.load(Ordering::Relaxed);
-    if size > limit {
-        return Err(fail(format!(
-            "the playbook is {size} bytes; the limit is {limit} bytes \
-             (raise it with `--max-playbook-size` or `RUNBOOK_MAX_PLAYBOOK_SIZE`, e.g. `16MB`)"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the playbook: {e}")))?;
+    let bytes = crate::input::read(path, SIZE_LIMIT.load(Ordering::Relaxed)).map_err(|e| match e {
+        ReadError::TooLarge { size, limit } => {
+            fail(format!("the playbook is {}; the limit is {limit} bytes {RAISE}", input::size_text(size, limit)))
+        }
+        e => fail(format!("cannot read the playbook: {e}")),
+    })?;
     from_bytes(path, bytes)
 }
 

@@ -1,7 +1,8 @@
 //! `shell`: runs a command. Observation: `exit_code`, `stdout`, `stderr`,
 //! `lines` (stdout split into lines), `json` (stdout parsed, with `json: true`)
 //! and `latency_ms`. The command runs in a process group of its own; when the
-//! step ends early (deadline, Ctrl-C) the whole group is killed, children too.
+//! step ends early (deadline, Ctrl-C) the whole group is killed, children too,
+//! and so it is when runbook dies, even by SIGKILL (`process::supervisor`).
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -95,6 +96,7 @@ impl Probe for Shell {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
+        crate::process::die_with_runbook(&mut command);
         let started = Instant::now();
         let mut child =
             command.spawn().map_err(|e| ProbeError::new(format!("cannot start `{}`: {e}", self.program())))?;

@@ -50,11 +50,8 @@ pub fn parse_verdict(text: &str) -> Result<Verdict, String> {
 /// Reads an answers file.
 pub fn read(path: &Path) -> Result<BTreeMap<String, Answer>, String> {
     let shown = path.display();
-    let size = std::fs::metadata(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?.len();
-    if size > MAX_ANSWERS_BYTES {
-        return Err(format!("`{shown}` is {size} bytes; the limit is {MAX_ANSWERS_BYTES}"));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let text =
+        crate::input::read_to_string(path, MAX_ANSWERS_BYTES).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
     parse(&text).map_err(|e| format!("{shown}: {e}"))
 }
 

@@ -64,7 +64,8 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
 /// Reads a secret key file; an encrypted one needs `password`.
 pub fn read_secret_key(path: &Path, password: Option<String>) -> Result<SecretKey, String> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the secret key `{shown}`: {e}"))?;
+    let text = crate::input::read_to_string(path, crate::input::SMALL_FILE_BYTES)
+        .map_err(|e| format!("cannot read the secret key `{shown}`: {e}"))?;
     let boxed = SecretKeyBox::from_string(&text).map_err(|e| format!("`{shown}` is not a minisign secret key: {e}"))?;
     let key = SecretKey::from_unencrypted_box(boxed.clone());
     match (key, password) {
@@ -108,7 +109,7 @@ pub enum VerifyError {
 /// Checks `file` against `signature` with the public key file; returns the trusted comment.
 pub fn verify(file: &Path, signature: &Path, public_key: &Path) -> Result<String, VerifyError> {
     let read = |path: &Path, what: &str| {
-        std::fs::read_to_string(path)
+        crate::input::read_to_string(path, crate::input::SMALL_FILE_BYTES)
             .map_err(|e| VerifyError::Unreadable(format!("cannot read the {what} `{}`: {e}", path.display())))
     };
     let key_text = read(public_key, "public key")?;
@@ -121,7 +122,7 @@ pub fn verify(file: &Path, signature: &Path, public_key: &Path) -> Result<String
     })?;
     let signature_box = SignatureBox::from_string(&signature_text)
         .map_err(|e| VerifyError::Bad(format!("`{}` is not a minisign signature: {e}", signature.display())))?;
-    let data = std::fs::File::open(file)
+    let data = crate::input::open_regular(file)
         .map_err(|e| VerifyError::Unreadable(format!("cannot read `{}`: {e}", file.display())))?;
     minisign::verify(&key, &signature_box, data, true, false, false)
         .map_err(|e| VerifyError::Bad(format!("`{}` does not match its signature: {e}", file.display())))?;
