@@ -39,6 +39,7 @@ mod serve_titan;
 mod shell;
 mod smoke;
 mod sql;
+mod sql_runaway;
 mod tcp;
 mod titan_playbooks;
 mod titan_sim;
