@@ -34,6 +34,7 @@ mod runner;
 mod schema;
 mod secrets;
 mod serve;
+mod serve_limits;
 mod serve_pages;
 mod serve_titan;
 mod shell;
