@@ -41,8 +41,11 @@ const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
 /// returns the connection limit: a quarter of the soft limit, between 8 and
 /// [`MAX_CONNECTIONS`], so the other three quarters stay for the probes.
 pub fn connection_limit() -> usize {
-    let files = raise_open_files().unwrap_or(1024);
-    usize::try_from(files / 4).unwrap_or(MAX_CONNECTIONS).clamp(8, MAX_CONNECTIONS)
+    limit_for(raise_open_files().unwrap_or(1024))
+}
+
+fn limit_for(open_files: u64) -> usize {
+    usize::try_from(open_files / 4).unwrap_or(MAX_CONNECTIONS).clamp(8, MAX_CONNECTIONS)
 }
 
 /// The soft limit on open files after raising it, or `None` if it cannot be read.
@@ -113,4 +116,17 @@ async fn connection(
     }
     conn.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(CLOSE_GRACE, conn).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_quarters_of_the_open_files_stay_for_the_probes() {
+        assert_eq!(limit_for(1024), 256);
+        assert_eq!(limit_for(256), 64);
+        assert_eq!(limit_for(1_048_576), MAX_CONNECTIONS);
+        assert_eq!(limit_for(20), 8, "a floor, so serve still answers on a starved machine");
+    }
 }
