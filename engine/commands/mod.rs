@@ -5,6 +5,7 @@ mod confirm;
 mod history;
 mod keys;
 mod list;
+mod listen;
 mod monitor;
 mod progress;
 mod prompt;

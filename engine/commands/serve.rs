@@ -8,7 +8,8 @@
 //!   to `GET /playbooks/N` (1-based, in command-line order) for each.
 //!
 //! Read-only: action steps never run (see `commands::monitor`). HTTP is
-//! axum over hyper, already compiled for the tests. Exit codes: see `commands::monitor`.
+//! axum over hyper, already compiled for the tests, held to the limits in
+//! `commands::listen`. Exit codes: see `commands::monitor`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +21,7 @@ use axum::routing::get;
 use chrono::Utc;
 
 use super::exit;
+use super::listen;
 use super::monitor::{self, Prepared, Signals};
 use crate::cli::ServeArgs;
 use crate::monitor::schedule::Schedule;
@@ -76,6 +78,8 @@ pub fn serve(args: &ServeArgs) -> u8 {
             None => None,
         });
     }
+    // Before the runtime starts: the file limit it raises is the process's.
+    let connections = listen::connection_limit();
     let Some(runtime) = super::run_time() else { return exit::INVALID };
     let code = runtime.block_on(async {
         let listener = match tokio::net::TcpListener::bind(&args.listen).await {
@@ -110,10 +114,10 @@ pub fn serve(args: &ServeArgs) -> u8 {
             .route("/playbooks/{number}", get(get_report))
             .with_state(board.clone());
         let mut stopped = signals.receiver();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let stop = async move {
             let _ = stopped.wait_for(|r| r.count > 0).await;
-        });
-        let serving = tokio::spawn(async move { server.await });
+        };
+        let serving = tokio::spawn(listen::serve(listener, app, connections, stop));
         futures_util::future::join_all(loops).await;
         // Scrapers may be mid-request: give them a moment, not forever.
         let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;

@@ -215,6 +215,11 @@ impl Background {
         Self { child: Some(child), stdout, stderr }
     }
 
+    /// The process id, to read its `/proc` entry or change its limits.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, std::process::Child::id)
+    }
+
     pub fn stdout(&self) -> String {
         self.stdout.lock().unwrap().clone()
     }

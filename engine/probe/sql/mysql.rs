@@ -24,6 +24,7 @@ pub fn dialect(timeout: Duration) -> Dialect<MySql> {
         )],
         begin_read_only: Some("START TRANSACTION READ ONLY"),
         decode: row,
+        interrupt: None,
     }
 }
 

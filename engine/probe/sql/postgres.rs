@@ -18,6 +18,7 @@ pub fn dialect(timeout: Duration) -> Dialect<Postgres> {
         setup: vec![format!("SET statement_timeout = {}", timeout.as_millis().max(1))],
         begin_read_only: Some("START TRANSACTION READ ONLY"),
         decode: row,
+        interrupt: None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! arrive, stopping past `max_rows`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, Database, Encode, Executor, Type};
@@ -39,6 +40,37 @@ pub struct Dialect<DB: Database> {
     /// Begins the read-only transaction; `None` where the setup makes the session read-only.
     pub begin_read_only: Option<&'static str>,
     pub decode: fn(&DB::Row) -> Result<Row, String>,
+    /// Makes the query stop inside the database once the flag is set (it is
+    /// when the query is dropped: its timeout or the step's deadline); `None`
+    /// where the server's own statement timeout does it.
+    pub interrupt: Option<Interrupt<DB>>,
+}
+
+/// See [`Dialect::interrupt`].
+pub type Interrupt<DB> = for<'c> fn(
+    &'c mut <DB as Database>::Connection,
+    Arc<AtomicBool>,
+) -> futures_util::future::BoxFuture<'c, Result<(), sqlx::Error>>;
+
+/// Sets its flag when dropped before [`StopOnDrop::finished`]: the query was abandoned.
+#[derive(Default)]
+struct StopOnDrop {
+    flag: Arc<AtomicBool>,
+    finished: bool,
+}
+
+impl StopOnDrop {
+    fn finished(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.flag.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// What to run.
@@ -68,6 +100,10 @@ where
 {
     let mut checkout = pool.checkout().await.map_err(QueryError::Connect)?;
     let conn = &mut checkout.conn;
+    let stop = StopOnDrop::default();
+    if let Some(interrupt) = dialect.interrupt {
+        interrupt(conn, Arc::clone(&stop.flag)).await?;
+    }
     for statement in &dialect.setup {
         conn.execute(AssertSqlSafe(statement.clone())).await?;
     }
@@ -115,6 +151,7 @@ where
     if read_only.is_some() {
         conn.execute("ROLLBACK").await?;
     }
+    stop.finished();
     checkout.release();
     Ok(rows)
 }
