@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 use super::number::NumberParam;
 use super::{Probe, ProbeContext, ProbeError};
 use crate::playbook::units::parse_duration;
+use crate::template::Context;
 
 /// A file (`path`) or the newest regular file matching a pattern (`glob`); relative paths start at the
 /// playbook's folder. Observes `exists` (a missing file is `false`, not an error), `path`, `size`,
@@ -77,6 +78,7 @@ struct Found {
 }
 
 impl Probe for FileProbe {
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("glob", Context::Glob)];
     const OBSERVES: Option<&'static [&'static str]> = Some(&[
         "exists",
         "path",

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::{Probe, ProbeContext, ProbeError};
 use crate::playbook::units::{parse_size, show_duration};
+use crate::template::Context;
 
 /// An HTTP request. Observes `status` (the code), `latency_ms`, `headers` (lower-case
 /// names), `body` (parsed JSON when the response says it is JSON, else text) and `url`.
@@ -77,6 +78,7 @@ fn build_client(insecure: bool) -> Result<reqwest::Client, String> {
 }
 
 impl Probe for Http {
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("url", Context::Url), ("headers", Context::Header)];
     const OBSERVES: Option<&'static [&'static str]> = Some(&["status", "latency_ms", "headers", "body", "url"]);
 
     fn check(&self) -> Result<(), String> {
