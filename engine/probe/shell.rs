@@ -63,7 +63,7 @@ impl Probe for Shell {
     fn check(&self) -> Result<(), String> {
         if let Some(name) = self.env.keys().find(|k| k.starts_with(ENV_PREFIX)) {
             return Err(format!(
-                "`{name}`: names starting with `{ENV_PREFIX}` carry template values into `run`; rename it"
+                "`{name}` in `env`: names starting with `{ENV_PREFIX}` carry template values into the script; rename it"
             ));
         }
         if let Some(size) = &self.max_output {
