@@ -45,6 +45,7 @@ pub struct FileProbe {
     #[schemars(example = &"/var/log/titan/brain.log")]
     pub path: Option<String>,
     /// A pattern (`*`, `?`, `[abc]`, `**`); the newest match by modification time is observed.
+    /// A template value in it matches only itself (its `*`, `?`, `[` are not wildcards).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = &"/backups/titan_brain_*.sql.gz")]
     pub glob: Option<String>,

@@ -19,7 +19,8 @@ use crate::template::Context;
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
-    /// The URL, e.g. `{{vars.brain_url}}/health`.
+    /// The URL, e.g. `{{vars.brain_url}}/health`. Template values are percent-encoded
+    /// in the path, query and fragment; see Templates.
     #[schemars(example = &"http://localhost:3100/health")]
     pub url: String,
     /// The HTTP method: `GET` (the default), `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE` or `OPTIONS`.

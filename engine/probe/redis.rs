@@ -30,7 +30,8 @@ pub struct Redis {
     #[schemars(example = &"redis://127.0.0.1:6379")]
     pub url: String,
     /// The command and its arguments, split on spaces; an argument with spaces goes
-    /// in double quotes (`GET "my key"`). Read-only commands only, unless `write: true`:
+    /// in double quotes (`GET "my key"`). The split comes before template values go in,
+    /// so a value is part of exactly one argument whatever it holds (`MGET {{vars.key}}`). Read-only commands only, unless `write: true`:
     /// PING, ECHO, INFO, DBSIZE, TIME, LASTSAVE, ROLE, GET, MGET, EXISTS, TTL, PTTL, TYPE,
     /// STRLEN, LLEN, LRANGE, LINDEX, SCARD, SMEMBERS, SISMEMBER, ZCARD, ZSCORE, ZRANK,
     /// ZCOUNT, ZRANGE, HGET, HMGET, HGETALL, HLEN, HKEYS, HEXISTS, XLEN, CONFIG GET,
