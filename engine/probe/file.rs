@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 use super::number::NumberParam;
 use super::{Probe, ProbeContext, ProbeError};
 use crate::playbook::units::parse_duration;
+use crate::template::Context;
 
 /// A file (`path`) or the newest regular file matching a pattern (`glob`); relative paths start at the
 /// playbook's folder. Observes `exists` (a missing file is `false`, not an error), `path`, `size`,
@@ -44,6 +45,7 @@ pub struct FileProbe {
     #[schemars(example = &"/var/log/titan/brain.log")]
     pub path: Option<String>,
     /// A pattern (`*`, `?`, `[abc]`, `**`); the newest match by modification time is observed.
+    /// A template value in it matches only itself (its `*`, `?`, `[` are not wildcards).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = &"/backups/titan_brain_*.sql.gz")]
     pub glob: Option<String>,
@@ -77,6 +79,7 @@ struct Found {
 }
 
 impl Probe for FileProbe {
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("glob", Context::Glob)];
     const OBSERVES: Option<&'static [&'static str]> = Some(&[
         "exists",
         "path",

@@ -12,13 +12,15 @@ use serde_json::Value;
 
 use super::{Probe, ProbeContext, ProbeError};
 use crate::playbook::units::{parse_size, show_duration};
+use crate::template::Context;
 
 /// An HTTP request. Observes `status` (the code), `latency_ms`, `headers` (lower-case
 /// names), `body` (parsed JSON when the response says it is JSON, else text) and `url`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
-    /// The URL, e.g. `{{vars.brain_url}}/health`.
+    /// The URL, e.g. `{{vars.brain_url}}/health`. Template values are percent-encoded
+    /// in the path, query and fragment; see Templates.
     #[schemars(example = &"http://localhost:3100/health")]
     pub url: String,
     /// The HTTP method: `GET` (the default), `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE` or `OPTIONS`.
@@ -77,6 +79,7 @@ fn build_client(insecure: bool) -> Result<reqwest::Client, String> {
 }
 
 impl Probe for Http {
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("url", Context::Url), ("headers", Context::Header)];
     const OBSERVES: Option<&'static [&'static str]> = Some(&["status", "latency_ms", "headers", "body", "url"]);
 
     fn check(&self) -> Result<(), String> {

@@ -33,6 +33,8 @@ use serde_json::Value;
 
 pub use context::ProbeContext;
 
+use crate::template::{Bound, Context, Filled};
+
 /// Why a probe could not observe anything (connection refused, bad JSON, ...).
 /// This becomes the step's `error` verdict; a threshold miss is never an error.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -59,9 +61,10 @@ pub trait Probe: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync
     /// `None` when they depend on the target (the columns of a query).
     const OBSERVES: Option<&'static [&'static str]>;
 
-    /// Parameters whose templates are rendered shell-quoted, so a value can
-    /// never become shell syntax.
-    const SHELL_QUOTED: &'static [&'static str] = &[];
+    /// What each templated parameter is (a script, a URL, ...), which decides how a
+    /// value is put in so it can never change the parameter's structure. A parameter
+    /// not listed is [`Context::Text`]: its values are data handed over as they are.
+    const TEMPLATES: &'static [(&'static str, Context)] = &[];
 
     /// Parameters where a secret would be exposed (a command line shows in
     /// the process list); validation refuses `{{secrets.…}}` in them.
@@ -85,6 +88,10 @@ pub trait Probe: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync
     fn manual_instruction(&self) -> Option<&str> {
         None
     }
+
+    /// Takes what rendering parameter `field` passed beside its text (a script's
+    /// environment variables, a command's words); only for the contexts that pass any.
+    fn bind(&mut self, _field: &str, _bound: Bound) {}
 
     /// Whether this probe skips TLS certificate verification (`insecure: true`).
     /// The step's result says so, and every report shows it.
@@ -170,10 +177,15 @@ macro_rules! registry {
                 match self { $(Self::$variant(p) => serde_json::to_value(p).unwrap_or(Value::Null),)* }
             }
 
-            /// A copy with every string parameter passed through `render`
-            /// (whose flag says the value is shell-quoted).
-            pub fn render<E>(&self, render: &mut dyn FnMut(&str, bool) -> Result<String, E>) -> Result<Self, RenderError<E>> {
-                match self { $(Self::$variant(p) => render_params(p, <$ty>::SHELL_QUOTED, render).map(Self::$variant),)* }
+            /// What templated parameter `field` is.
+            pub fn context_of(&self, field: &str) -> Context {
+                let templates = match self { $(Self::$variant(_) => <$ty>::TEMPLATES,)* };
+                templates.iter().find(|(name, _)| *name == field).map_or(Context::Text, |(_, c)| *c)
+            }
+
+            /// A copy with every string parameter passed through `render` with its context.
+            pub fn render<E>(&self, render: &mut dyn FnMut(&str, Context) -> Result<Filled, E>) -> Result<Self, RenderError<E>> {
+                match self { $(Self::$variant(p) => render_params(p, render).map(Self::$variant),)* }
             }
         }
     };
@@ -222,33 +234,49 @@ pub enum RenderError<E> {
 
 fn render_params<P: Probe, E>(
     probe: &P,
-    shell_quoted: &[&str],
-    render: &mut dyn FnMut(&str, bool) -> Result<String, E>,
+    render: &mut dyn FnMut(&str, Context) -> Result<Filled, E>,
 ) -> Result<P, RenderError<E>> {
+    let context = |name: &str| P::TEMPLATES.iter().find(|(n, _)| *n == name).map_or(Context::Text, |(_, c)| *c);
     let mut value = serde_json::to_value(probe).map_err(|e| RenderError::Shape(e.to_string()))?;
+    let mut bound = Vec::new();
     if let Value::Object(fields) = &mut value {
         for (name, field) in fields.iter_mut() {
-            render_value(field, shell_quoted.contains(&name.as_str()), render).map_err(RenderError::Template)?;
+            let context = context(name);
+            match field {
+                Value::String(s) if s.contains("{{") => {
+                    let filled = render(s, context).map_err(RenderError::Template)?;
+                    *s = filled.text;
+                    bound.push((name.clone(), filled.bound));
+                }
+                _ => render_value(field, context, render).map_err(RenderError::Template)?,
+            }
         }
     }
-    serde_json::from_value(value).map_err(|e| RenderError::Shape(e.to_string()))
+    let mut probe: P = serde_json::from_value(value).map_err(|e| RenderError::Shape(e.to_string()))?;
+    for (name, bound) in bound {
+        if bound != Bound::Nothing {
+            probe.bind(&name, bound);
+        }
+    }
+    Ok(probe)
 }
 
+/// Renders the strings inside a list or map parameter (header values, `argv` items, ...).
 fn render_value<E>(
     value: &mut Value,
-    quoted: bool,
-    render: &mut dyn FnMut(&str, bool) -> Result<String, E>,
+    context: Context,
+    render: &mut dyn FnMut(&str, Context) -> Result<Filled, E>,
 ) -> Result<(), E> {
     match value {
-        Value::String(s) if s.contains("{{") => *s = render(s, quoted)?,
+        Value::String(s) if s.contains("{{") => *s = render(s, context)?.text,
         Value::Array(items) => {
             for item in items {
-                render_value(item, quoted, render)?;
+                render_value(item, context, render)?;
             }
         }
         Value::Object(fields) => {
             for field in fields.values_mut() {
-                render_value(field, quoted, render)?;
+                render_value(field, context, render)?;
             }
         }
         _ => {}

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use super::target::{clean_message, lower_first, without_password};
 use super::{Probe, ProbeContext, ProbeError};
+use crate::template::{self, Bound, Context};
 
 /// A Redis command.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -29,7 +30,8 @@ pub struct Redis {
     #[schemars(example = &"redis://127.0.0.1:6379")]
     pub url: String,
     /// The command and its arguments, split on spaces; an argument with spaces goes
-    /// in double quotes (`GET "my key"`). Read-only commands only, unless `write: true`:
+    /// in double quotes (`GET "my key"`). The split comes before template values go in,
+    /// so a value is part of exactly one argument whatever it holds (`MGET {{vars.key}}`). Read-only commands only, unless `write: true`:
     /// PING, ECHO, INFO, DBSIZE, TIME, LASTSAVE, ROLE, GET, MGET, EXISTS, TTL, PTTL, TYPE,
     /// STRLEN, LLEN, LRANGE, LINDEX, SCARD, SMEMBERS, SISMEMBER, ZCARD, ZSCORE, ZRANK,
     /// ZCOUNT, ZRANGE, HGET, HMGET, HGETALL, HLEN, HKEYS, HEXISTS, XLEN, CONFIG GET,
@@ -39,6 +41,9 @@ pub struct Redis {
     /// Allow a command that is not on the read-only list (it may change data or block).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub write: bool,
+    /// The words of a templated `command`, split before its values went in (set by rendering).
+    #[serde(skip)]
+    words: Option<Vec<String>>,
 }
 
 /// Commands that only read, by name.
@@ -83,39 +88,7 @@ const READ_ONLY_SUB: &[(&str, &[&str])] =
 
 /// Splits a command line into words; double quotes keep spaces (`\"` inside is a quote).
 fn split_command(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut chars = line.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-            continue;
-        }
-        let mut word = String::new();
-        if c == '"' {
-            chars.next();
-            loop {
-                match chars.next() {
-                    Some('"') => break,
-                    Some('\\') if chars.peek() == Some(&'"') => word.push(chars.next().unwrap_or('"')),
-                    Some(ch) => word.push(ch),
-                    None => return Err(format!("`{line}`: a double quote is not closed")),
-                }
-            }
-        } else {
-            while let Some(&ch) = chars.peek() {
-                if ch.is_whitespace() {
-                    break;
-                }
-                word.push(ch);
-                chars.next();
-            }
-        }
-        words.push(word);
-    }
-    if words.is_empty() {
-        return Err("`command` is empty".to_owned());
-    }
-    Ok(words)
+    template::split_words(line, &[])
 }
 
 /// Refuses a command that may write unless the step allows it.
@@ -165,6 +138,13 @@ impl Drop for ForgetUnlessDone<'_> {
 
 impl Probe for Redis {
     const OBSERVES: Option<&'static [&'static str]> = None;
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("url", Context::Url), ("command", Context::Words)];
+
+    fn bind(&mut self, field: &str, bound: Bound) {
+        if let ("command", Bound::Words(words)) = (field, bound) {
+            self.words = Some(words);
+        }
+    }
 
     fn check(&self) -> Result<(), String> {
         let words = split_command(&self.command)?;
@@ -172,7 +152,10 @@ impl Probe for Redis {
     }
 
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
-        let words = split_command(&self.command).map_err(ProbeError)?;
+        let words = match &self.words {
+            Some(words) => words.clone(),
+            None => split_command(&self.command).map_err(ProbeError)?,
+        };
         allowed(&words, self.write).map_err(ProbeError)?;
         let target = without_password(&self.url);
         let fail = |what: &str, e: redis::RedisError| {

@@ -15,9 +15,11 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::{Probe, ProbeContext, ProbeError};
 use crate::playbook::units::parse_size;
+use crate::template::{Bound, Context, ENV_PREFIX};
 
 /// A command: `run` for a `sh -c` command line or `argv` for a program and its arguments.
-/// Template values in `run` are shell-quoted, so they stay data. Observes `exit_code`,
+/// A template value in `run` reaches the shell as an environment variable, never as script
+/// text, so it stays data whatever it holds. Observes `exit_code`,
 /// `stdout` and `stderr` (trailing newlines trimmed), `lines` (stdout as a list of lines),
 /// `json` (stdout parsed, with `json: true`) and `latency_ms`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -46,6 +48,9 @@ pub struct Shell {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = &"4MB")]
     pub max_output: Option<String>,
+    /// The template values `run` expands, by variable name (set by rendering, never by a playbook).
+    #[serde(skip)]
+    values: Vec<(String, String)>,
 }
 
 const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
@@ -53,10 +58,15 @@ const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
 impl Probe for Shell {
     const OBSERVES: Option<&'static [&'static str]> =
         Some(&["exit_code", "stdout", "stderr", "lines", "json", "latency_ms"]);
-    const SHELL_QUOTED: &'static [&'static str] = &["run"];
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("run", Context::Shell)];
     const EXPOSED: &'static [&'static str] = &["run", "argv"];
 
     fn check(&self) -> Result<(), String> {
+        if let Some(name) = self.env.keys().find(|k| k.starts_with(ENV_PREFIX)) {
+            return Err(format!(
+                "`{name}` in `env`: names starting with `{ENV_PREFIX}` carry template values into the script; rename it"
+            ));
+        }
         if let Some(size) = &self.max_output {
             parse_size(size)?;
         }
@@ -90,6 +100,7 @@ impl Probe for Shell {
         };
         command
             .envs(&self.env)
+            .envs(self.values.iter().map(|(k, v)| (k, v)))
             .current_dir(self.cwd.as_ref().map_or_else(|| ctx.base_dir.clone(), |d| ctx.base_dir.join(d)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -124,9 +135,19 @@ impl Probe for Shell {
         }))
     }
 
+    fn bind(&mut self, field: &str, bound: Bound) {
+        if let ("run", Bound::Env(values)) = (field, bound) {
+            self.values = values;
+        }
+    }
+
     fn describe(&self) -> String {
         match (&self.run, &self.argv) {
-            (Some(line), _) => format!("sh -c {line}"),
+            (Some(line), _) if self.values.is_empty() => format!("sh -c {line}"),
+            (Some(line), _) => {
+                let values: Vec<String> = self.values.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                format!("sh -c {line} (with {})", values.join(", "))
+            }
             (None, Some(argv)) => argv.join(" "),
             (None, None) => String::new(),
         }

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::number::NumberParam;
 use super::{Probe, ProbeContext, ProbeError};
+use crate::template::Context;
 
 /// A TCP connection attempt. Observes `open` (a connection was accepted; a refused or silent port is
 /// `false`, not an error), `latency_ms`, `address` (the address tried) and `error` (why not open, else
@@ -39,6 +40,7 @@ fn connect_budget(timeout: Duration) -> Duration {
 }
 
 impl Probe for Tcp {
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("host", Context::Host)];
     const OBSERVES: Option<&'static [&'static str]> = Some(&["open", "latency_ms", "address", "error"]);
 
     fn check(&self) -> Result<(), String> {

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 
 use super::number::NumberParam;
 use super::{Probe, ProbeContext, ProbeError};
+use crate::template::Context;
 
 /// A TLS handshake to read and verify the server's certificate. Observes `valid` (the chain verifies
 /// against the system roots, or `ca_file`, and covers the name), `error` (why not valid, else null),
@@ -61,6 +62,7 @@ const DEFAULT_PORT: u16 = 443;
 struct SystemRoots(OnceLock<Arc<RootCertStore>>);
 
 impl Probe for Tls {
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("host", Context::Host), ("server_name", Context::Host)];
     const OBSERVES: Option<&'static [&'static str]> =
         Some(&["valid", "error", "days_left", "not_after", "not_before", "subject", "issuer", "names", "latency_ms"]);
 

@@ -24,6 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, http::HeaderName};
 
 use super::{Probe, ProbeContext, ProbeError};
+use crate::template::Context;
 
 /// A WebSocket connection, e.g. `ws://localhost:3002/ws/console`. Observes `connected`, `latency_ms`
 /// (connect and upgrade) and `message` (with `expect_message`: the first message, parsed JSON when it is
@@ -61,6 +62,7 @@ fn wait_budget(timeout: Duration, spent: Duration) -> Duration {
 }
 
 impl Probe for Websocket {
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("url", Context::Url), ("headers", Context::Header)];
     const OBSERVES: Option<&'static [&'static str]> = Some(&["connected", "latency_ms", "message"]);
 
     fn check(&self) -> Result<(), String> {

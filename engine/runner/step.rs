@@ -74,7 +74,7 @@ async fn attempt_all(scope: &RunScope, index: usize, captured: &Value) -> StepRe
     let secrets =
         Value::Object(scope.secrets.values.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect());
     let template_scope = serde_json::json!({ "vars": vars, "secrets": secrets, "steps": captured });
-    let probe = match step.probe.render(&mut |text, quoted| template::render(text, &template_scope, quoted)) {
+    let probe = match step.probe.render(&mut |text, context| template::render(text, &template_scope, context)) {
         Ok(probe) => probe,
         Err(RenderError::Template(e) | RenderError::Shape(e)) => {
             return result(scope, index, Verdict::Error, format!("cannot fill in the parameters: {e}"));

@@ -135,7 +135,7 @@ impl Validator<'_> {
 
     fn parameter_templates(&mut self, step: &Step, planned: &mut [PlannedStep], index: usize, scope: &Scope) {
         for (field, text) in probe::template_strings(&step.probe) {
-            match template::references(&text) {
+            match template::check(&text, step.probe.context_of(&field)) {
                 Err((offset, message)) => self.report(self.locate(step.probe_at, &text, offset), message),
                 Ok(refs) => {
                     for r in refs {

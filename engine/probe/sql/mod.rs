@@ -32,6 +32,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use super::number::NumberParam;
 use super::target::{clean_message, lower_first, without_password};
 use super::{Probe, ProbeContext, ProbeError};
+use crate::template::Context;
 use pool::Pools;
 use run::QueryError;
 
@@ -101,6 +102,7 @@ fn driver_of(url: &str) -> Result<(Driver, String), String> {
 }
 
 impl Probe for Sql {
+    const TEMPLATES: &'static [(&'static str, Context)] = &[("url", Context::Url)];
     const OBSERVES: Option<&'static [&'static str]> = None;
 
     fn check(&self) -> Result<(), String> {
