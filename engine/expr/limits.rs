@@ -41,6 +41,7 @@ pub fn check_source(source: &str) -> Result<(), SyntaxError> {
         };
         if matches!(b, b'+' | b'-' | b'*' | b'/' | b'%' | b'!' | b'<' | b'>' | b'=' | b'&' | b'|' | b'?' | b'.')
             || matches!(b, b'(' | b'[')
+            || is_in_keyword(bytes, i)
         {
             operators += 1;
             if operators > MAX_OPERATORS {
@@ -63,6 +64,12 @@ pub fn check_source(source: &str) -> Result<(), SyntaxError> {
         i += width;
     }
     Ok(())
+}
+
+/// Whether `in` (a relation, chainable like `<`) starts at `i` as a word.
+fn is_in_keyword(bytes: &[u8], i: usize) -> bool {
+    let word = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    bytes[i..].starts_with(b"in") && !word(i.checked_sub(1).and_then(|p| bytes.get(p))) && !word(bytes.get(i + 2))
 }
 
 /// Refuses a parsed expression deeper than [`MAX_DEPTH`] levels.
@@ -124,6 +131,9 @@ mod tests {
     fn a_chain_of_4500_terms_is_refused_before_parsing() {
         let message = refused(&vec!["1"; 4500].join("+"));
         assert!(message.contains("more than 500 operators"), "{message}");
+        let message = refused(&vec!["a"; 600].join(" in "));
+        assert!(message.contains("more than 500 operators"), "{message}");
+        assert!(compile(&["index in inner"; 10].join(" && ")).is_ok());
     }
 
     #[test]
