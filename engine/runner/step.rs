@@ -62,9 +62,12 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
     let step = &scope.plan.steps[index];
     let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
     let base = base_scope(scope, index, &vars, captured);
-    // Judging stops at the step's deadline (counted from the attempt's start) or when the run stops.
-    let stop =
-        |begun: Instant| Stop { deadline: Some((begun + step.timeout, step.timeout)), flag: Some(scope.halt.clone()) };
+    // Judging stops at the step's deadline (counted from the attempt's start) or when the run stops;
+    // a timeout too large to add to a clock reading sets no deadline.
+    let stop = |begun: Instant| Stop {
+        deadline: begun.checked_add(step.timeout).map(|at| (at, step.timeout)),
+        flag: Some(scope.halt.clone()),
+    };
     if let Some(when) = &step.when {
         let (expression, base, stop) = (when.clone(), base.clone(), stop(Instant::now()));
         match judging::apart(move || expression.judge_within(&base, &stop)).await {
