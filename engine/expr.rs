@@ -9,8 +9,10 @@
 //! `now()` (a timestamp, for `timestamp(expires_at) - now()`), and the history
 //! look-ups `prev`, `avg`, `max_of`, `min_of` (see [`History`]).
 
+mod budget;
 mod convert;
 mod functions;
+pub mod limits;
 mod syntax;
 
 use std::collections::BTreeMap;
@@ -21,6 +23,7 @@ use cel::common::ast::{CallExpr, EntryExpr, Expr};
 use cel::{Context, Env, IdedExpr};
 use serde_json::Value;
 
+pub use budget::{Halt, MAX_BUILT, MAX_ROUNDS, Stop};
 pub use convert::{from_cel, to_cel};
 
 /// Function names that read run history.
@@ -88,7 +91,9 @@ fn env() -> Arc<Env> {
 
 /// Compiles `source`.
 pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
+    limits::check_source(source)?;
     let mut ast = parse(source)?;
+    limits::check_depth(source, &ast)?;
     let references = ast.references();
     let uses_history = HISTORY_FUNCTIONS.iter().any(|f| references.has_function(f));
     let mut variables = Vec::new();
@@ -99,6 +104,7 @@ pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
     paths.dedup();
     let mut lookups = Vec::new();
     collect_lookups(&ast, &mut lookups);
+    budget::meter_loops(&mut ast);
     Ok(Expression { source: source.to_owned(), ast, variables, uses_history, paths, lookups })
 }
 
@@ -121,19 +127,38 @@ impl Expression {
         &self.paths
     }
 
-    /// Evaluates to a value.
+    /// Evaluates to a value, within the budget alone.
     pub fn evaluate(&self, scope: &Scope) -> Result<Value, String> {
-        let missing = Arc::new(AtomicBool::new(false));
-        let context = context(scope, &self.variables, &missing);
-        let value = cel::Value::resolve(&self.ast, &context).map_err(|e| e.to_string())?;
-        Ok(from_cel(&value))
+        self.evaluate_within(scope, &Stop::default())
     }
 
-    /// Judges the expression as a check: it must be a boolean.
-    pub fn judge(&self, scope: &Scope) -> Result<Judgement, String> {
+    /// Evaluates to a value, stopping early as `stop` says.
+    pub fn evaluate_within(&self, scope: &Scope, stop: &Stop) -> Result<Value, String> {
         let missing = Arc::new(AtomicBool::new(false));
-        let context = context(scope, &self.variables, &missing);
+        let meter = Arc::new(budget::Meter::new(stop));
+        let context = context(scope, &self.variables, &missing, &meter);
+        let value = cel::Value::resolve(&self.ast, &context);
+        if let Some(halt) = meter.halted() {
+            return Err(halt.describe(&self.source));
+        }
+        Ok(from_cel(&value.map_err(|e| e.to_string())?))
+    }
+
+    /// Judges the expression as a check, within the budget alone.
+    pub fn judge(&self, scope: &Scope) -> Result<Judgement, String> {
+        self.judge_within(scope, &Stop::default())
+    }
+
+    /// Judges the expression as a check: it must be a boolean. It stops
+    /// early as `stop` says.
+    pub fn judge_within(&self, scope: &Scope, stop: &Stop) -> Result<Judgement, String> {
+        let missing = Arc::new(AtomicBool::new(false));
+        let meter = Arc::new(budget::Meter::new(stop));
+        let context = context(scope, &self.variables, &missing, &meter);
         let result = cel::Value::resolve(&self.ast, &context);
+        if let Some(halt) = meter.halted() {
+            return Err(halt.describe(&self.source));
+        }
         let no_history = missing.load(Ordering::Relaxed);
         match result {
             Ok(cel::Value::Bool(true)) => Ok(Judgement::True),
@@ -175,14 +200,19 @@ fn shorten(text: &str, max: usize) -> String {
 /// A context holding only the variables the expression reads: converting a
 /// whole observation and every step's captures for each expression made a
 /// run's judging cost grow with the square of its steps.
-fn context<'a>(scope: &'a Scope, reads: &[String], missing: &Arc<AtomicBool>) -> Context<'a, 'a> {
+fn context<'a>(
+    scope: &'a Scope,
+    reads: &[String],
+    missing: &Arc<AtomicBool>,
+    meter: &Arc<budget::Meter>,
+) -> Context<'a, 'a> {
     let mut context = Context::with_env(env());
     for name in reads {
         if let Some(value) = scope.variables.get(name) {
             context.add_variable_from_value(name.clone(), to_cel(value));
         }
     }
-    functions::register(&mut context, scope.history.clone(), Arc::clone(missing));
+    functions::register(&mut context, scope.history.clone(), Arc::clone(missing), Arc::clone(meter));
     context
 }
 
@@ -197,9 +227,10 @@ fn route_arithmetic(expr: &mut IdedExpr) {
             route_call(call);
         }
         Expr::Comprehension(c) => {
-            for e in [&mut c.iter_range, &mut c.accu_init, &mut c.loop_cond, &mut c.loop_step, &mut c.result] {
+            for e in [&mut c.iter_range, &mut c.accu_init, &mut c.loop_cond, &mut c.result] {
                 route_arithmetic(e);
             }
+            route_loop_step(&mut c.loop_step, &c.accu_var);
         }
         Expr::List(list) => list.elements.iter_mut().for_each(route_arithmetic),
         Expr::Map(map) => map.entries.iter_mut().for_each(|entry| match &mut entry.expr {
@@ -216,6 +247,24 @@ fn route_arithmetic(expr: &mut IdedExpr) {
             }
         }),
         Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+/// The macros' own `@result + [x]` (and `+ 1`) stay CEL's: the interpreter
+/// builds `map` and `filter` in place only for that shape, and copies the
+/// whole list on every round otherwise.
+fn route_loop_step(step: &mut IdedExpr, accu: &str) {
+    let Expr::Call(call) = &mut step.expr else { return route_arithmetic(step) };
+    let adds_to_accu = call.func_name == cel::common::ast::operators::ADD
+        && matches!(call.args.first().map(|a| &a.expr), Some(Expr::Ident(name)) if name == accu);
+    if adds_to_accu {
+        route_call(call);
+    } else if call.func_name == cel::common::ast::operators::CONDITIONAL && call.args.len() == 3 {
+        route_arithmetic(&mut call.args[0]);
+        route_loop_step(&mut call.args[1], accu);
+        route_loop_step(&mut call.args[2], accu);
+    } else {
+        route_arithmetic(step);
     }
 }
 

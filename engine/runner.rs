@@ -4,18 +4,20 @@
 //! nothing a step does aborts the run.
 
 pub mod confirm;
+mod judging;
 mod step;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use crate::expr::History;
+use crate::expr::{History, Stop};
 use crate::playbook::Plan;
 use crate::probe::context::RunShared;
 use crate::report::{Counts, RunRecord, RunStatus, StepResult, Verdict};
@@ -58,6 +60,8 @@ pub(crate) struct RunScope {
     pub history: Option<Arc<dyn HistorySource>>,
     pub confirm: Arc<dyn confirm::Confirm>,
     pub dry_run: bool,
+    /// Raised when the run stops, so expressions being judged stop too.
+    pub halt: Arc<AtomicBool>,
 }
 
 /// Runs every step of `plan` and returns the record, secrets already masked.
@@ -73,6 +77,7 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         history: options.history,
         confirm: options.confirm,
         dry_run: options.dry_run,
+        halt: Arc::new(AtomicBool::new(false)),
     });
     let steps = &scope.plan.steps;
     let count = steps.len();
@@ -94,6 +99,7 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
     loop {
         // A stop that came while steps were finishing starts nothing more.
         if let Some(reason) = futures_util::FutureExt::now_or_never(&mut stop) {
+            scope.halt.store(true, Ordering::Relaxed);
             running.abort_all();
             interrupted = Some(reason);
             break;
@@ -164,6 +170,7 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
                 results[i] = Some(result);
             }
             reason = &mut stop => {
+                scope.halt.store(true, Ordering::Relaxed);
                 running.abort_all();
                 interrupted = Some(reason);
                 break;
@@ -172,6 +179,26 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
     }
 
     scope.shared.close(CLOSE_LIMIT).await;
+    // The figures are judged apart too, and a stop while they are computed stops them and the run.
+    let figures = {
+        let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
+        let (entries, stop) = (scope.plan.summary.clone(), Stop { deadline: None, flag: Some(scope.halt.clone()) });
+        let captured = Value::Object(captured.into_iter().collect());
+        judging::apart(move || crate::report::summary::evaluate_within(&entries, &vars, &captured, &stop))
+    };
+    tokio::pin!(figures);
+    let figures = match interrupted {
+        Some(_) => figures.await,
+        None => tokio::select! {
+            figures = &mut figures => figures,
+            reason = &mut stop => {
+                scope.halt.store(true, Ordering::Relaxed);
+                interrupted = Some(reason);
+                figures.await
+            }
+        },
+    };
+    let summary = figures.unwrap_or_default();
     let status = if interrupted.is_some() { RunStatus::Interrupted } else { RunStatus::Complete };
     let reason = interrupted.unwrap_or_default();
     let steps: Vec<StepResult> = results
@@ -187,9 +214,6 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         })
         .collect();
     let finished_at = chrono::Utc::now();
-    let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
-    let summary =
-        crate::report::summary::evaluate(&scope.plan.summary, &vars, &Value::Object(captured.into_iter().collect()));
     let mut record = RunRecord {
         playbook: scope.plan.name.clone(),
         file: scope.plan.file.clone(),

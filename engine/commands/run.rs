@@ -102,6 +102,8 @@ pub fn run(args: &RunArgs) -> u8 {
             recorder.finish(&record).await;
         }
         crate::notify::deliver(&notify, &record, previous.as_ref()).await;
+        // Let the signal task see a signal already delivered before its slot is read.
+        tokio::task::yield_now().await;
         (record, signal.lock().map(|s| *s).unwrap_or(None))
     });
     // Abandoned probes (a command that ignores its deadline) must not hold the exit.
@@ -111,8 +113,12 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("error: {message}");
         return exit::FAILED;
     }
+    // A signal that came as the last step finished is still a stop asked for: never exit 0 after one.
+    if let Some(code) = signal {
+        return code;
+    }
     if record.status == RunStatus::Interrupted {
-        return signal.unwrap_or(exit::FAILED);
+        return exit::FAILED;
     }
     if record.is_clean() && written { exit::CLEAN } else { exit::FAILED }
 }

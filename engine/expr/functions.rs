@@ -7,6 +7,7 @@ use cel::extractors::Arguments;
 use cel::objects::ResolveResult;
 use cel::{Context, ExecutionError, Value};
 
+use super::budget::{Meter, ROUND};
 use super::{History, to_cel};
 use crate::playbook::units::{parse_duration, parse_size};
 
@@ -47,11 +48,13 @@ fn number(function: &str, value: &Value) -> Result<f64, ExecutionError> {
     as_f64(value).ok_or_else(|| fail(function, format!("needs a number, got {value:?}")))
 }
 
-/// Mixed int/double operands become doubles; anything else keeps CEL's meaning.
+/// Mixed int/double operands become doubles; anything else keeps CEL's
+/// meaning, and what it builds is charged to `meter`.
 fn arithmetic(
     name: &'static str,
     op: fn(Value, Value) -> ResolveResult,
     f: fn(f64, f64) -> f64,
+    meter: Arc<Meter>,
 ) -> impl Fn(Arguments) -> ResolveResult {
     move |a: Arguments| {
         let [left, right] = args::<2>(name, &a)?;
@@ -66,18 +69,27 @@ fn arithmetic(
             let (l, r) = (as_f64(&left).unwrap_or(f64::NAN), as_f64(&right).unwrap_or(f64::NAN));
             return Ok(Value::Float(f(l, r)));
         }
-        op(left, right)
+        let value = op(left, right)?;
+        meter.built(&value)?;
+        Ok(value)
     }
 }
 
 /// Registers every helper on a context. History helpers read `history`;
 /// when one finds no earlier value it sets `missing`, so the step can say
-/// "no earlier value" instead of failing.
-pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missing: Arc<AtomicBool>) {
-    let _ = context.add_function("rb_add", arithmetic("+", |l, r| l + r, |l, r| l + r));
-    let _ = context.add_function("rb_sub", arithmetic("-", |l, r| l - r, |l, r| l - r));
-    let _ = context.add_function("rb_mul", arithmetic("*", |l, r| l * r, |l, r| l * r));
-    let _ = context.add_function("rb_div", arithmetic("/", |l, r| l / r, |l, r| l / r));
+/// "no earlier value" instead of failing. `meter` counts loop rounds and
+/// what `+` builds (see `budget`).
+pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missing: Arc<AtomicBool>, meter: Arc<Meter>) {
+    let m = Arc::clone(&meter);
+    let _ = context.add_function(ROUND, move |a: Arguments| -> ResolveResult {
+        m.round()?;
+        let [v] = args::<1>(ROUND, &a)?;
+        Ok(v)
+    });
+    let _ = context.add_function("rb_add", arithmetic("+", |l, r| l + r, |l, r| l + r, Arc::clone(&meter)));
+    let _ = context.add_function("rb_sub", arithmetic("-", |l, r| l - r, |l, r| l - r, Arc::clone(&meter)));
+    let _ = context.add_function("rb_mul", arithmetic("*", |l, r| l * r, |l, r| l * r, Arc::clone(&meter)));
+    let _ = context.add_function("rb_div", arithmetic("/", |l, r| l / r, |l, r| l / r, meter));
     let _ = context.add_function("rb_bytes", |a: Arguments| -> ResolveResult {
         let [v] = args::<1>("bytes", &a)?;
         match &v {

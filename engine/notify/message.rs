@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn a_message_template_is_held_to_the_template_limits() {
         let error = render(r#"{{#*inline "again"}}{{> again}}{{/inline}}{{> again}}"#, &json!({})).unwrap_err();
-        assert!(error.starts_with("the template failed: ") && error.contains("cannot define partials"), "{error}");
+        assert!(error.starts_with("bad template at 1:1: ") && error.contains("cannot define partials"), "{error}");
     }
 
     #[test]

@@ -92,6 +92,7 @@ impl Validator<'_> {
             _ => std::path::PathBuf::from("."),
         };
         let report_template = book.report.as_ref().and_then(|r| r.template.as_ref()).map(|t| base_dir.join(&t.value));
+        self.report_template_limits(report_template.as_deref());
         Plan {
             name: book.name.clone(),
             description: book.description.clone(),
@@ -104,6 +105,20 @@ impl Validator<'_> {
             summary,
             report_template,
             notify: self.notify(),
+        }
+    }
+
+    /// The playbook's `report.template` file against the template limits
+    /// (`report::nesting`), so `validate` finds one that would overflow a
+    /// render. A file that cannot be read is left to the commands that use it.
+    fn report_template_limits(&mut self, path: Option<&std::path::Path>) {
+        let Some(named) = self.loaded.playbook.report.as_ref().and_then(|r| r.template.as_ref()) else { return };
+        let Some(source) = path.and_then(|p| std::fs::read_to_string(p).ok()) else { return };
+        if let Err(e) = crate::report::nesting::check(&source) {
+            let (line, column) = e.pos().unwrap_or((1, 1));
+            let message =
+                format!("the playbook's report.template `{}` at {line}:{column}: {}", named.value, e.reason());
+            self.report(named.referenced, message);
         }
     }
 

@@ -37,6 +37,8 @@ pub fn registry() -> Handlebars<'static> {
 
 /// Compiles `source` as template `name`, each `each` body counting its rounds.
 pub fn add_template(registry: &mut Handlebars, name: &str, source: &str) -> Result<(), TemplateError> {
+    // Before handlebars parses it: its parser and renderer recurse per level.
+    super::nesting::check(source)?;
     registry.register_template_string(name, source)?;
     let round = Template::compile(&format!("{{{{{ROUND_HELPER}}}}}"))?.elements.swap_remove(0);
     if let Some(template) = registry.get_template(name) {

@@ -9,6 +9,7 @@ pub mod helpers;
 pub mod journal;
 pub mod junit;
 pub mod limits;
+pub mod nesting;
 pub mod render;
 pub mod sign;
 pub mod signoff;

@@ -46,7 +46,11 @@ fn registry(source: &str, html: bool) -> Result<Handlebars<'static>, String> {
     if !html {
         registry.register_escape_fn(escape_tags);
     }
-    limits::add_template(&mut registry, "report", source).map_err(|e| format!("bad report template: {e}"))?;
+    // One line, placed: the error's own text quotes the template's whole line.
+    limits::add_template(&mut registry, "report", source).map_err(|e| match e.pos() {
+        Some((line, column)) => format!("bad report template at {line}:{column}: {}", e.reason()),
+        None => format!("bad report template: {}", e.reason()),
+    })?;
     Ok(registry)
 }
 
@@ -106,7 +110,7 @@ mod tests {
         let record: RunRecord = serde_json::from_str(include_str!("../../tests/report-record.json")).expect("record");
         let template = r#"{{#*inline "again"}}{{> again}}{{/inline}}{{> again}}"#;
         let error = render(&record, by_name("markdown").unwrap(), Some(template)).unwrap_err();
-        assert!(error.starts_with("the report template failed: "), "{error}");
+        assert!(error.starts_with("bad report template at 1:1: "), "{error}");
         assert!(error.contains("templates cannot define partials"), "{error}");
     }
 

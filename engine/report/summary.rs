@@ -9,10 +9,20 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::SummaryValue;
-use crate::expr::{Expression, Scope};
+use crate::expr::{Expression, Scope, Stop};
 
 /// Evaluates every entry, in order.
 pub fn evaluate(entries: &[(String, Expression)], vars: &Value, captured: &Value) -> Vec<SummaryValue> {
+    evaluate_within(entries, vars, captured, &Stop::default())
+}
+
+/// Evaluates every entry, in order, each stopping early as `stop` says.
+pub fn evaluate_within(
+    entries: &[(String, Expression)],
+    vars: &Value,
+    captured: &Value,
+    stop: &Stop,
+) -> Vec<SummaryValue> {
     let mut variables = BTreeMap::new();
     variables.insert("vars".to_owned(), vars.clone());
     variables.insert("steps".to_owned(), captured.clone());
@@ -20,7 +30,7 @@ pub fn evaluate(entries: &[(String, Expression)], vars: &Value, captured: &Value
     entries
         .iter()
         .map(|(label, expression)| {
-            let (value, error) = match expression.evaluate(&scope) {
+            let (value, error) = match expression.evaluate_within(&scope, stop) {
                 Ok(value) => (value, None),
                 Err(e) => (Value::Null, Some(format!("cannot evaluate `{}`: {e}", expression.source))),
             };

@@ -2,13 +2,14 @@
 //! the deadline, captures, then `expect` and `warn` judged.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::RunScope;
 use super::confirm::{self, ActionRequest, Decision};
-use crate::expr::{Expression, Judgement, Scope};
+use super::{RunScope, judging};
+use crate::expr::{Expression, Judgement, Scope, Stop};
 use crate::playbook::units::show_duration;
 use crate::probe::{ProbeContext, RenderError};
 use crate::report::{StepResult, Verdict};
@@ -49,7 +50,7 @@ pub(super) fn unfinished(scope: &RunScope, index: usize, reason: &str) -> StepRe
 }
 
 /// Runs step `index` to its verdict.
-pub(super) async fn run(scope: &RunScope, index: usize, captured: &Value) -> StepResult {
+pub(super) async fn run(scope: &Arc<RunScope>, index: usize, captured: &Value) -> StepResult {
     let clock = Instant::now();
     test_panic(&scope.plan.steps[index].id);
     let mut out = attempt_all(scope, index, captured).await;
@@ -57,15 +58,22 @@ pub(super) async fn run(scope: &RunScope, index: usize, captured: &Value) -> Ste
     out
 }
 
-async fn attempt_all(scope: &RunScope, index: usize, captured: &Value) -> StepResult {
+async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> StepResult {
     let step = &scope.plan.steps[index];
     let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
     let base = base_scope(scope, index, &vars, captured);
+    // Judging stops at the step's deadline (counted from the attempt's start) or when the run stops;
+    // a timeout too large to add to a clock reading sets no deadline.
+    let stop = |begun: Instant| Stop {
+        deadline: begun.checked_add(step.timeout).map(|at| (at, step.timeout)),
+        flag: Some(scope.halt.clone()),
+    };
     if let Some(when) = &step.when {
-        match when.judge(&base) {
-            Ok(Judgement::True) => {}
-            Ok(_) => return result(scope, index, Verdict::Skipped, format!("`when: {}` is false", when.source)),
-            Err(e) => return result(scope, index, Verdict::Error, e),
+        let (expression, base, stop) = (when.clone(), base.clone(), stop(Instant::now()));
+        match judging::apart(move || expression.judge_within(&base, &stop)).await {
+            Ok(Ok(Judgement::True)) => {}
+            Ok(Ok(_)) => return result(scope, index, Verdict::Skipped, format!("`when: {}` is false", when.source)),
+            Ok(Err(e)) | Err(e) => return result(scope, index, Verdict::Error, e),
         }
     }
     if let Some(instruction) = step.probe.manual_instruction() {
@@ -109,8 +117,14 @@ async fn attempt_all(scope: &RunScope, index: usize, captured: &Value) -> StepRe
         if attempt > 1 {
             tokio::time::sleep((BACKOFF * (attempt - 1)).min(MAX_BACKOFF)).await;
         }
+        let begun = Instant::now();
         let observed = match tokio::time::timeout(step.timeout, probe.observe(&ctx)).await {
-            Ok(Ok(observation)) => judge(scope, index, observation, base.clone()),
+            Ok(Ok(observation)) => {
+                let (run, base, stop) = (Arc::clone(scope), base.clone(), stop(begun));
+                judging::apart(move || judge(&run, index, observation, base, &stop))
+                    .await
+                    .unwrap_or_else(|e| result(scope, index, Verdict::Error, e))
+            }
             Ok(Err(e)) => result(scope, index, Verdict::Error, e.0),
             Err(_) => result(scope, index, Verdict::Error, format!("timed out after {}", show_duration(step.timeout))),
         };
@@ -133,7 +147,7 @@ fn base_scope(scope: &RunScope, index: usize, vars: &Value, captured: &Value) ->
     Scope { variables, history: scope.history.as_ref().and_then(|h| h.for_step(&step.id)) }
 }
 
-fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Scope) -> StepResult {
+fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Scope, stop: &Stop) -> StepResult {
     let step = &scope.plan.steps[index];
     let mut captured = BTreeMap::new();
     for (name, path) in &step.captures {
@@ -152,8 +166,12 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
     for (k, v) in &captured {
         expr_scope.variables.insert(k.clone(), v.clone());
     }
-    let (failed, notes_fail) = check_all(&step.expect, &expr_scope, "expected");
-    let (warned, notes_warn) = check_all(&step.warn, &expr_scope, "wanted");
+    let (failed, notes_fail) = check_all(&step.expect, &expr_scope, stop, "expected");
+    let (warned, notes_warn) = match failed {
+        // A step already stopped (its deadline, the run) is not judged further.
+        Err(_) => (Ok(Vec::new()), Vec::new()),
+        Ok(_) => check_all(&step.warn, &expr_scope, stop, "wanted"),
+    };
     let (verdict, message) = match (failed, warned) {
         (Err(e), _) | (Ok(_), Err(e)) => (Verdict::Error, e),
         (Ok(f), _) if !f.is_empty() => (Verdict::Fail, f.join("; ")),
@@ -176,11 +194,16 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
 }
 
 /// The messages of expressions that did not hold, and notes for those with no history yet.
-fn check_all(list: &[Expression], scope: &Scope, word: &str) -> (Result<Vec<String>, String>, Vec<String>) {
+fn check_all(
+    list: &[Expression],
+    scope: &Scope,
+    stop: &Stop,
+    word: &str,
+) -> (Result<Vec<String>, String>, Vec<String>) {
     let mut misses = Vec::new();
     let mut notes = Vec::new();
     for expression in list {
-        match expression.judge(scope) {
+        match expression.judge_within(scope, stop) {
             Ok(Judgement::True) => {}
             Ok(Judgement::False { observed }) if observed.is_empty() => {
                 misses.push(format!("{word} {}", expression.source))
