@@ -1,8 +1,9 @@
 //! The HTTP server under `runbook serve`, held to limits so that clients, hostile
 //! or broken, can neither make it unreachable for long nor starve the probes
 //! running beside it of file descriptors or memory:
-//! - at most [`connection_limit`] connections at once; one beyond is closed as
-//!   soon as it is accepted, never queued;
+//! - at most [`connection_limit`] connections at once; when all are taken, the
+//!   oldest is closed to make room for the newest, so clients that hold
+//!   connections open cannot keep a scraper that asks and goes out;
 //! - a request's line and headers must arrive within [`HEADER_TIMEOUT`] of the
 //!   connection opening or of the previous response (slowloris, and the idle
 //!   limit of a kept-alive connection);
@@ -14,15 +15,16 @@
 //!
 //! axum's own `serve` has none of these, hence this accept loop over hyper.
 
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
@@ -32,6 +34,9 @@ pub const MAX_BUFFER_BYTES: usize = 64 * 1024;
 
 /// The most connections served at once, whatever the file limit.
 pub const MAX_CONNECTIONS: usize = 256;
+
+/// How long a new connection waits for the oldest one to close.
+const EVICT_WAIT: Duration = Duration::from_secs(1);
 
 /// After a failed accept (out of file descriptors, most likely): a pause
 /// rather than a loop that spins on the same error.
@@ -71,6 +76,7 @@ fn raise_open_files() -> Option<u64> {
 /// connections finish their response (each within [`CLOSE_GRACE`]).
 pub async fn serve(listener: TcpListener, router: axum::Router, limit: usize, stop: impl Future<Output = ()>) {
     let permits = Arc::new(Semaphore::new(limit));
+    let open = Arc::new(Mutex::new(Open::default()));
     let (closing, closed) = watch::channel(false);
     let mut stop = std::pin::pin!(stop);
     loop {
@@ -79,10 +85,19 @@ pub async fn serve(listener: TcpListener, router: axum::Router, limit: usize, st
             () = &mut stop => break,
         };
         match accepted {
-            // Over the limit the stream is dropped here: closed at once, holding nothing.
             Ok((stream, _)) => {
-                if let Ok(permit) = Arc::clone(&permits).try_acquire_owned() {
-                    tokio::spawn(connection(stream, router.clone(), closed.clone(), permit));
+                let permit = match Arc::clone(&permits).try_acquire_owned() {
+                    Ok(permit) => Some(permit),
+                    Err(_) => {
+                        evict_oldest(&open);
+                        let freed = tokio::time::timeout(EVICT_WAIT, Arc::clone(&permits).acquire_owned()).await;
+                        freed.ok().and_then(Result::ok)
+                    }
+                };
+                // Without a permit the stream is dropped here: closed at once, holding nothing.
+                if let Some(permit) = permit {
+                    let (evicted, entry) = register(&open);
+                    tokio::spawn(connection(stream, router.clone(), closed.clone(), evicted, (permit, entry)));
                 }
             }
             Err(_) => tokio::time::sleep(ACCEPT_PAUSE).await,
@@ -94,12 +109,48 @@ pub async fn serve(listener: TcpListener, router: axum::Router, limit: usize, st
     let _ = permits.acquire_many(u32::try_from(limit).unwrap_or(u32::MAX)).await;
 }
 
-/// One connection, from its first byte to its close.
+/// The open connections by age, each with the switch that closes it.
+#[derive(Default)]
+struct Open {
+    next: u64,
+    by_age: BTreeMap<u64, oneshot::Sender<()>>,
+}
+
+/// A connection's place in [`Open`]; dropping it (the connection ended) gives the place up.
+struct Entry(Arc<Mutex<Open>>, u64);
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.0.lock() {
+            open.by_age.remove(&self.1);
+        }
+    }
+}
+
+fn register(open: &Arc<Mutex<Open>>) -> (oneshot::Receiver<()>, Entry) {
+    let (evict, evicted) = oneshot::channel();
+    let mut guard = open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let id = guard.next;
+    guard.next += 1;
+    guard.by_age.insert(id, evict);
+    (evicted, Entry(Arc::clone(open), id))
+}
+
+/// Closes the oldest open connection.
+fn evict_oldest(open: &Mutex<Open>) {
+    let oldest = open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).by_age.pop_first();
+    if let Some((_, evict)) = oldest {
+        let _ = evict.send(());
+    }
+}
+
+/// One connection, from its first byte to its close (or its eviction by a newer one).
 async fn connection(
     stream: TcpStream,
     router: axum::Router,
     mut closing: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    evicted: oneshot::Receiver<()>,
+    _held: (OwnedSemaphorePermit, Entry),
 ) {
     let mut builder = http1::Builder::new();
     builder
@@ -111,6 +162,7 @@ async fn connection(
     let mut conn = std::pin::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => return,
+        Ok(()) = evicted => return,
         () = tokio::time::sleep(CONNECTION_LIFETIME) => {}
         _ = closing.wait_for(|closing| *closing) => {}
     }
