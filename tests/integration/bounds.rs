@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::faults::{playbook, read_report};
-use crate::util::TestDir;
+use crate::util::{TestDir, peak_rss_kib};
 
 /// Far above what a capped run needs, far below the endless input.
 const PEAK_RSS_BOUND_KB: u64 = 300 * 1024;
@@ -28,11 +28,7 @@ fn run_measured(dir: &TestDir) -> (i32, String, u64) {
         .output()
         .expect("run runbook under /usr/bin/time");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let peak = stderr
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no peak RSS in:\n{stderr}"));
+    let peak = peak_rss_kib(&stderr);
     (output.status.code().unwrap_or(-1), stderr, peak)
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::faults::{read_report, run_with};
 use crate::sim::http;
-use crate::util::TestDir;
+use crate::util::{TestDir, exit_within, signal};
 
 /// How long the binary may take to stop on a loaded 2-core machine.
 const BOUND: Duration = Duration::from_secs(10);
@@ -82,25 +82,6 @@ fn judging(dir: &TestDir) -> Child {
     }
     std::thread::sleep(Duration::from_millis(300));
     child
-}
-
-fn signal(child: &Child, name: &str) {
-    let sent = std::process::Command::new("kill").args([name, &child.id().to_string()]).status().expect("kill");
-    assert!(sent.success());
-}
-
-fn exit_within(child: &mut Child, bound: Duration) -> i32 {
-    let waited = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status.code().unwrap_or_else(|| panic!("killed by a signal: {status:?}"));
-        }
-        if waited.elapsed() > bound {
-            let _ = child.kill();
-            panic!("still running {bound:?} after the signal");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

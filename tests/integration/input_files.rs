@@ -6,7 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::TestDir;
+use crate::util::{TestDir, peak_rss_kib};
 
 /// Far above a refused read (the binary itself takes about 25 MB, the playbook
 /// limit is 4 MB) and far below the 50 MB input read whole and parsed.
@@ -29,11 +29,7 @@ fn bash_measured(dir: &TestDir, script: &str) -> (i32, String, u64) {
         .output()
         .expect("run bash under /usr/bin/time");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let peak = stderr
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no peak RSS in:\n{stderr}"));
+    let peak = peak_rss_kib(&stderr);
     (output.status.code().unwrap_or(-1), stderr, peak)
 }
 

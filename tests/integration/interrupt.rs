@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sqlx::Connection;
 
 use crate::faults::read_report;
-use crate::util::TestDir;
+use crate::util::{TestDir, exit_within, signal};
 
 /// How long the binary may take to notice a signal on a loaded machine.
 const BOUND: Duration = Duration::from_secs(5);
@@ -50,26 +50,6 @@ fn wait_for(path: &Path) {
     let waited = Instant::now();
     while !path.exists() {
         assert!(waited.elapsed() < Duration::from_secs(60), "{} never appeared", path.display());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn signal(child: &Child, name: &str) {
-    let sent = std::process::Command::new("kill").args([name, &child.id().to_string()]).status().expect("kill");
-    assert!(sent.success());
-}
-
-/// Waits for the child, failing after `bound`; its exit code.
-fn exit_within(child: &mut Child, bound: Duration) -> i32 {
-    let waited = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status.code().unwrap_or_else(|| panic!("killed by a signal: {status:?}"));
-        }
-        if waited.elapsed() > bound {
-            let _ = child.kill();
-            panic!("still running {bound:?} after the signal");
-        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }

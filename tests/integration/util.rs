@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 /// A finished run of the binary.
 #[derive(Debug)]
@@ -266,4 +267,34 @@ impl Drop for Background {
             let _ = child.wait();
         }
     }
+}
+
+/// Sends signal `name` (e.g. `-INT`) to the child with `kill(1)`.
+pub fn signal(child: &Child, name: &str) {
+    let sent = std::process::Command::new("kill").args([name, &child.id().to_string()]).status().expect("kill");
+    assert!(sent.success());
+}
+
+/// Waits for the child, failing after `bound`; its exit code.
+pub fn exit_within(child: &mut Child, bound: Duration) -> i32 {
+    let waited = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code().unwrap_or_else(|| panic!("killed by a signal: {status:?}"));
+        }
+        if waited.elapsed() > bound {
+            let _ = child.kill();
+            panic!("still running {bound:?} after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The peak RSS in KiB that `/usr/bin/time -v` wrote into `stderr`.
+pub fn peak_rss_kib(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in:\n{stderr}"))
 }
