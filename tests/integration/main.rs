@@ -23,6 +23,8 @@ mod interrupt;
 mod malformed;
 mod notify;
 mod notify_rules;
+mod output_files;
+mod plain_errors;
 mod redis;
 mod report_fixture;
 mod report_formats;
