@@ -10,11 +10,14 @@
 
 use serde_json::Value;
 
-use super::views::SCHEMES;
+use super::views::{SCHEMES, View};
 use super::{MASK, Secrets, base64};
 
 /// Secrets at least this long are masked in their derived forms too.
 pub const MIN_DERIVED: usize = 4;
+
+/// How many times a text is decoded with one scheme (escaped, then escaped again…).
+const ROUNDS: usize = 3;
 
 /// Replaces secret values (and their derived forms) with [`MASK`].
 #[derive(Default, Clone)]
@@ -66,12 +69,32 @@ impl Redactor {
         let source = text.as_bytes();
         let mut spans = Vec::new();
         self.find(source, &self.raw, &mut spans);
-        for scheme in SCHEMES {
-            let Some(view) = scheme.decode(source) else { continue };
-            let mut found = Vec::new();
-            self.find(&view.bytes, &self.decoded, &mut found);
-            let at = |i: usize| view.from[i] as usize;
-            spans.extend(found.into_iter().map(|(start, end)| (at(start), view.to[end - 1] as usize)));
+        // Escaped text inside escaped text (a JSON body echoed in a JSON string,
+        // a URL in an HTML page, `%2540`) takes more rounds: each round decodes
+        // every view of the last one with every scheme that changes it.
+        let mut last: Vec<Option<View>> = vec![None];
+        for _ in 0..ROUNDS {
+            let mut next: Vec<Option<View>> = Vec::new();
+            for view in &last {
+                let bytes = view.as_ref().map_or(source, |v| v.bytes.as_slice());
+                for scheme in SCHEMES {
+                    let Some(decoded) = scheme.decode(bytes) else { continue };
+                    let seen = |v: &Option<View>| v.as_ref().is_some_and(|v| v.bytes == decoded.bytes);
+                    if decoded.bytes == bytes || next.iter().any(seen) {
+                        continue;
+                    }
+                    let decoded = match view {
+                        Some(view) => view.compose(decoded),
+                        None => decoded,
+                    };
+                    let mut found = Vec::new();
+                    self.find(&decoded.bytes, &self.decoded, &mut found);
+                    let at = |i: usize| decoded.from[i] as usize;
+                    spans.extend(found.into_iter().map(|(start, end)| (at(start), decoded.to[end - 1] as usize)));
+                    next.push(Some(decoded));
+                }
+            }
+            last = next;
         }
         if spans.is_empty() {
             return text.to_owned();
@@ -167,6 +190,17 @@ mod tests {
             ("raw", r#"said p@ss w0rd"&<'ä."#.to_owned(), format!("said {m}.")),
             ("JSON", r#"{"pw":"p@ss w0rd\"&<'ä"}"#.to_owned(), format!(r#"{{"pw":"{m}"}}"#)),
             ("JSON, ASCII only", r#""p@ss w0rd\"&<'\u00e4""#.to_owned(), format!(r#""{m}""#)),
+            (
+                "JSON in JSON",
+                r#"{"body":"{\"pw\":\"p@ss w0rd\\\"&<'ä\"}"}"#.to_owned(),
+                format!(r#"{{"body":"{{\"pw\":\"{m}\"}}"}}"#),
+            ),
+            (
+                "URL in HTML",
+                "<p>?a=1&amp;pw=p%40ss%20w0rd%22%26%3C%27%C3%A4</p>".to_owned(),
+                format!("<p>?a=1&amp;pw={m}</p>"),
+            ),
+            ("URL twice", "p%2540ss%2520w0rd%2522%2526%253C%2527%25C3%25A4".to_owned(), m.to_owned()),
             ("JSON, Go escapes", r#""p@ss w0rd\"\u0026\u003C\u0027\u00E4""#.to_owned(), format!(r#""{m}""#)),
             ("URL, upper hex", "?pw=p%40ss%20w0rd%22%26%3C%27%C3%A4&x=1".to_owned(), format!("?pw={m}&x=1")),
             ("URL, lower hex", "/p%40ss%20w0rd%22%26%3c%27%c3%a4/".to_owned(), format!("/{m}/")),

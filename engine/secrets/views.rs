@@ -68,6 +68,15 @@ enum Decoded {
 }
 
 impl View {
+    /// `outer`, a view of this view's bytes, as a view of the original source.
+    pub fn compose(&self, mut outer: View) -> View {
+        for (from, to) in outer.from.iter_mut().zip(outer.to.iter_mut()) {
+            *from = self.from[*from as usize];
+            *to = self.to[*to as usize - 1];
+        }
+        outer
+    }
+
     fn push(&mut self, decoded: Decoded, from: usize, to: usize) {
         let mut buf = [0; 4];
         let bytes: &[u8] = match decoded {
@@ -185,6 +194,17 @@ mod tests {
         assert_eq!(view.bytes, "aäb".as_bytes());
         assert_eq!(view.from, [0, 1, 4, 7]);
         assert_eq!(view.to, [1, 4, 7, 8]);
+    }
+
+    #[test]
+    fn a_view_of_a_view_maps_back_to_the_source() {
+        // `\\\"` is `\"` once decoded, `"` twice: a JSON body echoed inside a JSON string.
+        let text = br#"a\\\"b"#;
+        let once = Scheme::Backslash.decode(text).expect("escaped");
+        assert_eq!(once.bytes, br#"a\"b"#);
+        let twice = once.compose(Scheme::Backslash.decode(&once.bytes).expect("escaped again"));
+        assert_eq!(twice.bytes, b"a\"b");
+        assert_eq!((twice.from[1], twice.to[1]), (1, 5));
     }
 
     #[test]
