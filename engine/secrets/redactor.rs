@@ -69,37 +69,39 @@ impl Redactor {
         let source = text.as_bytes();
         let mut spans = Vec::new();
         self.find(source, &self.raw, &mut spans);
-        // Escaped text inside escaped text (a JSON body echoed in a JSON string,
-        // a URL in an HTML page, `%2540`) takes more rounds: each round decodes
-        // every view of the last one with every scheme that changes it.
-        let mut last: Vec<Option<View>> = vec![None];
-        for _ in 0..ROUNDS {
-            let mut next: Vec<Option<View>> = Vec::new();
-            for view in &last {
-                let bytes = view.as_ref().map_or(source, |v| v.bytes.as_slice());
-                for scheme in SCHEMES {
-                    let Some(decoded) = scheme.decode(bytes) else { continue };
-                    let seen = |v: &Option<View>| v.as_ref().is_some_and(|v| v.bytes == decoded.bytes);
-                    if decoded.bytes == bytes || next.iter().any(seen) {
-                        continue;
-                    }
-                    let decoded = match view {
-                        Some(view) => view.compose(decoded),
-                        None => decoded,
-                    };
-                    let mut found = Vec::new();
-                    self.find(&decoded.bytes, &self.decoded, &mut found);
-                    let at = |i: usize| decoded.from[i] as usize;
-                    spans.extend(found.into_iter().map(|(start, end)| (at(start), decoded.to[end - 1] as usize)));
-                    next.push(Some(decoded));
-                }
-            }
-            last = next;
+        if !self.decoded.is_empty() {
+            self.find_in_views(source, None, ROUNDS, &mut spans);
         }
         if spans.is_empty() {
             return text.to_owned();
         }
         mask(text, spans)
+    }
+
+    /// Finds the secrets in every decoded view of `view` (of `source` when
+    /// `None`), then in the views of those: escaped text inside escaped text (a
+    /// JSON body echoed in a JSON string, a URL in an HTML page, `%2540`) takes
+    /// more rounds. Depth first, so at most `rounds` views are held at once.
+    fn find_in_views(&self, source: &[u8], view: Option<&View>, rounds: usize, spans: &mut Vec<(usize, usize)>) {
+        if rounds == 0 {
+            return;
+        }
+        let bytes = view.map_or(source, |v| v.bytes.as_slice());
+        for scheme in SCHEMES {
+            let Some(decoded) = scheme.decode(bytes) else { continue };
+            if decoded.bytes == bytes {
+                continue;
+            }
+            let decoded = match view {
+                Some(view) => view.compose(decoded),
+                None => decoded,
+            };
+            let mut found = Vec::new();
+            self.find(&decoded.bytes, &self.decoded, &mut found);
+            let at = |i: usize| decoded.from[i] as usize;
+            spans.extend(found.into_iter().map(|(start, end)| (at(start), decoded.to[end - 1] as usize)));
+            self.find_in_views(source, Some(&decoded), rounds - 1, spans);
+        }
     }
 
     /// The spans of `needles`, and of the base64 tokens holding a core, in `hay`.

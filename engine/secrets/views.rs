@@ -36,7 +36,8 @@ impl Scheme {
         let trigger: &[u8] = match self {
             Scheme::Backslash => b"\\",
             Scheme::Percent => b"%",
-            Scheme::Form => b"%+",
+            // Without a `+` this is the percent view, already searched.
+            Scheme::Form => b"+",
             Scheme::Entity => b"&",
             Scheme::Shell => b"'",
         };
