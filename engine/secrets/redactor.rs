@@ -16,7 +16,7 @@ use super::{MASK, Secrets, base64};
 /// Secrets at least this long are masked in their derived forms too.
 pub const MIN_DERIVED: usize = 4;
 
-/// How many times a text is decoded with one scheme (escaped, then escaped again…).
+/// How many layers of escaping deep a secret is looked for (escaped, then escaped again…).
 const ROUNDS: usize = 3;
 
 /// Replaces secret values (and their derived forms) with [`MASK`].
