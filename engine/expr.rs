@@ -169,6 +169,14 @@ impl Expression {
         }
     }
 
+    /// `name = value` for each path the expression reads, from `scope`. The
+    /// runner passes a copy with secrets masked: a long value is cut short
+    /// here, and a cut through a secret would leave a part no mask matches.
+    pub fn observed_in(&self, scope: &Scope) -> String {
+        let meter = Arc::new(budget::Meter::new(&Stop::default()));
+        self.observed(&context(scope, &self.variables, &Arc::new(AtomicBool::new(false)), &meter))
+    }
+
     /// `name = value` for each path the expression reads, as observed.
     fn observed(&self, context: &Context) -> String {
         let shown: Vec<String> = self

@@ -4,6 +4,7 @@
 //! run by the [`runner`] (probes in parallel, judged by CEL expressions), and the
 //! resulting [`report::RunRecord`] is printed or rendered. See DESIGN.md.
 
+pub mod atomic_file;
 pub mod capture;
 pub mod cli;
 pub mod commands;

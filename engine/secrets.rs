@@ -5,7 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::Value;
+mod base64;
+mod redactor;
+mod views;
+
+pub use redactor::{MIN_DERIVED, Redactor};
 
 use crate::playbook::model::SecretSource;
 
@@ -56,78 +60,6 @@ fn loose_permissions(path: &Path) -> Option<String> {
             path = path.display()
         )
     })
-}
-
-/// Replaces secret values (and their URL-encoded forms) with [`MASK`].
-#[derive(Default, Clone)]
-pub struct Redactor {
-    needles: Vec<String>,
-}
-
-impl Redactor {
-    pub fn new(secrets: &Secrets) -> Self {
-        let mut needles: Vec<String> = Vec::new();
-        for value in secrets.values.values() {
-            needles.push(value.clone());
-            let encoded = percent_encode(value);
-            if encoded != *value {
-                needles.push(encoded);
-            }
-            // `user:password` secrets also leak as their password alone.
-            if let Some((_, password)) = value.split_once(':')
-                && password.len() >= 4
-            {
-                needles.push(password.to_owned());
-                needles.push(percent_encode(password));
-            }
-        }
-        // Longest first, so a secret that contains another is masked whole.
-        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-        needles.dedup();
-        Self { needles }
-    }
-
-    pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for needle in &self.needles {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), MASK);
-            }
-        }
-        out
-    }
-
-    /// Redacts every string in a JSON value, keys included.
-    pub fn redact_json(&self, value: &mut Value) {
-        if self.needles.is_empty() {
-            return;
-        }
-        match value {
-            Value::String(s) => *s = self.redact(s),
-            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
-            Value::Object(fields) => {
-                let old = std::mem::take(fields);
-                for (k, mut v) in old {
-                    self.redact_json(&mut v);
-                    fields.insert(self.redact(&k), v);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

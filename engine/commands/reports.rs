@@ -103,7 +103,8 @@ pub fn sign_off(record: &mut RunRecord, prepared: &Prepared, run: &RunArgs, reda
 pub fn write(record: &RunRecord, prepared: &Prepared, args: &ReportArgs) -> Result<(), String> {
     if let Some((path, format, template)) = &prepared.report {
         let text = render::render(record, format, template.as_deref())?;
-        std::fs::write(path, text).map_err(|e| format!("cannot write the report `{}`: {e}", path.display()))?;
+        crate::atomic_file::write(path, text)
+            .map_err(|e| format!("cannot write the report `{}`: {e}", path.display()))?;
         match &prepared.key {
             Some(key) => {
                 let signature = sign::sign(path, key, &trusted_comment(record, path))?;
@@ -114,7 +115,8 @@ pub fn write(record: &RunRecord, prepared: &Prepared, args: &ReportArgs) -> Resu
     }
     if let Some(path) = &args.junit {
         let xml = render::render(record, format::by_name("junit")?, None)?;
-        std::fs::write(path, xml).map_err(|e| format!("cannot write the JUnit file `{}`: {e}", path.display()))?;
+        crate::atomic_file::write(path, xml)
+            .map_err(|e| format!("cannot write the JUnit file `{}`: {e}", path.display()))?;
     }
     if let Some(path) = &args.journal {
         journal::append(path, record)?;

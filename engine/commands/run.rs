@@ -1,6 +1,5 @@
 //! `runbook run FILE`: validate, run, print the checklist, exit 0/1/2/130.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use super::progress::Progress;
 use super::{colour_stdout, exit, load_plan, reports};
 use clap::ValueEnum as _;
 
+use crate::atomic_file::AtomicFile;
 use crate::cli::{RunArgs, RunFormat};
 use crate::playbook::units::parse_duration;
 use crate::report::text::{self, Style};
@@ -49,9 +49,10 @@ pub fn run(args: &RunArgs) -> u8 {
             return exit::INVALID;
         }
     };
-    // Open the report file first: a path that cannot be written is a bad
-    // argument, found before anything runs rather than after.
-    let out_file = match args.out.as_deref().map(std::fs::File::create).transpose() {
+    // Start the report file first: a path that cannot be written is a bad
+    // argument, found before anything runs rather than after. It replaces
+    // the previous file only once written whole (see `atomic_file`).
+    let out_file = match args.out.as_deref().map(AtomicFile::create).transpose() {
         Ok(file) => file,
         Err(e) => {
             eprintln!("error: cannot write `{}`: {e}", args.out.as_deref().unwrap_or(Path::new("")).display());
@@ -148,7 +149,7 @@ fn select(plan: &mut crate::playbook::Plan, args: &RunArgs) -> Result<(), String
 
 /// Prints the run: the chosen format to `--out` (then the checklist to the
 /// terminal) or to stdout. Returns whether the report file was written.
-fn emit(record: &RunRecord, args: &RunArgs, out_file: Option<std::fs::File>) -> bool {
+fn emit(record: &RunRecord, args: &RunArgs, out_file: Option<AtomicFile>) -> bool {
     let style = Style { colour: colour_stdout() };
     let formatted = match args.format {
         RunFormat::Text => text::render(record, Style { colour: false }),
@@ -164,8 +165,8 @@ fn emit(record: &RunRecord, args: &RunArgs, out_file: Option<std::fs::File>) -> 
         }
     };
     match (out_file, &args.out) {
-        (Some(mut file), Some(path)) => {
-            let written = file.write_all(formatted.as_bytes()).and_then(|()| file.flush());
+        (Some(file), Some(path)) => {
+            let written = file.commit(formatted.as_bytes());
             print!("{}", text::render(record, style));
             if let Err(e) = written {
                 eprintln!("error: cannot write `{}`: {e}", path.display());

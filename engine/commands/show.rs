@@ -42,7 +42,7 @@ pub fn show(args: &ShowArgs) -> u8 {
         _ => text::render(&record, Style { colour: colour_stdout() }),
     };
     if let Some(path) = &args.out
-        && let Err(e) = std::fs::write(path, &formatted)
+        && let Err(e) = crate::atomic_file::write(path, &formatted)
     {
         eprintln!("error: cannot write {}: {e}", path.display());
         return exit::FAILED;
@@ -63,5 +63,5 @@ fn write_report(record: &RunRecord, args: &ShowArgs) -> Result<(), String> {
         None => None,
     };
     let text = render::render(record, format, template.as_deref())?;
-    std::fs::write(&path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    crate::atomic_file::write(&path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
 }

@@ -45,7 +45,8 @@ pub fn from_cel(value: &cel::Value) -> Value {
         }
         cel::Value::Duration(d) => serde_json::json!(d.num_milliseconds() as f64 / 1000.0),
         cel::Value::Timestamp(t) => Value::String(t.to_rfc3339()),
-        other => Value::String(format!("{other:?}")),
+        // A function, struct or opaque value: its type, not the library's debug text.
+        other => Value::String(format!("<{}>", other.type_of())),
     }
 }
 

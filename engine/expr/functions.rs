@@ -45,7 +45,7 @@ fn as_f64(value: &Value) -> Option<f64> {
 }
 
 fn number(function: &str, value: &Value) -> Result<f64, ExecutionError> {
-    as_f64(value).ok_or_else(|| fail(function, format!("needs a number, got {value:?}")))
+    as_f64(value).ok_or_else(|| fail(function, format!("needs a number, got {}", super::from_cel(value))))
 }
 
 /// Mixed int/double operands become doubles; anything else keeps CEL's

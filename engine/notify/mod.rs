@@ -52,7 +52,8 @@ pub struct NotifyFile {
 pub fn load(path: &std::path::Path) -> Result<Vec<Target>, String> {
     let shown = path.display();
     let source = crate::playbook::load::read_companion(path)?;
-    let file: NotifyFile = serde_saphyr::from_str(&source).map_err(|e| format!("`{shown}`: {e}"))?;
+    let file: NotifyFile = serde_saphyr::from_str(&source)
+        .map_err(|e| format!("`{shown}`: {}", crate::playbook::budget::plain(&e.to_string())))?;
     for (i, target) in file.notify.iter().enumerate() {
         if let Err(problem) = target.value.check() {
             let at = target.referenced;

@@ -62,13 +62,25 @@ pub fn load(path: &Path) -> Result<Loaded, (Diagnostic, Option<String>)> {
 /// read (and what the `playbook_load` fuzz target feeds).
 pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Loaded, (Diagnostic, Option<String>)> {
     let shown = path.display().to_string();
-    let Ok(source) = String::from_utf8(bytes) else {
-        return Err((Diagnostic::new(&shown, 0, 0, "the playbook is not UTF-8 text"), None));
+    let source = match String::from_utf8(bytes) {
+        Ok(source) => source,
+        Err(e) => return Err(not_utf8(&shown, e.as_bytes(), e.utf8_error().valid_up_to())),
     };
     match parse(&shown, &source) {
         Ok(playbook) => Ok(Loaded { path: path.to_path_buf(), shown, source, playbook }),
         Err(diagnostic) => Err((diagnostic, Some(source))),
     }
+}
+
+/// Where the first byte that is not UTF-8 is (an editor shows the line, not
+/// the offset), with the line shown as far as it can be.
+fn not_utf8(shown: &str, bytes: &[u8], valid: usize) -> (Diagnostic, Option<String>) {
+    let before = String::from_utf8_lossy(&bytes[..valid]);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let message = format!("the byte 0x{:02x} is not UTF-8; a playbook is UTF-8 text", bytes[valid]);
+    let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    (Diagnostic::new(shown, at(line), at(column), message), Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Parses playbook text; `file` names it in the diagnostic.
@@ -78,7 +90,7 @@ pub fn parse(file: &str, source: &str) -> Result<Playbook, Diagnostic> {
     }
     serde_saphyr::from_str::<Playbook>(source).map_err(|error| {
         let pos = error.location().map_or(Pos { line: 1, column: 1 }, Pos::from);
-        let message = clean_message(&error.without_snippet().to_string());
+        let message = super::budget::plain(&clean_message(&error.without_snippet().to_string()));
         let (pos, message) = take_place(&message).unwrap_or_else(|| load_error::explain(&message, pos, source));
         Diagnostic::new(file, pos.line.max(1), pos.column.max(1), message)
     })

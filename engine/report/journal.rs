@@ -1,11 +1,12 @@
 //! The operations journal (`--journal FILE`, the runbook's `daily-ops.log`):
 //! one line per run appended, `key=value` pairs separated by spaces, values
 //! with spaces or quotes JSON-quoted. Lines are whole: one `write` each.
+//! `status=interrupted` marks a run a signal or `--deadline` stopped.
 
 use std::io::Write as _;
 use std::path::Path;
 
-use super::RunRecord;
+use super::{RunRecord, RunStatus};
 
 /// The journal line for a run, without the newline.
 pub fn line(record: &RunRecord) -> String {
@@ -17,6 +18,8 @@ pub fn line(record: &RunRecord) -> String {
         ("host", record.host.clone()),
         ("operator", record.signoff.operator.clone().unwrap_or_else(|| "-".to_owned())),
         ("verdict", record.verdict.name().to_owned()),
+        // A run stopped by a signal or its deadline must not read as a finished one.
+        ("status", status(record.status).to_owned()),
         ("signoff", if record.signoff.clean { "clean" } else { "not-clean" }.to_owned()),
         ("pass", c.pass.to_string()),
         ("warn", c.warn.to_string()),
@@ -35,8 +38,22 @@ pub fn append(path: &Path, record: &RunRecord) -> Result<(), String> {
         .append(true)
         .open(path)
         .map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
-    file.write_all(format!("{}\n", line(record)).as_bytes())
-        .map_err(|e| format!("cannot write the journal `{}`: {e}", path.display()))
+    // One write to an O_APPEND file: lines of runs that end at once never interleave.
+    let text = format!("{}\n", line(record));
+    match file.write(text.as_bytes()) {
+        Ok(n) if n == text.len() => Ok(()),
+        Ok(n) => {
+            Err(format!("cannot write the journal `{}`: only {n} of {} bytes written", path.display(), text.len()))
+        }
+        Err(e) => Err(format!("cannot write the journal `{}`: {e}", path.display())),
+    }
+}
+
+fn status(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Complete => "complete",
+        RunStatus::Interrupted => "interrupted",
+    }
 }
 
 fn quote(value: &str) -> String {

@@ -93,7 +93,8 @@ pub fn sign(file: &Path, key: &SecretKey, trusted_comment: &str) -> Result<PathB
     let signature = minisign::sign(None, key, data, Some(&comment), Some("signature from runbook secret key"))
         .map_err(|e| format!("cannot sign `{}`: {e}", file.display()))?;
     let path = signature_path(file);
-    std::fs::write(&path, signature.into_string()).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    crate::atomic_file::write(&path, signature.into_string())
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     Ok(path)
 }
 

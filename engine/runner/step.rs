@@ -166,11 +166,20 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
     for (k, v) in &captured {
         expr_scope.variables.insert(k.clone(), v.clone());
     }
-    let (failed, notes_fail) = check_all(&step.expect, &expr_scope, stop, "expected");
+    // What a failed check shows is read from a masked copy (see `Expression::observed_in`).
+    let masked = std::cell::OnceCell::new();
+    let shown = || {
+        masked.get_or_init(|| {
+            let mut copy = expr_scope.clone();
+            copy.variables.values_mut().for_each(|v| scope.redactor.redact_json(v));
+            copy
+        })
+    };
+    let (failed, notes_fail) = check_all(&step.expect, &expr_scope, stop, &shown, "expected");
     let (warned, notes_warn) = match failed {
         // A step already stopped (its deadline, the run) is not judged further.
         Err(_) => (Ok(Vec::new()), Vec::new()),
-        Ok(_) => check_all(&step.warn, &expr_scope, stop, "wanted"),
+        Ok(_) => check_all(&step.warn, &expr_scope, stop, &shown, "wanted"),
     };
     let (verdict, message) = match (failed, warned) {
         (Err(e), _) | (Ok(_), Err(e)) => (Verdict::Error, e),
@@ -194,10 +203,11 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
 }
 
 /// The messages of expressions that did not hold, and notes for those with no history yet.
-fn check_all(
+fn check_all<'a>(
     list: &[Expression],
     scope: &Scope,
     stop: &Stop,
+    shown: &dyn Fn() -> &'a Scope,
     word: &str,
 ) -> (Result<Vec<String>, String>, Vec<String>) {
     let mut misses = Vec::new();
@@ -208,7 +218,9 @@ fn check_all(
             Ok(Judgement::False { observed }) if observed.is_empty() => {
                 misses.push(format!("{word} {}", expression.source))
             }
-            Ok(Judgement::False { observed }) => misses.push(format!("{observed} → {word} {}", expression.source)),
+            Ok(Judgement::False { .. }) => {
+                misses.push(format!("{} → {word} {}", expression.observed_in(shown()), expression.source))
+            }
             Ok(Judgement::NoHistory) => {
                 notes.push(format!("no earlier value for `{}` yet; judged from the next run", expression.source))
             }

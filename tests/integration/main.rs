@@ -25,6 +25,8 @@ mod interrupt;
 mod malformed;
 mod notify;
 mod notify_rules;
+mod output_files;
+mod plain_errors;
 mod process_lifetime;
 mod quickstart;
 mod redis;

@@ -50,7 +50,7 @@ fn the_journal_gets_one_line_per_run() {
     assert_eq!(
         lines[0],
         "time=2026-01-02T03:04:05.000Z playbook=\"Daily ops\" file=playbook.yaml host=test-host operator=alice \
-         verdict=error signoff=not-clean pass=2 warn=1 fail=2 error=1 skipped=1 pending=1"
+         verdict=error status=complete signoff=not-clean pass=2 warn=1 fail=2 error=1 skipped=1 pending=1"
     );
     assert!(!journal.contains(SECRET));
 }
