@@ -45,6 +45,8 @@ pub struct Expression {
     paths: Vec<String>,
     /// The history look-ups it makes (`prev("size")`), shown on failure too.
     lookups: Vec<String>,
+    /// Whether it loops (a comprehension), so its cost depends on the data it reads.
+    pub loops: bool,
 }
 
 /// A syntax error, with its place inside the expression.
@@ -104,8 +106,9 @@ pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
     paths.dedup();
     let mut lookups = Vec::new();
     collect_lookups(&ast, &mut lookups);
+    let loops = budget::has_loops(&ast);
     budget::meter_loops(&mut ast);
-    Ok(Expression { source: source.to_owned(), ast, variables, uses_history, paths, lookups })
+    Ok(Expression { source: source.to_owned(), ast, variables, uses_history, paths, lookups, loops })
 }
 
 /// CEL's hand-written Pratt parser is several times faster than its ANTLR

@@ -172,6 +172,28 @@ pub fn meter_loops(expr: &mut IdedExpr) {
     }
 }
 
+/// Whether `expr` holds a comprehension (`map`, `filter`, `all`, `exists`, `exists_one`):
+/// without one, evaluation is bounded by the expression's own limits and the size of
+/// what it reads, so it needs no thread of its own to stay interruptible.
+pub fn has_loops(expr: &IdedExpr) -> bool {
+    use cel::common::ast::EntryExpr;
+    match &expr.expr {
+        Expr::Comprehension(_) => true,
+        Expr::Call(call) => call.target.as_deref().is_some_and(has_loops) || call.args.iter().any(has_loops),
+        Expr::List(list) => list.elements.iter().any(has_loops),
+        Expr::Map(map) => map.entries.iter().any(|entry| match &entry.expr {
+            EntryExpr::MapEntry(e) => has_loops(&e.key) || has_loops(&e.value),
+            EntryExpr::StructField(f) => has_loops(&f.value),
+        }),
+        Expr::Select(select) => has_loops(&select.operand),
+        Expr::Struct(s) => s.entries.iter().any(|entry| match &entry.expr {
+            EntryExpr::StructField(f) => has_loops(&f.value),
+            EntryExpr::MapEntry(e) => has_loops(&e.key) || has_loops(&e.value),
+        }),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => false,
+    }
+}
+
 /// `e` becomes `rb_round(e)`.
 fn wrap(e: &mut IdedExpr) {
     let inner = std::mem::replace(e, IdedExpr { id: e.id, expr: Expr::Unspecified });

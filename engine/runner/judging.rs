@@ -17,6 +17,16 @@ type Job = Box<dyn FnOnce() + Send>;
 /// The judges waiting for work, each by the channel that hands it a job.
 static IDLE: Mutex<Vec<mpsc::Sender<Job>>> = Mutex::new(Vec::new());
 
+/// Runs `work` on a judge thread if `loops` (its cost depends on the data it reads), else
+/// here: a hop to another thread and back costs more than judging loop-free expressions,
+/// whose cost the expression limits and the probes' size limits bound.
+pub(super) async fn apart_if<T: Send + 'static>(
+    loops: bool,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    if loops { apart(work).await } else { Ok(work()) }
+}
+
 /// Runs `work` on a judge thread and waits for it without blocking the runtime.
 pub(super) async fn apart<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
     let (tell, told) = tokio::sync::oneshot::channel();

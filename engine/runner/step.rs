@@ -70,7 +70,7 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
     };
     if let Some(when) = &step.when {
         let (expression, base, stop) = (when.clone(), base.clone(), stop(Instant::now()));
-        match judging::apart(move || expression.judge_within(&base, &stop)).await {
+        match judging::apart_if(expression.loops, move || expression.judge_within(&base, &stop)).await {
             Ok(Ok(Judgement::True)) => {}
             Ok(Ok(_)) => return result(scope, index, Verdict::Skipped, format!("`when: {}` is false", when.source)),
             Ok(Err(e)) | Err(e) => return result(scope, index, Verdict::Error, e),
@@ -121,7 +121,8 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
         let observed = match tokio::time::timeout(step.timeout, probe.observe(&ctx)).await {
             Ok(Ok(observation)) => {
                 let (run, base, stop) = (Arc::clone(scope), base.clone(), stop(begun));
-                judging::apart(move || judge(&run, index, observation, base, &stop))
+                let loops = step.expect.iter().chain(&step.warn).any(|e| e.loops);
+                judging::apart_if(loops, move || judge(&run, index, observation, base, &stop))
                     .await
                     .unwrap_or_else(|e| result(scope, index, Verdict::Error, e))
             }
