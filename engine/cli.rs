@@ -238,7 +238,7 @@ pub enum RunFormat {
 
 /// A size such as `16MB` (powers of 1024, as in playbooks), as whole bytes.
 fn parse_byte_count(text: &str) -> Result<u64, String> {
-    let bytes = crate::playbook::units::parse_size(text)?;
+    let bytes = crate::units::parse_size(text)?;
     if bytes < 1.0 {
         return Err(format!("`{text}` is too small; give at least one byte"));
     }

@@ -1,10 +1,16 @@
 //! runbook: a declarative checklist engine.
 //!
-//! A playbook (YAML) is loaded into a model, validated into a [`playbook::Plan`],
-//! run by the [`runner`] (probes in parallel, judged by CEL expressions), and the
-//! resulting [`report::RunRecord`] is printed or rendered. See DESIGN.md.
+//! One way through, each stage reading only what the stages before it made:
+//! a playbook (YAML) is loaded and validated into a [`playbook::Plan`]; the
+//! [`runner`] runs its steps (each a [`probe`], judged by [`expr`]essions)
+//! into a [`record::RunRecord`]; [`history`] keeps records, [`report`]
+//! renders and signs them, [`notify`] tells people, [`monitor`] schedules
+//! runs and publishes metrics. [`commands`] is the command line over all of it.
+//! Leaves everyone may use: [`units`], [`secrets`], [`template`] (values in
+//! probe parameters), [`bounded_template`] (users' handlebars templates).
 
 pub mod atomic_file;
+pub mod bounded_template;
 pub mod capture;
 pub mod cli;
 pub mod commands;
@@ -16,6 +22,7 @@ pub mod notify;
 pub mod playbook;
 pub mod probe;
 mod process;
+pub mod record;
 pub mod report;
 pub mod runner;
 pub mod schema;
@@ -23,3 +30,4 @@ pub mod secrets;
 mod suggest;
 pub mod template;
 mod tls;
+pub mod units;

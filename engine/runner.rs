@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use crate::expr::{History, Stop};
 use crate::playbook::Plan;
 use crate::probe::context::RunShared;
-use crate::report::{Counts, RunRecord, RunStatus, StepResult, Verdict};
+use crate::record::{Counts, RunRecord, RunStatus, StepResult, Verdict};
 use crate::secrets::{Redactor, Secrets};
 
 /// How long closing the run's connections may hold up the end of a run.
@@ -184,7 +184,7 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
         let (entries, stop) = (scope.plan.summary.clone(), Stop { deadline: None, flag: Some(scope.halt.clone()) });
         let captured = Value::Object(captured.into_iter().collect());
-        judging::apart(move || crate::report::summary::evaluate_within(&entries, &vars, &captured, &stop))
+        judging::apart(move || crate::record::summary::evaluate_within(&entries, &vars, &captured, &stop))
     };
     tokio::pin!(figures);
     let figures = match interrupted {
@@ -229,9 +229,9 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         verdict: RunRecord::overall(&steps),
         steps,
         summary,
-        signoff: crate::report::SignOff::default(),
+        signoff: crate::record::SignOff::default(),
     };
-    crate::report::signoff::assess(&mut record);
+    crate::record::signoff::assess(&mut record);
     record.redact(&scope.redactor);
     record
 }

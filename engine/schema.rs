@@ -41,7 +41,7 @@ pub fn playbook_schema() -> Value {
 pub fn report_schema_text() -> String {
     let schema = schemars::generate::SchemaSettings::draft2020_12()
         .into_generator()
-        .into_root_schema_for::<crate::report::RunRecord>();
+        .into_root_schema_for::<crate::record::RunRecord>();
     let mut value = schema.to_value();
     finish(&mut value);
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();

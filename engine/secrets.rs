@@ -11,7 +11,9 @@ mod views;
 
 pub use redactor::{MIN_DERIVED, Redactor};
 
-use crate::playbook::model::SecretSource;
+mod source;
+
+pub use source::SecretSource;
 
 /// What replaces a secret value in output.
 pub const MASK: &str = "••••••";

@@ -9,7 +9,7 @@ use super::exit;
 use crate::cli::{Format, HistoryArgs, RunArgs, StoreArgs};
 use crate::history::{Location, Store, StoredRun};
 use crate::playbook::Plan;
-use crate::report::{Counts, RunRecord};
+use crate::record::{Counts, RunRecord};
 use crate::runner::HistorySource;
 
 /// A run being kept in the history.
@@ -41,7 +41,7 @@ pub(super) async fn begin(args: &RunArgs, plan: &Plan) -> (Option<Recorder>, Opt
 
 /// The newest finished run of `playbook` in the history (`None`: none, or no history):
 /// the run before, for notifications of failures and recoveries.
-pub(super) async fn last_record(args: &StoreArgs, playbook: &str) -> Option<crate::report::RunRecord> {
+pub(super) async fn last_record(args: &StoreArgs, playbook: &str) -> Option<crate::record::RunRecord> {
     let store = open_to_read(args).await.ok()??;
     let runs = store.runs(Some(playbook), 5).await.ok()?;
     runs.iter().find_map(crate::history::StoredRun::record)

@@ -19,8 +19,8 @@ use super::exit;
 use crate::cli::{MonitorRunArgs, ScheduleArgs};
 use crate::monitor::schedule::{Schedule, Zone, parse_days, parse_window};
 use crate::playbook::Plan;
-use crate::playbook::units::parse_duration;
-use crate::report::RunRecord;
+use crate::units::parse_duration;
+use crate::record::RunRecord;
 use crate::runner::{self, RunOptions, confirm::RefuseAll};
 use crate::secrets::Secrets;
 
@@ -49,7 +49,7 @@ pub(super) struct Prepared {
 /// Loads, validates and reads the secrets of `file`; problems are printed.
 pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Option<Prepared> {
     let plan = super::load_plan(file, &args.vars)?;
-    let notify = match crate::notify::targets(&plan.notify, args.notify.as_deref()) {
+    let notify = match crate::playbook::notify_file::targets(&plan.notify, args.notify.as_deref()) {
         Ok(targets) => targets,
         Err(message) => {
             eprintln!("error: {message}");

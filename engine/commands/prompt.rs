@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::report::answers::{Answer, parse_verdict};
-use crate::report::{RunRecord, Verdict};
+use crate::record::{RunRecord, Verdict};
 
 /// Whether a person is there to answer.
 pub fn interactive() -> bool {

@@ -12,7 +12,8 @@ use crate::cli::{ReportArgs, ReportFileArgs, RunArgs};
 use crate::playbook::Plan;
 use crate::report::answers::{self, Answer};
 use crate::report::format::{self, ReportFormat, Shape};
-use crate::report::{AnswerSource, RunRecord, journal, render, sign, signoff};
+use crate::record::{AnswerSource, RunRecord, signoff};
+use crate::report::{journal, render, sign};
 use crate::secrets::Redactor;
 
 /// Test-only: pins every time in the record to this RFC 3339 instant, zeroes

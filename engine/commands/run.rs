@@ -11,9 +11,9 @@ use clap::ValueEnum as _;
 
 use crate::atomic_file::AtomicFile;
 use crate::cli::{RunArgs, RunFormat};
-use crate::playbook::units::parse_duration;
+use crate::units::parse_duration;
 use crate::report::text::{self, Style};
-use crate::report::{RunRecord, RunStatus};
+use crate::record::{RunRecord, RunStatus};
 use crate::runner::{self, RunOptions};
 use crate::secrets;
 use crate::suggest::did_you_mean;
@@ -34,7 +34,7 @@ pub fn run(args: &RunArgs) -> u8 {
         return exit::INVALID;
     }
     // A rehearsal tells nobody: it skipped its actions and is not kept.
-    let notify = match crate::notify::targets(&plan.notify, args.notify.as_deref()) {
+    let notify = match crate::playbook::notify_file::targets(&plan.notify, args.notify.as_deref()) {
         Ok(_) if args.dry_run => Vec::new(),
         Ok(targets) => targets,
         Err(message) => {

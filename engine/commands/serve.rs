@@ -25,8 +25,9 @@ use super::listen;
 use super::monitor::{self, Prepared, Signals};
 use crate::cli::ServeArgs;
 use crate::monitor::schedule::Schedule;
-use crate::monitor::{metrics, page};
-use crate::report::RunRecord;
+use crate::monitor::metrics;
+use crate::report::page;
+use crate::record::RunRecord;
 use crate::report::format;
 
 /// One playbook's latest run.

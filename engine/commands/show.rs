@@ -5,7 +5,8 @@ use super::{colour_stdout, exit, reports};
 use crate::cli::{Format, ShowArgs};
 use crate::history::StoredStatus;
 use crate::report::text::{self, Style};
-use crate::report::{RunRecord, render};
+use crate::record::RunRecord;
+use crate::report::render;
 
 pub fn show(args: &ShowArgs) -> u8 {
     let found = runtime().and_then(|rt| {

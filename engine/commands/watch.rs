@@ -61,7 +61,7 @@ pub fn watch(args: &WatchArgs) -> u8 {
     code
 }
 
-fn print(record: &crate::report::RunRecord, format: Format) {
+fn print(record: &crate::record::RunRecord, format: Format) {
     use std::io::Write as _;
     let text = match format {
         Format::Text => text::render(record, Style { colour: colour_stdout() }),

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use cel::common::ast::{CallExpr, Expr, operators};
 use cel::{ExecutionError, IdedExpr, Value};
 
-use crate::playbook::units::show_duration;
+use crate::units::show_duration;
 
 /// The most loop rounds one evaluation may run, all its loops together.
 pub const MAX_ROUNDS: u64 = 1_000_000;

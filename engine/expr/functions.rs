@@ -9,7 +9,7 @@ use cel::{Context, ExecutionError, Value};
 
 use super::budget::{Meter, ROUND};
 use super::{History, to_cel};
-use crate::playbook::units::{parse_duration, parse_size};
+use crate::units::{parse_duration, parse_size};
 
 /// Our function for a CEL arithmetic operator, or for a name CEL's standard
 /// env already declares (`bytes` is its string-to-bytes conversion, which a
@@ -333,7 +333,7 @@ mod properties {
         #[test]
         fn bytes_agrees_with_the_size_parser(n in 0u32..1_000_000, unit in prop::sample::select(vec!["", "B", "KB", "MiB", "gb", "T"])) {
             let text = format!("{n}{unit}");
-            let expected = crate::playbook::units::parse_size(&text).unwrap() as i64;
+            let expected = crate::units::parse_size(&text).unwrap() as i64;
             prop_assert_eq!(eval("bytes(x)", json!(text), Value::Null), json!(expected));
         }
 

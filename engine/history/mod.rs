@@ -35,7 +35,7 @@ use backend::Backend as _;
 pub use location::Location;
 pub use lookup::{PlaybookHistory, StepHistory};
 
-use crate::report::{Counts, RunRecord, RunStatus};
+use crate::record::{Counts, RunRecord, RunStatus};
 
 /// A failure to read or write the store; the message names the store, never a password.
 #[derive(Debug, thiserror::Error)]

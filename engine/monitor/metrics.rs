@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::report::{RunRecord, Verdict};
+use crate::record::{RunRecord, Verdict};
 
 /// A per-run family: name, help, value.
 type PerRun = (&'static str, &'static str, fn(&RunRecord) -> f64);
@@ -117,7 +117,7 @@ fn playbook_labels(record: &RunRecord, extra: &[(&str, &str)]) -> String {
     labels(&[&[("playbook", record.playbook.as_str())], extra].concat())
 }
 
-fn step_labels(record: &RunRecord, step: &crate::report::StepResult, extra: &[(&str, &str)]) -> String {
+fn step_labels(record: &RunRecord, step: &crate::record::StepResult, extra: &[(&str, &str)]) -> String {
     let base = [("playbook", record.playbook.as_str()), ("section", step.section.as_str()), ("step", step.id.as_str())];
     labels(&[&base[..], extra].concat())
 }

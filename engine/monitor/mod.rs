@@ -4,5 +4,4 @@
 //! Running and printing stay in `commands/`; this module only decides and renders.
 
 pub mod metrics;
-pub mod page;
 pub mod schedule;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
 
 use super::{Body, Event, Target, event_of, message, sendmail, summary};
-use crate::report::RunRecord;
+use crate::record::RunRecord;
 
 /// Tries per target before giving up.
 pub const ATTEMPTS: u32 = 3;

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use handlebars::Handlebars;
 use serde_json::{Value, json};
 
-use crate::playbook::Severity;
-use crate::report::{RunRecord, StepResult};
+use crate::record::Severity;
+use crate::record::{RunRecord, StepResult};
 
 /// Why a run is worth telling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub fn text(record: &RunRecord, event: Event, min: Severity) -> String {
             c.fail,
             c.error,
             record.steps.len(),
-            crate::report::text::severity_split(record)
+            record.counts.failed_by_severity.to_string()
         ),
         Event::Recovery => format!("runbook: {} on {} recovered: no step fails", record.playbook, record.host),
         Event::Clean => format!("runbook: {} on {}: no step fails", record.playbook, record.host),
@@ -116,7 +116,7 @@ pub fn message(record: &RunRecord, event: Event, min: Severity, template: Option
 
 /// Renders a template over a summary, as plain text (nothing escaped).
 pub fn render(source: &str, summary: &Value) -> Result<String, String> {
-    crate::report::limits::render(&registry(source)?, "t", summary).map_err(|e| format!("the template failed: {e}"))
+    crate::bounded_template::render(&registry(source)?, "t", summary).map_err(|e| format!("the template failed: {e}"))
 }
 
 /// Compiles a template, so a broken one is refused before anything runs.
@@ -125,9 +125,9 @@ pub fn check_template(source: &str) -> Result<(), String> {
 }
 
 fn registry(source: &str) -> Result<Handlebars<'static>, String> {
-    let mut registry = crate::report::limits::registry();
+    let mut registry = crate::bounded_template::registry();
     registry.register_escape_fn(handlebars::no_escape);
-    crate::report::limits::add_template(&mut registry, "t", source).map_err(|e| match e.pos() {
+    crate::bounded_template::add_template(&mut registry, "t", source).map_err(|e| match e.pos() {
         Some((line, column)) => format!("bad template at {line}:{column}: {}", e.reason()),
         _ => format!("bad template: {}", e.reason()),
     })?;

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::Event;
-use crate::playbook::Severity;
+use crate::record::Severity;
 
 /// Where a run's result goes: exactly one of `webhook`, `command` or `sendmail`, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]

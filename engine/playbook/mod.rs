@@ -6,13 +6,13 @@ pub mod diagnostic;
 pub mod load;
 mod load_error;
 pub mod model;
+pub mod notify_file;
 pub mod plan;
 mod step_de;
 pub mod tree;
-pub mod units;
 pub mod validate;
 
 pub use diagnostic::Diagnostic;
 pub use load::{Loaded, load};
-pub use model::{Playbook, Severity};
+pub use model::Playbook;
 pub use plan::{Plan, PlannedStep};

@@ -6,10 +6,12 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 pub use serde_saphyr::{Location, Spanned};
 
 use super::diagnostic::Pos;
+use crate::record::Severity;
+use crate::secrets::SecretSource;
 use crate::probe::ProbeSpec;
 
 /// A playbook: one procedure of a runbook, as sections of checklist steps.
@@ -113,18 +115,6 @@ impl VarValue {
     }
 }
 
-/// Where a secret's value comes from.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum SecretSource {
-    /// The name of an environment variable that holds the value.
-    #[schemars(example = &"TITAN_CONSOLE_AUTH")]
-    Env(String),
-    /// A file whose first line is the value (relative paths are from the playbook's folder).
-    #[schemars(example = &"/etc/titan/console-auth")]
-    File(String),
-}
-
 /// Settings every step inherits.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -205,48 +195,6 @@ pub struct Step {
     /// notifications show it; any failure still makes the run exit 1.
     #[schemars(default, example = &"warning")]
     pub severity: Severity,
-}
-
-/// How much a step's failure matters.
-// Declared least first, so `>=` reads "at least as severe".
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Monitor closely: high latency, memory usage, repeated reconnections.
-    Warning,
-    /// Immediate action required: breaker, failed health checks, disconnections.
-    #[default]
-    Critical,
-}
-
-impl Severity {
-    /// Most severe first, the order reports list them in.
-    pub const ALL: [Severity; 2] = [Self::Critical, Self::Warning];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Warning => "warning",
-            Self::Critical => "critical",
-        }
-    }
-
-    /// For `#[serde(deserialize_with)]`: a severity by name, a near miss told as in a step.
-    pub fn by_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl std::str::FromStr for Severity {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| {
-            let hint = crate::suggest::did_you_mean(name, Self::ALL.map(Self::name))
-                .map(|s| format!("did you mean `{s}`? "))
-                .unwrap_or_default();
-            format!("`{name}` is not a severity; {hint}write `critical` or `warning`")
-        })
-    }
 }
 
 impl Step {

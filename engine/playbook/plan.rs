@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::model::{SecretSource, Severity};
+use crate::record::Severity;
+use crate::secrets::SecretSource;
 use crate::expr::Expression;
 use crate::probe::ProbeSpec;
 

@@ -8,7 +8,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
 use super::diagnostic::Pos;
-use super::model::{Severity, Spanned, Step};
+use super::model::{Spanned, Step};
+use crate::record::Severity;
 use crate::probe::{self, ProbeSpec};
 use crate::suggest::did_you_mean;
 

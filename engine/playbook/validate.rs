@@ -15,7 +15,7 @@ use super::diagnostic::{Diagnostic, Pos};
 use super::load::Loaded;
 use super::model::{Spanned, Step};
 use super::plan::{Plan, PlannedStep};
-use super::units::parse_duration;
+use crate::units::parse_duration;
 use crate::suggest::did_you_mean;
 
 const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -114,7 +114,7 @@ impl Validator<'_> {
     fn report_template_limits(&mut self, path: Option<&std::path::Path>) {
         let Some(named) = self.loaded.playbook.report.as_ref().and_then(|r| r.template.as_ref()) else { return };
         let Some(source) = path.and_then(|p| std::fs::read_to_string(p).ok()) else { return };
-        if let Err(e) = crate::report::nesting::check(&source) {
+        if let Err(e) = crate::bounded_template::nesting::check(&source) {
             let (line, column) = e.pos().unwrap_or((1, 1));
             let message =
                 format!("the playbook's report.template `{}` at {line}:{column}: {}", named.value, e.reason());

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 use super::number::NumberParam;
 use super::{Probe, ProbeContext, ProbeError};
-use crate::playbook::units::parse_duration;
+use crate::units::parse_duration;
 use crate::template::Context;
 
 /// A file (`path`) or the newest regular file matching a pattern (`glob`); relative paths start at the

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Probe, ProbeContext, ProbeError};
-use crate::playbook::units::{parse_size, show_duration};
+use crate::units::{parse_size, show_duration};
 use crate::template::Context;
 
 /// An HTTP request. Observes `status` (the code), `latency_ms`, `headers` (lower-case

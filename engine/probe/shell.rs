@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::{Probe, ProbeContext, ProbeError};
-use crate::playbook::units::parse_size;
+use crate::units::parse_size;
 use crate::template::{Bound, Context, ENV_PREFIX};
 
 /// A command: `run` for a `sh -c` command line or `argv` for a program and its arguments.

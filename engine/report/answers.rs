@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{AnswerSource, ManualAnswer, RunRecord, Verdict};
+use crate::record::{AnswerSource, ManualAnswer, RunRecord, Verdict};
 use crate::secrets::Redactor;
 use crate::suggest::did_you_mean;
 

@@ -6,7 +6,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use super::{RunRecord, RunStatus};
+use crate::record::{RunRecord, RunStatus};
 
 /// The journal line for a run, without the newline.
 pub fn line(record: &RunRecord) -> String {

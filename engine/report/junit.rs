@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{RunRecord, StepResult, Verdict};
+use crate::record::{RunRecord, StepResult, Verdict};
 
 /// The record as JUnit XML.
 pub fn render(record: &RunRecord) -> Result<String, String> {

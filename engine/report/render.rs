@@ -15,7 +15,9 @@ use handlebars::Handlebars;
 use serde_json::{Value, json};
 
 use super::format::{ReportFormat, Shape};
-use super::{RunRecord, Severity, Verdict, junit, limits};
+use super::junit;
+use crate::bounded_template as limits;
+use crate::record::{RunRecord, Severity, Verdict};
 
 /// The record in `format`; `custom` replaces a template format's built-in template.
 pub fn render(record: &RunRecord, format: &ReportFormat, custom: Option<&str>) -> Result<String, String> {

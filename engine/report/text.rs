@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{RunRecord, RunStatus, Severity, StepResult, Verdict};
+use crate::record::{RunRecord, RunStatus, Severity, StepResult, Verdict};
 
 /// ANSI styling, or none.
 #[derive(Clone, Copy)]
@@ -108,7 +108,7 @@ pub fn summary(record: &RunRecord) -> String {
         1 => " (1 action not confirmed)".to_owned(),
         n => format!(" ({n} actions not confirmed)"),
     };
-    let by_severity = if c.fail + c.error > 0 { format!(" ({})", severity_split(record)) } else { String::new() };
+    let by_severity = if c.fail + c.error > 0 { format!(" ({})", c.failed_by_severity) } else { String::new() };
     format!(
         "{} passed, {} warned, {} failed, {} {}{by_severity}, {} skipped, {} pending in {:.2}s{stopped}{unconfirmed}",
         c.pass,
@@ -120,10 +120,4 @@ pub fn summary(record: &RunRecord) -> String {
         c.pending,
         record.duration_ms as f64 / 1000.0
     )
-}
-
-/// `1 critical, 2 warning`: the steps that failed or errored, by severity.
-pub fn severity_split(record: &RunRecord) -> String {
-    let split = &record.counts.failed_by_severity;
-    Severity::ALL.iter().map(|s| format!("{} {}", split.get(*s), s.name())).collect::<Vec<_>>().join(", ")
 }

@@ -17,7 +17,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::report::Confirmation;
+use crate::record::Confirmation;
 
 /// What an action step is about to do, for the person confirming it.
 #[derive(Debug, Clone)]

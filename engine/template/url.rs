@@ -1,6 +1,7 @@
 //! Where each `{{…}}` stands in a URL, read from the template's own text (a
 //! value never moves what follows it): a value in the path, query or fragment
-//! is percent-encoded as one component, in the user info likewise, in the host
+//! is percent-encoded as one component (and may not be a whole `.`/`..` path
+//! segment, which URL parsers resolve away), in the user info likewise, in the host
 //! and port it may hold only host and port characters, and one that starts the
 //! URL supplies its scheme and host and must be an absolute URL itself.
 
@@ -13,7 +14,9 @@ pub enum Part {
     UserInfo,
     /// The host or the port.
     Host,
-    /// The path, the query or the fragment.
+    /// The path.
+    Path,
+    /// The query or the fragment.
     Component,
 }
 
@@ -39,6 +42,8 @@ pub fn parts(url: &str, refs: &[(usize, usize)]) -> Result<Vec<Part>, (usize, St
         (_, None, Some(colon)) => (None, colon + 1),
         _ => (None, 0),
     };
+    let query_start =
+        literal[path_start..].iter().position(|c| b"?#".contains(c)).map_or(literal.len(), |n| path_start + n);
     refs.iter()
         .map(|&(start, _)| {
             if start == 0 {
@@ -55,6 +60,7 @@ pub fn parts(url: &str, refs: &[(usize, usize)]) -> Result<Vec<Part>, (usize, St
                      start the URL with it (`{{vars.base_url}}/path`) or write the scheme out"
                         .to_owned(),
                 )),
+                _ if start < query_start => Ok(Part::Path),
                 _ => Ok(Part::Component),
             }
         })
@@ -79,7 +85,11 @@ pub fn fill(part: Part, value: &str) -> Result<String, String> {
                     .to_owned())
             }
         }
-        Part::UserInfo | Part::Component => Ok(percent_encode(value)),
+        // `.` and `..` (even as `%2E`) are resolved away by every URL parser: `/p/{{x}}` with `..` is `/`.
+        Part::Path if !value.is_empty() && value.bytes().all(|b| b == b'.') => {
+            Err("is a `.`/`..` path segment, which would move the URL's path".to_owned())
+        }
+        Part::UserInfo | Part::Path | Part::Component => Ok(percent_encode(value)),
     }
 }
 
@@ -109,11 +119,12 @@ mod tests {
 
     #[test]
     fn each_reference_gets_its_part() {
-        assert_eq!(of("{{x}}/a/{{x}}?q={{x}}#{{x}}").unwrap(), [Base, Component, Component, Component]);
+        assert_eq!(of("{{x}}/a/{{x}}?q={{x}}#{{x}}").unwrap(), [Base, Path, Component, Component]);
         assert_eq!(of("http://{{x}}:{{x}}/p").unwrap(), [Host, Host]);
         assert_eq!(of("redis://:{{x}}@{{x}}:6379").unwrap(), [UserInfo, Host]);
-        assert_eq!(of("postgres://u:{{x}}@h/{{x}}").unwrap(), [UserInfo, Component]);
-        assert_eq!(of("sqlite:{{x}}").unwrap(), [Component]);
+        assert_eq!(of("postgres://u:{{x}}@h/{{x}}").unwrap(), [UserInfo, Path]);
+        assert_eq!(of("sqlite:{{x}}").unwrap(), [Path]);
+        assert_eq!(of("http://h/{{x}}#{{x}}?{{x}}").unwrap(), [Path, Component, Component]);
         assert_eq!(of("ht{{x}}tp://h/").unwrap_err().0, 2);
     }
 
@@ -121,6 +132,9 @@ mod tests {
     fn values_are_encoded_or_checked() {
         assert_eq!(fill(Component, "a/b?c#d&e=f+g h%").unwrap(), "a%2Fb%3Fc%23d%26e%3Df%2Bg%20h%25");
         assert_eq!(fill(Component, "é").unwrap(), "%C3%A9");
+        assert_eq!(fill(Component, "..").unwrap(), "..", "harmless in a query");
+        assert!(fill(Path, "..").is_err() && fill(Path, ".").is_err());
+        assert_eq!(fill(Path, "..a").unwrap(), "..a");
         assert_eq!(fill(Host, "[::1]:8080").unwrap(), "[::1]:8080");
         assert!(fill(Host, "evil.example/x?").is_err());
         assert!(fill(Host, "a@b").is_err());

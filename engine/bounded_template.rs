@@ -6,6 +6,9 @@
 //! [`MAX_LOOP_ROUNDS`] rounds of all its loops together and after
 //! [`MAX_OUTPUT_BYTES`] written: time and memory stay bounded.
 
+pub mod helpers;
+pub mod nesting;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use handlebars::template::{Parameter, Template, TemplateElement};
@@ -29,7 +32,7 @@ const ROUND_HELPER: &str = "rb_loop_round";
 /// use one registry per render, since the rounds are counted per registry.
 pub fn registry() -> Handlebars<'static> {
     let mut registry = Handlebars::new();
-    super::helpers::register(&mut registry);
+    helpers::register(&mut registry);
     registry.register_decorator("inline", Box::new(refuse_inline_partial));
     registry.register_helper(ROUND_HELPER, Box::new(LoopRounds(AtomicU64::new(0))));
     registry
@@ -38,7 +41,7 @@ pub fn registry() -> Handlebars<'static> {
 /// Compiles `source` as template `name`, each `each` body counting its rounds.
 pub fn add_template(registry: &mut Handlebars, name: &str, source: &str) -> Result<(), TemplateError> {
     // Before handlebars parses it: its parser and renderer recurse per level.
-    super::nesting::check(source)?;
+    nesting::check(source)?;
     registry.register_template_string(name, source)?;
     let round = Template::compile(&format!("{{{{{ROUND_HELPER}}}}}"))?.elements.swap_remove(0);
     if let Some(template) = registry.get_template(name) {

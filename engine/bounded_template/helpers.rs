@@ -5,7 +5,8 @@
 use handlebars::{Handlebars, handlebars_helper};
 use serde_json::Value;
 
-use super::Verdict;
+use crate::record::Verdict;
+use crate::units::show_bytes;
 
 /// ✓ ! ✗ ‼ – ? for pass, warn, fail, error, skipped, pending.
 pub fn icon(verdict: &str) -> &'static str {
@@ -28,18 +29,6 @@ pub fn duration(ms: u64) -> String {
         60_000..3_600_000 => format!("{}m {:02}s", ms / 60_000, ms % 60_000 / 1000),
         _ => format!("{}h {:02}m", ms / 3_600_000, ms % 3_600_000 / 60_000),
     }
-}
-
-/// `512 B`, `1.5 KiB`, `2.0 GiB`.
-pub fn bytes(n: f64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = n;
-    let mut unit = 0;
-    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{value} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 /// A number with thousands separators and `decimals` places: `-12,345.68`.
@@ -86,7 +75,7 @@ pub fn time(text: &str) -> String {
 
 handlebars_helper!(IconHelper: |v: str| icon(v));
 handlebars_helper!(DurationHelper: |ms: u64| duration(ms));
-handlebars_helper!(BytesHelper: |n: f64| bytes(n));
+handlebars_helper!(BytesHelper: |n: f64| show_bytes(n));
 handlebars_helper!(NumberHelper: |n: f64, {decimals: u64 = 2}| number(n, usize::try_from(decimals).unwrap_or(2).min(12)));
 handlebars_helper!(ValueHelper: |v: Json| value(v));
 handlebars_helper!(TimeHelper: |t: str| time(t));
@@ -128,13 +117,6 @@ mod tests {
         assert_eq!(duration(1250), "1.25s");
         assert_eq!(duration(125_000), "2m 05s");
         assert_eq!(duration(3_720_000), "1h 02m");
-    }
-
-    #[test]
-    fn bytes_use_binary_units() {
-        assert_eq!(bytes(512.0), "512 B");
-        assert_eq!(bytes(1536.0), "1.5 KiB");
-        assert_eq!(bytes(2.0 * 1024.0 * 1024.0 * 1024.0), "2.0 GiB");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{RunRecord, format, render};
+use super::{format, render};
+use crate::record::RunRecord;
 
 /// One playbook as the pages see it.
 pub struct Entry<'a> {

@@ -1,0 +1,334 @@
+//! The record of a run, [`RunRecord`]: what every stage after the runner
+//! reads. One documented structure behind `--format json`, every report
+//! template, the JUnit file, notifications, the monitor and the history
+//! store; its JSON Schema is committed as `schemas/report.schema.json`.
+//! Everything in it is redacted: secrets never reach any output.
+
+mod severity;
+pub mod signoff;
+pub mod summary;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use severity::Severity;
+use crate::secrets::Redactor;
+
+/// How one step came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every `expect` and `warn` expression held.
+    Pass,
+    /// Every `expect` held, a `warn` did not.
+    Warn,
+    /// An `expect` did not hold.
+    Fail,
+    /// The probe could not observe (connection refused, timeout, bad JSON).
+    Error,
+    /// Not run: `when` was false or a needed step did not pass.
+    Skipped,
+    /// A manual step nobody has answered yet.
+    Pending,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 6] = [Self::Pass, Self::Warn, Self::Fail, Self::Error, Self::Skipped, Self::Pending];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+            Self::Error => "error",
+            Self::Skipped => "skipped",
+            Self::Pending => "pending",
+        }
+    }
+
+    /// Whether steps that need this one may run.
+    pub fn is_ok(self) -> bool {
+        matches!(self, Self::Pass | Self::Warn)
+    }
+
+    /// Whether this verdict makes the run's exit code 1.
+    pub fn is_bad(self) -> bool {
+        matches!(self, Self::Fail | Self::Error)
+    }
+}
+
+/// Whether the run finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Complete,
+    /// Stopped by a signal or the run deadline; unfinished steps are `error`.
+    Interrupted,
+}
+
+/// One finished step.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StepResult {
+    pub id: String,
+    pub section: String,
+    pub title: String,
+    /// The probe kind, e.g. `http`.
+    pub kind: String,
+    pub verdict: Verdict,
+    /// How much a failure of this step matters (the playbook's `severity`; runs stored before it
+    /// existed read as `critical`).
+    #[serde(default)]
+    pub severity: Severity,
+    /// Why: the failed expressions with observed values, the probe's error,
+    /// the skip reason, or a note.
+    pub message: String,
+    /// Captured values by name.
+    pub captured: BTreeMap<String, Value>,
+    pub duration_ms: u64,
+    pub attempts: u32,
+    /// For an action step: whether it was confirmed, by whom, how and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+    /// The operator's answer, for a `manual` step that was answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<ManualAnswer>,
+    /// True when the probe ran with TLS certificate verification off (the step's
+    /// `insecure: true`); absent otherwise. Every report format shows it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+}
+
+/// A person's answer to a `manual` step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ManualAnswer {
+    /// `pass`, `fail` or `skipped`.
+    pub verdict: Verdict,
+    /// What the operator noted, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Where the answer came from.
+    pub source: AnswerSource,
+}
+
+/// Where a manual answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerSource {
+    /// Asked on the terminal after the automated steps ran.
+    Prompt,
+    /// Read from `--answers FILE`.
+    AnswersFile,
+}
+
+/// One figure of the playbook's `summary:` block, evaluated after the run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SummaryValue {
+    /// The label, e.g. `Daily P&L`.
+    pub label: String,
+    /// The expression it came from, e.g. `steps.pnl.daily_pnl`.
+    pub expression: String,
+    /// The value, or null when it could not be evaluated.
+    pub value: Value,
+    /// Why there is no value (a step that did not run, a bad expression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The sign-off block: who signed, when, and what they signed for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct SignOff {
+    /// Who signed the run off; absent when nobody did (the report shows a blank line).
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// When they signed, RFC 3339 UTC.
+    #[serde(default)]
+    pub signed_utc: Option<String>,
+    /// The same moment in the signer's local time zone, RFC 3339 with offset.
+    #[serde(default)]
+    pub signed_local: Option<String>,
+    /// True when the run completed, nothing failed or errored, nothing is pending
+    /// and every action step was confirmed.
+    pub clean: bool,
+    /// One plain sentence: everything passed, or what failed and what is pending.
+    pub statement: String,
+    /// Ids of the steps that failed or errored.
+    pub failed: Vec<String>,
+    /// Ids of the manual steps nobody answered.
+    pub pending: Vec<String>,
+    /// Ids of the action steps that did not run for want of confirmation.
+    #[serde(default)]
+    pub unconfirmed: Vec<String>,
+}
+
+/// The decision on an action step (`action: true`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Confirmation {
+    /// Whether the action was allowed to run.
+    pub confirmed: bool,
+    /// The operator (`--operator`, `RUNBOOK_OPERATOR` or `$USER`).
+    pub by: String,
+    /// How it was confirmed (`--yes`, `terminal`), or why it was not.
+    pub how: String,
+    /// When the decision was made, RFC 3339 UTC.
+    pub at: String,
+}
+
+impl StepResult {
+    /// An action that was meant to run but was not confirmed.
+    pub fn is_unconfirmed_action(&self) -> bool {
+        self.confirmation.as_ref().is_some_and(|c| !c.confirmed)
+    }
+
+    /// Whether this step keeps a run from being clean for a reader that counts severity `min`
+    /// and above: it failed, errored or was an action left unconfirmed.
+    pub fn counts_against(&self, min: Severity) -> bool {
+        self.severity >= min && (self.verdict.is_bad() || self.is_unconfirmed_action())
+    }
+}
+
+/// Counts of steps by verdict.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Counts {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub skipped: usize,
+    pub pending: usize,
+    /// The steps that failed or errored, by severity.
+    #[serde(default)]
+    pub failed_by_severity: BySeverity,
+}
+
+/// A count for each severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BySeverity {
+    pub critical: usize,
+    pub warning: usize,
+}
+
+impl std::fmt::Display for BySeverity {
+    /// `1 critical, 2 warning`: the steps that failed or errored, by severity.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = Severity::ALL.iter().map(|s| format!("{} {}", self.get(*s), s.name())).collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+impl BySeverity {
+    pub fn get(&self, severity: Severity) -> usize {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::Warning => self.warning,
+        }
+    }
+}
+
+impl Counts {
+    pub fn of(steps: &[StepResult]) -> Self {
+        let mut c = Self::default();
+        for s in steps.iter().filter(|s| s.verdict.is_bad()) {
+            *match s.severity {
+                Severity::Critical => &mut c.failed_by_severity.critical,
+                Severity::Warning => &mut c.failed_by_severity.warning,
+            } += 1;
+        }
+        for s in steps {
+            *match s.verdict {
+                Verdict::Pass => &mut c.pass,
+                Verdict::Warn => &mut c.warn,
+                Verdict::Fail => &mut c.fail,
+                Verdict::Error => &mut c.error,
+                Verdict::Skipped => &mut c.skipped,
+                Verdict::Pending => &mut c.pending,
+            } += 1;
+        }
+        c
+    }
+}
+
+/// A finished run: what `runbook run --format json` prints and every report renders.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "runbook run record")]
+pub struct RunRecord {
+    /// The playbook's name.
+    pub playbook: String,
+    /// The playbook file as given on the command line.
+    pub file: String,
+    /// The playbook's description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The machine that ran it.
+    pub host: String,
+    /// RFC 3339, UTC.
+    pub started: String,
+    /// RFC 3339, UTC.
+    pub finished: String,
+    pub duration_ms: u64,
+    pub status: RunStatus,
+    /// Playbook vars as used (secrets are never among them).
+    pub vars: BTreeMap<String, Value>,
+    /// The sections, in playbook order.
+    pub sections: Vec<String>,
+    pub counts: Counts,
+    /// The worst verdict among the steps that count: fail or error, else warn, else pass.
+    pub verdict: Verdict,
+    pub steps: Vec<StepResult>,
+    /// The playbook's `summary:` figures (the end-of-day block), in playbook order.
+    #[serde(default)]
+    pub summary: Vec<SummaryValue>,
+    /// The sign-off: its state is always there, the operator only once someone signed.
+    #[serde(default)]
+    pub signoff: SignOff,
+}
+
+impl RunRecord {
+    /// The overall verdict of a list of steps.
+    pub fn overall(steps: &[StepResult]) -> Verdict {
+        let worst = |v: Verdict| steps.iter().any(|s| s.verdict == v);
+        if worst(Verdict::Error) {
+            Verdict::Error
+        } else if worst(Verdict::Fail) {
+            Verdict::Fail
+        } else if worst(Verdict::Warn) {
+            Verdict::Warn
+        } else if worst(Verdict::Pending) {
+            Verdict::Pending
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// Whether every step that counts passed (warnings allowed).
+    /// An action that did not run for want of confirmation counts against it: the procedure was not
+    /// carried out.
+    pub fn is_clean(&self) -> bool {
+        self.is_clean_at(Severity::Warning)
+    }
+
+    /// Whether the run completed with no step of severity `min` or above failed, errored or left
+    /// unconfirmed: what a notification target on `min_severity: min` calls clean.
+    pub fn is_clean_at(&self, min: Severity) -> bool {
+        self.status == RunStatus::Complete && !self.steps.iter().any(|s| s.counts_against(min))
+    }
+
+    /// Recomputes counts, verdict and the sign-off state after steps changed
+    /// (manual answers).
+    pub fn recount(&mut self) {
+        self.counts = Counts::of(&self.steps);
+        self.verdict = Self::overall(&self.steps);
+        signoff::assess(self);
+    }
+
+    /// Masks every secret in every string of the record.
+    pub fn redact(&mut self, redactor: &Redactor) {
+        let mut value = serde_json::to_value(&*self).unwrap_or(Value::Null);
+        redactor.redact_json(&mut value);
+        if let Ok(clean) = serde_json::from_value(value) {
+            *self = clean;
+        }
+    }
+}
