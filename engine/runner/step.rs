@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 use super::confirm::{self, ActionRequest, Decision};
 use super::{RunScope, judging};
 use crate::expr::{Expression, Judgement, Scope, Stop};
-use crate::units::show_duration;
 use crate::probe::{ProbeContext, RenderError};
 use crate::record::{StepResult, Verdict};
+use crate::units::show_duration;
 use crate::{capture, template};
 
 const BACKOFF: Duration = Duration::from_millis(250);
