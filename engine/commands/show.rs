@@ -13,7 +13,7 @@ pub fn show(args: &ShowArgs) -> Outcome {
     let found = session::runtime()?
         .block_on(async {
             let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else { return Ok(None) };
-            store.run(args.run_id).await.map_err(|e| e.to_string())
+            store.run(args.run_id).await
         })
         .map_err(failed)?;
     let run = found.ok_or_else(|| invalid(format!("no run {} in the history", args.run_id)))?;
