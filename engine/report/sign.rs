@@ -152,40 +152,75 @@ pub fn sign(file: &Path, key: &SecretKey, trusted_comment: &str) -> Result<PathB
     Ok(path)
 }
 
-/// Why verification did not succeed.
-#[derive(Debug)]
+/// Why verification did not succeed: a usage problem (the report or the
+/// public key cannot be read, or the key is not one) or a failed check (the
+/// signature is missing, malformed or does not match); see [`VerifyError::is_bad`].
+#[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    /// The report or the public key could not be read, or the key is not one.
-    Unreadable(String),
-    /// The signature is missing, malformed or does not match the file and key.
-    Bad(String),
+    #[error("cannot read the public key `{}`: {source}", .path.display())]
+    KeyUnreadable {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+    #[error("`{}` is not a minisign public key: {source}", .path.display())]
+    NotAPublicKey {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+    #[error("cannot read `{}`: {source}", .path.display())]
+    ReportUnreadable {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+    #[error("cannot read the signature `{}`: {source}", .path.display())]
+    SignatureUnreadable {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+    #[error("`{}` is not a minisign signature: {source}", .path.display())]
+    NotASignature {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+    #[error("`{}` does not match its signature: {source}", .path.display())]
+    Mismatch {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+}
+
+impl VerifyError {
+    /// A failed check (a missing signature too), rather than a usage problem.
+    pub fn is_bad(&self) -> bool {
+        matches!(self, Self::SignatureUnreadable { .. } | Self::NotASignature { .. } | Self::Mismatch { .. })
+    }
 }
 
 /// Checks `file` against `signature` with the public key file; returns the trusted comment.
 pub fn verify(file: &Path, signature: &Path, public_key: &Path) -> Result<String, VerifyError> {
-    let read = |path: &Path, what: &str| {
-        crate::input::read_to_string(path, crate::input::SMALL_FILE_BYTES)
-            .map_err(|e| VerifyError::Unreadable(format!("cannot read the {what} `{}`: {e}", path.display())))
-    };
-    let key_text = read(public_key, "public key")?;
-    let key = PublicKey::from_box(PublicKeyBox::from_string(&key_text).map_err(|e| bad_key(public_key, &e))?)
+    let read = |path: &Path| crate::input::read_to_string(path, crate::input::SMALL_FILE_BYTES);
+    let key_text =
+        read(public_key).map_err(|source| VerifyError::KeyUnreadable { path: public_key.to_owned(), source })?;
+    let bad_key = |source| VerifyError::NotAPublicKey { path: public_key.to_owned(), source };
+    let key = PublicKey::from_box(PublicKeyBox::from_string(&key_text).map_err(bad_key)?)
         .or_else(|_| PublicKey::from_base64(key_text.trim()))
-        .map_err(|e| bad_key(public_key, &e))?;
+        .map_err(bad_key)?;
     // A missing signature is a failed check, not a usage error.
-    let signature_text = read(signature, "signature").map_err(|e| match e {
-        VerifyError::Unreadable(m) | VerifyError::Bad(m) => VerifyError::Bad(m),
-    })?;
+    let signature_text =
+        read(signature).map_err(|source| VerifyError::SignatureUnreadable { path: signature.to_owned(), source })?;
     let signature_box = SignatureBox::from_string(&signature_text)
-        .map_err(|e| VerifyError::Bad(format!("`{}` is not a minisign signature: {e}", signature.display())))?;
+        .map_err(|source| VerifyError::NotASignature { path: signature.to_owned(), source })?;
     let data = crate::input::open_regular(file)
-        .map_err(|e| VerifyError::Unreadable(format!("cannot read `{}`: {e}", file.display())))?;
+        .map_err(|source| VerifyError::ReportUnreadable { path: file.to_owned(), source })?;
     minisign::verify(&key, &signature_box, data, true, false, false)
-        .map_err(|e| VerifyError::Bad(format!("`{}` does not match its signature: {e}", file.display())))?;
+        .map_err(|source| VerifyError::Mismatch { path: file.to_owned(), source })?;
     Ok(signature_box.trusted_comment().unwrap_or_default())
-}
-
-fn bad_key(path: &Path, e: &minisign::PError) -> VerifyError {
-    VerifyError::Unreadable(format!("`{}` is not a minisign public key: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -203,7 +238,7 @@ mod tests {
         let sig = sign(&file, &key, "file:r.md\tplaybook:x").unwrap();
         assert_eq!(verify(&file, &sig, &public).unwrap(), "file:r.md\tplaybook:x");
         std::fs::write(&file, "all good!\n").unwrap();
-        assert!(matches!(verify(&file, &sig, &public), Err(VerifyError::Bad(_))));
+        assert!(matches!(verify(&file, &sig, &public), Err(VerifyError::Mismatch { .. })));
     }
 
     #[test]
