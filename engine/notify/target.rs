@@ -189,3 +189,23 @@ fn check_template(field: &'static str, template: &str) -> Result<(), NotifyError
     super::message::check_template(template)
         .map_err(|source| NotifyError::FieldTemplate { field, source: Box::new(source) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(yaml: &str) -> Target {
+        serde_saphyr::from_str(yaml).expect("a target")
+    }
+
+    #[test]
+    fn a_problem_names_the_field_and_what_is_wrong() {
+        let both = target("webhook: http://h/\ncommand: [x]\n");
+        assert_eq!(both.check().unwrap_err().to_string(), "give one of `webhook`, `command` or `sendmail`, not both");
+        let address = target("sendmail: {to: [ops]}\n");
+        assert_eq!(address.check().unwrap_err().to_string(), "`ops` is not an email address");
+        let subject = target("sendmail: {to: [ops@h], subject: '{{#each x}'}\n");
+        let error = subject.check().unwrap_err().to_string();
+        assert!(error.starts_with("`sendmail.subject`: bad template at 1:"), "{error}");
+    }
+}

@@ -81,7 +81,16 @@ fn quote(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::*;
+
+    #[test]
+    fn a_journal_that_cannot_be_opened_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let record: RunRecord = serde_json::from_str(include_str!("../../tests/report-record.json")).expect("record");
+        let error = append(dir.path(), &record).unwrap_err();
+        assert!(matches!(error, JournalError::Open { .. }));
+        assert!(error.to_string().starts_with(&format!("cannot open the journal `{}`: ", dir.path().display())));
+    }
 
     #[test]
     fn values_with_spaces_or_quotes_are_json_quoted() {
