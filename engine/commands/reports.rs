@@ -107,24 +107,25 @@ pub fn sign_off(
 /// Writes the report (and its signature), the JUnit file and the journal line.
 pub fn write(record: &RunRecord, prepared: &Prepared, args: &ReportArgs) -> Result<(), String> {
     if let Some((path, format, template)) = &prepared.report {
-        let text = render::render(record, format, template.as_deref())?;
+        let text = render::render(record, format, template.as_deref()).map_err(|e| e.to_string())?;
         crate::atomic_file::write(path, text)
             .map_err(|e| format!("cannot write the report `{}`: {e}", path.display()))?;
         match &prepared.key {
             Some(key) => {
-                let signature = sign::sign(path, key, &trusted_comment(record, path))?;
+                let signature = sign::sign(path, key, &trusted_comment(record, path)).map_err(|e| e.to_string())?;
                 eprintln!("report: {} (signed: {})", path.display(), signature.display());
             }
             None => eprintln!("report: {}", path.display()),
         }
     }
     if let Some(path) = &args.junit {
-        let xml = render::render(record, format::by_name("junit")?, None)?;
+        let junit = format::by_name("junit").map_err(|e| e.to_string())?;
+        let xml = render::render(record, junit, None).map_err(|e| e.to_string())?;
         crate::atomic_file::write(path, xml)
             .map_err(|e| format!("cannot write the JUnit file `{}`: {e}", path.display()))?;
     }
     if let Some(path) = &args.journal {
-        journal::append(path, record)?;
+        journal::append(path, record).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

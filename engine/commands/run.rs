@@ -106,7 +106,8 @@ fn emit(record: &RunRecord, config: &RunConfig, out_file: Option<AtomicFile>) ->
         RunFormat::Text => text::render(record, Style { colour: false }),
         other => {
             let name = other.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
-            match crate::report::format::by_name(&name).and_then(|f| crate::report::render::render(record, f, None)) {
+            let format = crate::report::format::by_name(&name).map_err(crate::report::ReportError::from);
+            match format.and_then(|f| crate::report::render::render(record, f, None)) {
                 Ok(text) => text,
                 Err(e) => {
                     eprintln!("error: {e}");

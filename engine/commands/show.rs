@@ -48,6 +48,6 @@ fn write_report(record: &RunRecord, args: &ShowArgs) -> Result<(), String> {
         Some(file) => Some(reports::read_template(file, "--template", format)?),
         None => None,
     };
-    let text = render::render(record, format, template.as_deref())?;
+    let text = render::render(record, format, template.as_deref()).map_err(|e| e.to_string())?;
     crate::atomic_file::write(&path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
 }

@@ -29,15 +29,23 @@ pub fn regions() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A region's opening or closing marker that the document lacks.
+#[derive(Debug, thiserror::Error)]
+#[error("no `{marker}` marker")]
+pub struct MissingMarker {
+    pub marker: String,
+}
+
 /// `document` with every region replaced by its generated text; an error names a missing marker.
-pub fn regenerate(document: &str) -> Result<String, String> {
+pub fn regenerate(document: &str) -> Result<String, MissingMarker> {
     regions().into_iter().try_fold(document.to_owned(), |doc, (name, text)| splice(&doc, name, &text))
 }
 
-fn splice(document: &str, name: &str, text: &str) -> Result<String, String> {
+fn splice(document: &str, name: &str, text: &str) -> Result<String, MissingMarker> {
     let (open, close) = (format!("<!-- generated: {name} -->"), format!("<!-- end generated: {name} -->"));
-    let start = document.find(&open).ok_or_else(|| format!("no `{open}` marker"))? + open.len();
-    let end = document[start..].find(&close).ok_or_else(|| format!("no `{close}` marker"))? + start;
+    let missing = |marker: &str| MissingMarker { marker: marker.to_owned() };
+    let start = document.find(&open).ok_or_else(|| missing(&open))? + open.len();
+    let end = document[start..].find(&close).ok_or_else(|| missing(&close))? + start;
     Ok(format!("{}\n{}\n{}", &document[..start], text.trim_end(), &document[end..]))
 }
 
