@@ -366,7 +366,7 @@ pub fn first_difference(expected: &str, actual: &str) -> String {
 /// path always reads `[TMP]`, and [`Test::normalise`] adds more (durations…).
 #[must_use]
 pub struct Test {
-    dir: TestDir,
+    dir: std::rc::Rc<TestDir>,
     cwd: Option<PathBuf>,
     args: Vec<std::ffi::OsString>,
     env: Vec<(String, String)>,
@@ -397,7 +397,7 @@ impl Default for Test {
 impl Test {
     pub fn new() -> Self {
         Self {
-            dir: TestDir::new(),
+            dir: std::rc::Rc::new(TestDir::new()),
             cwd: None,
             args: Vec::new(),
             env: Vec::new(),
@@ -410,9 +410,10 @@ impl Test {
         }
     }
 
-    /// The test's own folder (the binary runs there unless [`Test::current_dir`] says otherwise).
-    pub fn dir(&self) -> &TestDir {
-        &self.dir
+    /// The test's own folder (the binary runs there unless [`Test::current_dir`]
+    /// says otherwise); holding it keeps the folder after [`Test::run`].
+    pub fn dir(&self) -> std::rc::Rc<TestDir> {
+        self.dir.clone()
     }
 
     pub fn args<I, S>(mut self, args: I) -> Self
