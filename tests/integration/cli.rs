@@ -78,7 +78,10 @@ fn exit_code_2_for_an_invalid_playbook_or_command_line() {
         .status(2)
         .run();
     let cases: [(&[&str], &str); 4] = [
-        (&["--jobs", "0"], "error: invalid value '0' for '--jobs <JOBS>': 0 is not in 1..=1024\n\nFor more information, try '--help'.\n"),
+        (
+            &["--jobs", "0"],
+            "error: invalid value '0' for '--jobs <JOBS>': 0 is not in 1..=1024\n\nFor more information, try '--help'.\n",
+        ),
         (
             &["--format", "xml"],
             "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: text, json, junit, markdown, html]\n\n  \
@@ -88,7 +91,10 @@ fn exit_code_2_for_an_invalid_playbook_or_command_line() {
             &["--var", "novalue"],
             "error: invalid value 'novalue' for '--var <NAME=VALUE>': `novalue` is not NAME=VALUE\n\nFor more information, try '--help'.\n",
         ),
-        (&["--deadline", "soon"], "error: --deadline: `soon` is not a duration; write a number and a unit, e.g. `5s`, `250ms`, `2m`\n"),
+        (
+            &["--deadline", "soon"],
+            "error: --deadline: `soon` is not a duration; write a number and a unit, e.g. `5s`, `250ms`, `2m`\n",
+        ),
     ];
     for (args, error) in cases {
         Test::new().playbook(MIXED).args(["run", "playbook.yaml"]).args(args).stderr(error).status(2).run();

@@ -25,7 +25,12 @@ fn a_playbook_that_is_not_utf8_is_reported_at_its_first_bad_byte() {
 ";
     for command in ["validate", "run", "list"] {
         let summary = if command == "validate" { "1 problem(s) in 1 of 1 playbook\n" } else { "" };
-        Test::new().bytes("bad.yaml", &bytes).args([command, "bad.yaml"]).stderr(format!("{error}{summary}")).status(2).run();
+        Test::new()
+            .bytes("bad.yaml", &bytes)
+            .args([command, "bad.yaml"])
+            .stderr(format!("{error}{summary}"))
+            .status(2)
+            .run();
     }
 }
 

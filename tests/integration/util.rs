@@ -341,7 +341,8 @@ pub fn first_difference(expected: &str, actual: &str) -> String {
             (Some(a), Some(b)) if a == b => line += 1,
             (None, None) => return "(they differ in nothing a line shows)".to_owned(),
             (a, b) => {
-                let show = |l: Option<&str>| l.map_or_else(|| "(nothing: the text ends)".to_owned(), |l| format!("{l:?}"));
+                let show =
+                    |l: Option<&str>| l.map_or_else(|| "(nothing: the text ends)".to_owned(), |l| format!("{l:?}"));
                 return format!("first difference at line {line}:\n  expected: {}\n  actual:   {}", show(a), show(b));
             }
         }
