@@ -376,8 +376,11 @@ pub struct Test {
     stdout: Expect,
     stderr: Expect,
     status: i32,
-    normalisers: Vec<Box<dyn Fn(&str) -> String>>,
+    normalisers: Vec<Normaliser>,
 }
+
+/// A rewrite of the outputs before they are compared.
+type Normaliser = Box<dyn Fn(&str) -> String>;
 
 /// What an output stream must be.
 enum Expect {
