@@ -213,11 +213,12 @@ fn without_timings(text: &str) -> String {
 
 #[test]
 fn the_text_checklist_groups_by_section_and_indents_the_reasons() {
-    let out = run_playbook(MIXED, &[]);
-    assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(
-        without_timings(&out.stdout),
-        "Mixed bag  (playbook.yaml)
+    Test::new()
+        .playbook(MIXED)
+        .args(["run", "playbook.yaml"])
+        .normalise(without_timings)
+        .stdout(
+            "Mixed bag  (playbook.yaml)
 
 Basics
   ✓ Greets  [greet]
@@ -230,9 +231,43 @@ Follow-up
   - After the count  [after_count]
       skipped: needs `count`, which did not pass (fail)
 
-1 passed, 1 warned, 1 failed, 0 errors (1 critical, 0 warning), 1 skipped, 0 pending in _s"
-    );
-    assert_eq!(out.stderr, "");
+1 passed, 1 warned, 1 failed, 0 errors (1 critical, 0 warning), 1 skipped, 0 pending in _s",
+        )
+        .status(1)
+        .run();
+}
+
+/// The test folder's path, which changes every run, reads `[TMP]`.
+#[test]
+fn an_absolute_path_in_a_message_is_normalised() {
+    let test = Test::new();
+    let missing = test.dir().path().join("nowhere.yaml");
+    test.args(["run"])
+        .args([&missing])
+        .stderr("error: [TMP]/nowhere.yaml: cannot read the playbook: No such file or directory (os error 2)\n\n")
+        .status(2)
+        .run();
+}
+
+/// The builder compares the whole output: one character off fails the test.
+#[test]
+#[should_panic(expected = "first difference at line 1")]
+fn the_test_builder_fails_on_any_difference() {
+    Test::new()
+        .args(["run", "nowhere.yaml"])
+        .stderr("error: nowhere.yaml: cannot read the playbook\n\n")
+        .status(2)
+        .run();
+}
+
+/// ... and on the exit code alone.
+#[test]
+#[should_panic(expected = "exit code: expected 0, got 2")]
+fn the_test_builder_fails_on_another_exit_code() {
+    Test::new()
+        .args(["run", "nowhere.yaml"])
+        .stderr("error: nowhere.yaml: cannot read the playbook: No such file or directory (os error 2)\n\n")
+        .run();
 }
 
 #[test]
