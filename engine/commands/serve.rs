@@ -115,11 +115,10 @@ fn sessions(args: &ServeArgs) -> Result<Vec<Session>, CliError> {
 /// The playbook's own report template (`report.template`), read and checked.
 fn template(session: &Session) -> Result<Option<String>, CliError> {
     let Some(path) = &session.plan.report_template else { return Ok(None) };
-    format::by_name("html")
-        .map_err(|e| e.to_string())
-        .and_then(|html| super::reports::read_template(path, "the playbook's report.template", html))
+    let html = format::by_name("html").map_err(invalid)?;
+    super::reports::read_template(path, "the playbook's report.template", html)
         .map(Some)
-        .map_err(|message| invalid(format!("{}: {message}", session.plan.file)))
+        .map_err(|e| invalid(format!("{}: {e}", session.plan.file)))
 }
 
 /// Runs one playbook on the schedule until a signal, publishing each run.
