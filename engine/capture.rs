@@ -1,6 +1,10 @@
 //! Captures: named values taken from an observation by JSONPath
 //! (`$.body.status`, `$.rows[0].size`, `$.json[?(@.name == 'titan-brain')]`).
-//! A path that matches one value captures it; several, a list; none, null.
+//! The shape depends on the path, never on the data: a definite path (names
+//! and indexes only) captures a value or null; one with a filter, wildcard,
+//! slice, union or `..` always captures a list, empty when nothing matched. So
+//! an expression that works on a day with one match works on every day; take
+//! a single value out with `one()` (exactly one, else an error) or `first()`.
 
 use jsonpath_rust::JsonPath;
 use serde_json::Value;
@@ -61,15 +65,47 @@ fn expected(rules: &str) -> String {
     words.join(" or ")
 }
 
-/// The value `path` selects in `observation`.
-pub fn capture(observation: &Value, path: &str) -> Result<Value, String> {
+/// Whether `path` can select several values: a filter, wildcard, slice, union
+/// or descendant segment outside quoted names.
+pub fn selects_many(path: &str) -> bool {
+    let (mut quote, mut depth, mut previous) = (None, 0, '\0');
+    for c in path.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q && previous != '\\' => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth -= 1,
+            (None, '*' | '?') => return true,
+            (None, '.') if previous == '.' => return true,
+            (None, ':' | ',') if depth > 0 => return true,
+            _ => {}
+        }
+        previous = c;
+    }
+    false
+}
+
+/// A JSONPath the data could not be read with.
+#[derive(Debug, thiserror::Error)]
+#[error("bad JSONPath `{path}`: {reason}")]
+pub struct CaptureError {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The value `path` selects in `observation`: a list when the path [`selects_many`], else the
+/// one value or null.
+pub fn capture(observation: &Value, path: &str) -> Result<Value, CaptureError> {
     if let Some(mut names) = plain_members(path) {
         return Ok(names.try_fold(observation, |value, name| value.get(name)).cloned().unwrap_or(Value::Null));
     }
-    let found = observation.query(path).map_err(|e| format!("bad JSONPath `{path}`: {e}"))?;
-    Ok(match found.len() {
-        0 => Value::Null,
-        1 => found[0].clone(),
+    let found = observation.query(path).map_err(|e| CaptureError { path: path.to_owned(), reason: e.to_string() })?;
+    Ok(match found.as_slice() {
+        _ if selects_many(path) => Value::Array(found.into_iter().cloned().collect()),
+        [] => Value::Null,
+        [one] => (*one).clone(),
+        // A definite path selects one value at most; should the parser disagree, keep all.
         _ => Value::Array(found.into_iter().cloned().collect()),
     })
 }
@@ -80,12 +116,28 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn one_match_is_the_value_many_a_list_none_null() {
-        let obs = json!({"body": {"status": "ok", "list": [{"a": 1}, {"a": 2}]}});
+    fn the_shape_follows_the_path_not_the_data() {
+        let obs = json!({"body": {"status": "ok", "list": [{"a": 1, "n": "x"}, {"a": 2, "n": "y"}]}});
         assert_eq!(capture(&obs, "$.body.status").unwrap(), json!("ok"));
-        assert_eq!(capture(&obs, "$.body.list[*].a").unwrap(), json!([1, 2]));
+        assert_eq!(capture(&obs, "$.body.list[0].a").unwrap(), json!(1));
+        assert_eq!(capture(&obs, "$['body']['status']").unwrap(), json!("ok"));
         assert_eq!(capture(&obs, "$.body.nope").unwrap(), Value::Null);
+        assert_eq!(capture(&obs, "$.body.list[*].a").unwrap(), json!([1, 2]));
+        // One match, or none, of a filter is still a list: the type does not change with the day.
+        assert_eq!(capture(&obs, "$.body.list[?(@.n == 'x')].a").unwrap(), json!([1]));
+        assert_eq!(capture(&obs, "$.body.list[?(@.n == 'z')].a").unwrap(), json!([]));
+        assert_eq!(capture(&obs, "$..status").unwrap(), json!(["ok"]));
         assert!(check("$.body[").is_err());
+    }
+
+    #[test]
+    fn many_is_told_from_the_path_outside_quotes() {
+        for path in ["$.a[*]", "$.a.*", "$..a", "$.a[?(@.x)]", "$.a[0:2]", "$.a[0,1]", "$['a','b']"] {
+            assert!(selects_many(path), "{path}");
+        }
+        for path in ["$.a", "$.a[0]", "$['a*b']", "$[\"x?y\"]", "$['a,b'][1]", "$['a.']['.b']"] {
+            assert!(!selects_many(path), "{path}");
+        }
     }
 
     #[test]

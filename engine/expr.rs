@@ -6,13 +6,17 @@
 //! just work (CEL itself refuses `1.5 - 1`, so arithmetic is routed through
 //! our own functions). Helpers for ops: `bytes("200MB")`, `num("0.0001")`,
 //! `abs(x)`, `pct(part, total)`, `delta_pct(old, new)`, `max(list)`, `min(list)`,
-//! `now()` (a timestamp, for `timestamp(expires_at) - now()`), and the history
+//! `now()` (a timestamp, for `timestamp(expires_at) - now()`), `age(ts)` and
+//! `fresh(ts, "10m")` (how old a timestamp is), `one(xs)` and `first(xs)` (a
+//! value out of a list capture), and the history
 //! look-ups `prev`, `avg`, `max_of`, `min_of` (see [`History`]).
 
 mod budget;
 mod convert;
+mod freshness;
 mod functions;
 pub mod limits;
+mod single;
 mod syntax;
 
 use std::collections::BTreeMap;

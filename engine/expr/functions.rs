@@ -134,6 +134,8 @@ pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missin
     let _ = context.add_function("now", |_: Arguments| -> ResolveResult {
         Ok(Value::Timestamp(chrono::Utc::now().fixed_offset()))
     });
+    super::freshness::register(context);
+    super::single::register(context);
     register_history(context, history, missing);
 }
 

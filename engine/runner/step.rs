@@ -156,7 +156,7 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
             Ok(value) => {
                 captured.insert(name.clone(), value);
             }
-            Err(e) => return result(scope, index, Verdict::Error, e),
+            Err(e) => return result(scope, index, Verdict::Error, e.to_string()),
         }
     }
     if let Value::Object(fields) = observation {

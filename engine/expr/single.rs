@@ -1,0 +1,60 @@
+//! One value out of a list capture (a filter or wildcard always captures a
+//! list): `one(xs)` is the only item and an error unless there is exactly one,
+//! so "the titan-brain process" cannot quietly be none or two; `first(xs)` is
+//! the first item, or null when the list is empty.
+
+use cel::extractors::Arguments;
+use cel::objects::ResolveResult;
+use cel::{Context, ExecutionError, Value};
+
+pub fn register(context: &mut Context) {
+    let _ = context.add_function("one", |a: Arguments| -> ResolveResult {
+        match list("one", &a)? {
+            [only] => Ok(only.clone()),
+            items => {
+                Err(ExecutionError::function_error("one", format!("expected exactly one value, found {}", items.len())))
+            }
+        }
+    });
+    let _ = context.add_function("first", |a: Arguments| -> ResolveResult {
+        Ok(list("first", &a)?.first().cloned().unwrap_or(Value::Null))
+    });
+}
+
+fn list<'a>(function: &str, a: &'a Arguments) -> Result<&'a [Value], ExecutionError> {
+    match a.0.as_slice() {
+        [Value::List(items)] => Ok(items.as_slice()),
+        [other] => Err(ExecutionError::function_error(
+            function,
+            format!("needs a list (a capture with a filter or wildcard), got {}", super::from_cel(other)),
+        )),
+        _ => Err(ExecutionError::function_error(function, "takes one list")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::expr::{Scope, compile};
+
+    fn eval(source: &str, xs: serde_json::Value) -> Result<bool, String> {
+        let mut variables = std::collections::BTreeMap::new();
+        variables.insert("xs".to_owned(), xs);
+        let scope = Scope { variables, history: None };
+        match compile(source).map_err(|e| format!("{e:?}"))?.evaluate(&scope).map_err(|e| e.to_string())? {
+            serde_json::Value::Bool(b) => Ok(b),
+            other => Err(format!("not a bool: {other}")),
+        }
+    }
+
+    #[test]
+    fn one_wants_exactly_one_and_first_takes_the_head() {
+        assert_eq!(eval("one(xs) == 'online'", json!(["online"])), Ok(true));
+        assert!(eval("one(xs) == 'online'", json!([])).unwrap_err().contains("found 0"));
+        assert!(eval("one(xs) == 'online'", json!(["online", "online"])).unwrap_err().contains("found 2"));
+        assert!(eval("one(xs) == 'online'", json!("online")).unwrap_err().contains("needs a list"));
+        assert_eq!(eval("first(xs) == 1", json!([1, 2])), Ok(true));
+        assert_eq!(eval("first(xs) == null", json!([])), Ok(true));
+    }
+}
