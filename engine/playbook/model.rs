@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub use serde_saphyr::{Location, Spanned};
 
 use super::diagnostic::Pos;
+use super::error::VarTypeError;
 use crate::record::Severity;
 use crate::secrets::SecretSource;
 use crate::probe::ProbeSpec;
@@ -104,8 +105,8 @@ impl VarValue {
     }
 
     /// Parses a command-line override with the type of the playbook's own value.
-    pub fn parse_like(&self, text: &str) -> Result<Self, String> {
-        let bad = |kind: &str| format!("`{text}` is not {kind}");
+    pub fn parse_like(&self, text: &str) -> Result<Self, VarTypeError> {
+        let bad = |expected: &'static str| VarTypeError { text: text.to_owned(), expected };
         Ok(match self {
             Self::Bool(_) => Self::Bool(text.parse().map_err(|_| bad("true or false"))?),
             Self::Int(_) => Self::Int(text.parse().map_err(|_| bad("an integer"))?),

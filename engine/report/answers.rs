@@ -63,7 +63,7 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Answer>, String> {
     let entries: BTreeMap<String, Entry> = serde_saphyr::from_str(text).map_err(|e| {
         format!(
             "not an answers file (step id: pass|fail|skip, or step id: {{verdict, comment}}): {}",
-            crate::playbook::budget::plain(&e.without_snippet().to_string())
+            crate::playbook::budget::plain(e.without_snippet())
         )
     })?;
     entries
