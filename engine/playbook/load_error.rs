@@ -40,7 +40,7 @@ pub fn explain(error: &Error, source: &str) -> Problem {
             format!("{}must be text (a string), found a list or map", field())
         }
         Error::InvalidBooleanStrict { .. } => format!("{}must be `true` or `false`{}", field(), found()),
-        Error::InvalidScalar { ty: "bool", .. } => format!("{}must be `true` or `false`{}", field(), found()),
+        Error::InvalidScalar { ty: "boolean", .. } => format!("{}must be `true` or `false`{}", field(), found()),
         Error::InvalidScalar { ty, .. } if integer_range(ty).is_some() => {
             let range = integer_range(ty).unwrap_or_default();
             format!("{}must be a whole number from {range}{}", field(), found())

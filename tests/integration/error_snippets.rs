@@ -93,3 +93,60 @@ fn yaml_past_the_readers_limits_renders_its_whole_error_as_before() {
     }
     golden("errors-limits.txt", &all);
 }
+
+/// A playbook of one step whose body is `step` (indented under `- `).
+fn one_step(step: &str) -> String {
+    format!("name: one\nsections:\n  - name: s\n    steps:\n      - {step}\n")
+}
+
+#[test]
+fn more_mistakes_render_their_whole_error_as_before() {
+    let dir = TestDir::new();
+    let step = "id: a\n        title: t\n        shell: { run: \"true\" }";
+    let books: Vec<(&str, String)> = vec![
+        ("bool-yes", one_step(&format!("{step}\n        action: yes"))),
+        ("bool-maybe", one_step(&format!("{step}\n        action: maybe"))),
+        ("title-list", one_step("id: a\n        title: [x]\n        shell: { run: \"true\" }")),
+        ("var-list", format!("vars:\n  v: [1]\n{}", one_step(step))),
+        ("two-documents", format!("{}---\nname: b\n", one_step(step))),
+        ("tab-in-key", format!("\"a\\tb\": 1\n{}", one_step(step))),
+        ("step-duplicate-key", one_step(&format!("{step}\n        title: again"))),
+        ("step-key-with-tab", one_step(&format!("{step}\n        \"x\\ty\": 1"))),
+        ("step-empty", one_step("{}")),
+        ("step-scalar", one_step("5")),
+        ("sections-scalar", "name: n\nsections: 5\n".to_owned()),
+        ("unclosed-quote", one_step("id: a\n        title: \"abc\n        shell: { run: \"true\" }")),
+        (
+            "alias-step",
+            format!(
+                "x: &s {{ id: a, title: t, shel: {{ run: x }} }}\n{}",
+                "name: n\nsections:\n  - name: s\n    steps:\n      - *s\n"
+            ),
+        ),
+        ("u8-range", one_step(&format!("{step}\n        retries: 99999999999"))),
+        ("bad-secret-kind", format!("secrets:\n  s: {{ vault: x }}\n{}", one_step(step))),
+        ("unknown-probe-in-flow", "name: n\nsections: [{name: s, steps: [{id: a, title: t, htp: {}}]}]\n".to_owned()),
+    ];
+    let mut all = String::new();
+    for (name, text) in &books {
+        let file = format!("{name}.yaml");
+        dir.write(&file, text);
+        let out = dir.runbook().args(["validate", &file]).run();
+        section(&mut all, &format!("validate {file}"), out.code, &out.stderr);
+    }
+    dir.write("vars.yaml", &format!("vars:\n  n: 1\n  b: true\n  f: 1.5\n{}", one_step(step)));
+    dir.write("bad-target.yaml", "notify:\n  - command: [\"true\"]\n    webhook: http://x/\n");
+    let runs: [&[&str]; 6] = [
+        &["run", "vars.yaml", "--dry-run", "--var", "n=abc"],
+        &["run", "vars.yaml", "--dry-run", "--var", "b=maybe"],
+        &["run", "vars.yaml", "--dry-run", "--var", "f=x", "--var", "nope=1"],
+        &["run", "vars.yaml", "--dry-run", "--notify", "bad-target.yaml"],
+        &["run", "vars.yaml", "--dry-run", "--notify", "missing.yaml"],
+        &["validate", "missing.yaml"],
+    ];
+    for args in runs {
+        let out = dir.runbook().args(args.iter().copied()).run();
+        section(&mut all, &args.join(" "), out.code, &out.stderr);
+    }
+    golden("errors-more.txt", &all);
+}
