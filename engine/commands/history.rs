@@ -160,7 +160,7 @@ fn playbook_name(given: &str) -> Result<String, String> {
     }
     crate::playbook::load(path)
         .map(|loaded| loaded.playbook.name)
-        .map_err(|(diagnostic, source)| diagnostic.render(source.as_deref()))
+        .map_err(|e| e.render())
 }
 
 fn runs_table(runs: &[StoredRun]) -> String {

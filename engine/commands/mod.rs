@@ -71,7 +71,7 @@ pub fn fancy_terminal() -> bool {
 pub fn load_plan(path: &std::path::Path, overrides: &[(String, String)]) -> Option<Plan> {
     let loaded = match playbook::load(path) {
         Ok(loaded) => loaded,
-        Err((diagnostic, source)) => {
+        Err(playbook::error::LoadError { diagnostic, source }) => {
             print_diagnostics(&[diagnostic], source.as_deref());
             return None;
         }

@@ -21,6 +21,31 @@ impl Problem {
     }
 }
 
+/// A playbook that could not be loaded: the one problem, tied to its file,
+/// and the text read (for the snippet), when there was any.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    pub diagnostic: super::Diagnostic,
+    /// The playbook's text (not an error source, hence no derive: thiserror
+    /// takes a field named `source` for one).
+    pub source: Option<String>,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diagnostic.headline())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl LoadError {
+    /// The problem with its source line and caret, as `runbook validate` prints it.
+    pub fn render(&self) -> String {
+        self.diagnostic.render(self.source.as_deref())
+    }
+}
+
 /// How to raise the size limit, for the message that refuses a file.
 const RAISE: &str = "(raise it with `--max-playbook-size` or `RUNBOOK_MAX_PLAYBOOK_SIZE`, e.g. `16MB`)";
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::diagnostic::Diagnostic;
-use super::error::{CompanionError, Problem, ReadFailure};
+use super::error::{CompanionError, LoadError, Problem, ReadFailure};
 use super::{budget, load_error, step_de};
 use super::model::Playbook;
 use crate::input::{self, ReadError};
@@ -44,8 +44,11 @@ pub struct Loaded {
 }
 
 /// Reads and parses `path`.
-pub fn load(path: &Path) -> Result<Loaded, (Diagnostic, Option<String>)> {
-    let fail = |failure: ReadFailure| (Diagnostic::new(&path.display().to_string(), 0, 0, failure.to_string()), None);
+pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let fail = |failure: ReadFailure| LoadError {
+        diagnostic: Diagnostic::new(&path.display().to_string(), 0, 0, failure.to_string()),
+        source: None,
+    };
     let bytes = crate::input::read(path, SIZE_LIMIT.load(Ordering::Relaxed)).map_err(|e| match e {
         ReadError::TooLarge { size, limit } => fail(ReadFailure::TooLarge { size, limit }),
         e => fail(ReadFailure::Unreadable(e)),
@@ -55,7 +58,7 @@ pub fn load(path: &Path) -> Result<Loaded, (Diagnostic, Option<String>)> {
 
 /// Parses the bytes of a playbook read from `path`: all of [`load`] after the
 /// read (and what the `playbook_load` fuzz target feeds).
-pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Loaded, (Diagnostic, Option<String>)> {
+pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let source = match String::from_utf8(bytes) {
         Ok(source) => source,
@@ -63,19 +66,20 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Loaded, (Diagnostic, Op
     };
     match parse(&shown, &source) {
         Ok(playbook) => Ok(Loaded { path: path.to_path_buf(), shown, source, playbook }),
-        Err(diagnostic) => Err((diagnostic, Some(source))),
+        Err(diagnostic) => Err(LoadError { diagnostic, source: Some(source) }),
     }
 }
 
 /// Where the first byte that is not UTF-8 is (an editor shows the line, not
 /// the offset), with the line shown as far as it can be.
-fn not_utf8(shown: &str, bytes: &[u8], valid: usize) -> (Diagnostic, Option<String>) {
+fn not_utf8(shown: &str, bytes: &[u8], valid: usize) -> LoadError {
     let before = String::from_utf8_lossy(&bytes[..valid]);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     let message = format!("the byte 0x{:02x} is not UTF-8; a playbook is UTF-8 text", bytes[valid]);
     let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    (Diagnostic::new(shown, at(line), at(column), message), Some(String::from_utf8_lossy(bytes).into_owned()))
+    let diagnostic = Diagnostic::new(shown, at(line), at(column), message);
+    LoadError { diagnostic, source: Some(String::from_utf8_lossy(bytes).into_owned()) }
 }
 
 /// Parses playbook text; `file` names it in the diagnostic.

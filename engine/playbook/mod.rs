@@ -14,7 +14,7 @@ pub mod tree;
 pub mod validate;
 
 pub use diagnostic::Diagnostic;
-pub use error::Problem;
+pub use error::{LoadError, Problem};
 pub use load::{Loaded, load};
 pub use model::Playbook;
 pub use plan::{Plan, PlannedStep};
