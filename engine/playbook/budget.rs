@@ -94,7 +94,10 @@ mod tests {
             breached(&BudgetBreach::AliasAnchorRatio { aliases: 900, anchors: 2 }).as_deref(),
             Some("its 900 aliases for 2 anchors would expand it too far")
         );
-        assert_eq!(breached(&BudgetBreach::SequenceUnbalanced).as_deref(), Some("it is too large or too deeply nested"));
+        assert_eq!(
+            breached(&BudgetBreach::SequenceUnbalanced).as_deref(),
+            Some("it is too large or too deeply nested")
+        );
     }
 
     #[test]

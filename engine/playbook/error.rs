@@ -75,7 +75,7 @@ pub enum NotifyFileError {
     Read(#[from] CompanionError),
     /// Not YAML, or not a list of targets; the reader's error says where.
     #[error("--notify: `{}`: {}", path.display(), super::budget::plain(error))]
-    Parse { path: PathBuf, error: serde_saphyr::Error },
+    Parse { path: PathBuf, error: Box<serde_saphyr::Error> },
     /// Target `index` (1-based) at `pos` fails its own checks.
     #[error("--notify: {}:{}:{}: target {index}: {problem}", path.display(), pos.line, pos.column)]
     Target { path: PathBuf, pos: Pos, index: usize, problem: String },

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::diagnostic::Diagnostic;
 use super::error::{CompanionError, LoadError, Problem, ReadFailure};
-use super::{budget, load_error, step_de};
 use super::model::Playbook;
+use super::{budget, load_error, step_de};
 use crate::input::{self, ReadError};
 
 /// The largest playbook read unless configured otherwise; a bigger file is

@@ -212,7 +212,8 @@ mod tests {
         let block = "manual:\n  instruction: x\n";
         assert_eq!(key_before(block, Pos { line: 2, column: 3 }).as_deref(), Some("manual"));
         assert_eq!(key_before("a:\n- 5\n", Pos { line: 2, column: 1 }), None);
-        let error = serde_saphyr::from_str::<std::collections::BTreeMap<String, Retries>>(source).expect_err("not a u32");
+        let error =
+            serde_saphyr::from_str::<std::collections::BTreeMap<String, Retries>>(source).expect_err("not a u32");
         assert_eq!(
             explain(&error, source),
             Problem::new(pos, "`retries` must be a whole number from 0 to 4294967295, found `three`")

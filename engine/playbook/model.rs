@@ -11,9 +11,9 @@ pub use serde_saphyr::{Location, Spanned};
 
 use super::diagnostic::Pos;
 use super::error::VarTypeError;
+use crate::probe::ProbeSpec;
 use crate::record::Severity;
 use crate::secrets::SecretSource;
-use crate::probe::ProbeSpec;
 
 /// A playbook: one procedure of a runbook, as sections of checklist steps.
 #[derive(Debug, Deserialize, JsonSchema)]

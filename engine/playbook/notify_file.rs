@@ -17,8 +17,8 @@ pub struct NotifyFile {
 /// Reads and checks a `--notify` file; a problem names the file, line and column.
 pub fn load(path: &std::path::Path) -> Result<Vec<Target>, NotifyFileError> {
     let source = super::load::read_companion(path)?;
-    let file: NotifyFile =
-        serde_saphyr::from_str(&source).map_err(|error| NotifyFileError::Parse { path: path.to_path_buf(), error })?;
+    let file: NotifyFile = serde_saphyr::from_str(&source)
+        .map_err(|error| NotifyFileError::Parse { path: path.to_path_buf(), error: Box::new(error) })?;
     for (i, target) in file.notify.iter().enumerate() {
         if let Err(problem) = target.value.check() {
             let (path, pos, index) = (path.to_path_buf(), target.referenced.into(), i + 1);

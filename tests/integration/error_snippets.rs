@@ -88,7 +88,8 @@ fn yaml_past_the_readers_limits_renders_its_whole_error_as_before() {
     for args in runs {
         let out = dir.runbook().args(args.iter().copied()).run();
         // The snippet of a 200 KB line is cut by the renderer; keep the golden file small all the same.
-        let stderr: String = out.stderr.lines().map(|l| format!("{}\n", l.chars().take(300).collect::<String>())).collect();
+        let stderr: String =
+            out.stderr.lines().map(|l| format!("{}\n", l.chars().take(300).collect::<String>())).collect();
         section(&mut all, &args.join(" "), out.code, &stderr);
     }
     golden("errors-limits.txt", &all);
