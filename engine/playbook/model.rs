@@ -185,6 +185,9 @@ pub struct Step {
     /// How many more attempts after an error or failure (overrides `defaults.retries`).
     #[schemars(example = 2)]
     pub retries: Option<u32>,
+    /// Where the `retries` key stands in the file, when the step has one.
+    #[schemars(skip)]
+    pub retries_at: Option<Pos>,
     /// The step changes something (a POST that flattens positions, a script that rotates keys).
     /// It never runs unconfirmed: on a terminal `runbook run` shows the fully rendered request and
     /// asks; otherwise it needs `--yes`, and `--dry-run` only shows it. It is attempted once, never

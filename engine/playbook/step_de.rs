@@ -35,6 +35,7 @@ struct Fields {
     needs: Option<Vec<Spanned<String>>>,
     timeout: Option<Spanned<String>>,
     retries: Option<u32>,
+    retries_at: Option<Pos>,
     action: Option<bool>,
     severity: Option<Severity>,
 }
@@ -68,7 +69,10 @@ impl<'de> Visitor<'de> for StepVisitor {
                 "when" => put(&mut f.when, map.next_value()?, &key)?,
                 "needs" => put(&mut f.needs, map.next_value()?, &key)?,
                 "timeout" => put(&mut f.timeout, map.next_value()?, &key)?,
-                "retries" => put(&mut f.retries, map.next_value()?, &key)?,
+                "retries" => {
+                    put(&mut f.retries, map.next_value()?, &key)?;
+                    f.retries_at = Some(key.referenced.into());
+                }
                 "action" => put(&mut f.action, map.next_value()?, &key)?,
                 "severity" => put(&mut f.severity, severity(&map.next_value()?)?, &key)?,
                 _ => {
@@ -108,6 +112,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             needs: f.needs.unwrap_or_default(),
             timeout: f.timeout,
             retries: f.retries,
+            retries_at: f.retries_at,
             action: f.action.unwrap_or(false),
             severity: f.severity.unwrap_or_default(),
         })
