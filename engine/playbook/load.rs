@@ -99,3 +99,29 @@ pub fn parse(file: &str, source: &str) -> Result<Playbook, Diagnostic> {
         Diagnostic::new(file, problem.pos.line.max(1), problem.pos.column.max(1), problem.message)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbook::diagnostic::Pos;
+
+    const TWO_PROBES: &str = "name: n\nsections:\n  - name: s\n    steps:\n      - id: a\n        title: t\n        \
+                              shell: { run: \"true\" }\n        sysinfo: {}\n";
+
+    #[test]
+    fn a_steps_own_problem_keeps_the_place_it_was_found_at() {
+        let problem = parse("f.yaml", TWO_PROBES).expect_err("two probes");
+        assert_eq!((problem.line, problem.column), (8, 9));
+        assert_eq!(problem.message, "a step takes exactly one probe, found `shell` and `sysinfo`");
+    }
+
+    #[test]
+    fn a_place_from_an_earlier_read_is_not_used_for_a_later_one() {
+        let _ = parse("f.yaml", TWO_PROBES);
+        let problem = parse("g.yaml", "name: n\nsections: 5\n").expect_err("not a list");
+        assert_eq!(Pos { line: problem.line, column: problem.column }, Pos { line: 2, column: 11 });
+        assert_eq!(problem.message, "`sections` must be a list, found `5`");
+        let (read, placed) = step_de::collecting(|| serde_saphyr::from_str::<Playbook>("name: n\nsections: []\n"));
+        assert!(read.is_ok() && placed.is_none());
+    }
+}
