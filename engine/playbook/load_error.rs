@@ -8,13 +8,14 @@ use serde_saphyr::{Error, ExternalMessageSource};
 use super::budget::{self, escape_controls};
 use super::diagnostic::{Lines, Pos};
 use super::error::Problem;
+use super::model::VarValue;
 use super::tree;
 use crate::suggest::did_you_mean;
 
 /// The problem to report for the reader's `error`: what it means for the
 /// playbook, placed on the offending token. The reader's error kinds (and
 /// their fields) decide; only the YAML scanner's own errors, which carry no
-/// more than their text, and serde's untagged-enum error are told by wording.
+/// more than their text, are told by wording.
 pub fn explain(error: &Error, source: &str) -> Problem {
     let pos = error.location().map_or(Pos { line: 1, column: 1 }, Pos::from);
     let field = || key_before(source, pos).map(|k| format!("`{k}` ")).unwrap_or_default();
@@ -48,16 +49,17 @@ pub fn explain(error: &Error, source: &str) -> Problem {
         Error::ExternalMessage { source: scan, .. } if matches!(**scan, ExternalMessageSource::Parser(_)) => {
             return scanner(&budget::message(error), pos, source);
         }
+        Error::SerdeInvalidType { expected, .. } if expected == VarValue::EXPECTED => {
+            // The reader places it on the var's key when the value is a list or map; point at the value.
+            let at = value_of_key(source, pos);
+            let field = key_before(source, at).map(|k| format!("`{k}` ")).unwrap_or_default();
+            return Problem::new(at, format!("{field}must be a string, a number or `true`/`false`"));
+        }
         _ => {
             let m = budget::message(error);
-            // serde's derive says only this, in words, when no variant of `VarValue` fits.
-            if m.starts_with("data did not match any variant of untagged enum VarValue") {
-                format!("{}must be a string, a number or `true`/`false`", field())
-            } else {
-                match key_before(source, pos) {
-                    Some(key) if !m.contains(&format!("`{key}`")) => format!("`{key}`: {m}"),
-                    _ => m,
-                }
+            match key_before(source, pos) {
+                Some(key) if !m.contains(&format!("`{key}`")) => format!("`{key}`: {m}"),
+                _ => m,
             }
         }
     };
@@ -133,6 +135,13 @@ fn missing_field_place(source: &str, pos: Pos, name: &str) -> Pos {
         nodes.iter().find(|n| lacks(n) && matches!(&n.value, tree::Value::Map(e) if e.iter().any(|e| e.key_at == pos)));
     let starting_here = || nodes.iter().find(|n| lacks(n) && n.at == pos);
     holding_key.or_else(starting_here).map_or(pos, |n| n.at)
+}
+
+/// Where the value of the key at `pos` starts, from the spanned tree; `pos`
+/// itself when no key stands there.
+fn value_of_key(source: &str, pos: Pos) -> Pos {
+    let Some(root) = tree::parse(source) else { return pos };
+    root.entries().into_iter().find(|e| e.key_at == pos).map_or(pos, |e| e.value.at)
 }
 
 /// The key whose value starts at `pos`: written just before it on its line

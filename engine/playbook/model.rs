@@ -84,7 +84,9 @@ pub struct ReportSettings {
 }
 
 /// A playbook variable: a string, number or boolean.
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+// Read by hand (below), so a value of no such kind is the reader's typed
+// "invalid type" error rather than the derive's wording; the schema stays untagged.
+#[derive(Debug, Clone, JsonSchema, PartialEq)]
 #[serde(untagged)]
 pub enum VarValue {
     Bool(bool),
@@ -94,6 +96,9 @@ pub enum VarValue {
 }
 
 impl VarValue {
+    /// What a var may be, as the reader's "invalid type" error names it.
+    pub const EXPECTED: &'static str = "a string, a number or true/false";
+
     /// The value as JSON, the form templates and expressions read.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
@@ -113,6 +118,38 @@ impl VarValue {
             Self::Float(_) => Self::Float(text.parse().map_err(|_| bad("a number"))?),
             Self::Text(_) => Self::Text(text.to_owned()),
         })
+    }
+}
+
+impl<'de> Deserialize<'de> for VarValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(VarVisitor)
+    }
+}
+
+struct VarVisitor;
+
+impl serde::de::Visitor<'_> for VarVisitor {
+    type Value = VarValue;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(VarValue::EXPECTED)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<VarValue, E> {
+        Ok(VarValue::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<VarValue, E> {
+        Ok(VarValue::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<VarValue, E> {
+        // Past `i64`, a whole number is kept as a float, as the untagged enum did.
+        Ok(i64::try_from(v).map_or(VarValue::Float(v as f64), VarValue::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<VarValue, E> {
+        Ok(VarValue::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<VarValue, E> {
+        Ok(VarValue::Text(v.to_owned()))
     }
 }
 

@@ -151,3 +151,26 @@ fn more_mistakes_render_their_whole_error_as_before() {
     }
     golden("errors-more.txt", &all);
 }
+
+#[test]
+fn vars_of_no_allowed_kind_render_their_whole_error_as_before() {
+    let dir = TestDir::new();
+    let step = one_step("id: a\n        title: t\n        shell: { run: \"true\" }");
+    let vars = [
+        ("null", "vars:\n  v: ~\n"),
+        ("empty", "vars:\n  v:\n"),
+        ("map", "vars:\n  v: { a: 1 }\n"),
+        ("block-list", "vars:\n  v:\n    - 1\n"),
+        ("flow", "vars: { v: [1] }\n"),
+        ("second", "vars:\n  a: 1\n  v: [x]\n"),
+        ("huge", "vars:\n  v: 18446744073709551615\n  w: -99999999999999999999\n  x: [1]\n"),
+    ];
+    let mut all = String::new();
+    for (name, text) in vars {
+        let file = format!("{name}.yaml");
+        dir.write(&file, &format!("{text}{step}"));
+        let out = dir.runbook().args(["validate", &file]).run();
+        section(&mut all, &format!("validate {file}"), out.code, &out.stderr);
+    }
+    golden("errors-vars.txt", &all);
+}
