@@ -53,8 +53,8 @@ pub struct Config {
 /// Why a session could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    #[error("{0}")]
-    Notify(String),
+    #[error(transparent)]
+    Notify(#[from] crate::playbook::error::NotifyFileError),
     #[error(transparent)]
     Secrets(#[from] secrets::SecretError),
     #[error("cannot start the async runtime: {0}")]
@@ -79,8 +79,7 @@ impl Session {
     /// Checks the notification targets and reads the secrets; also returns
     /// warnings about the secrets (a file others can read).
     pub fn prepare(plan: Plan, config: Config, warn: fn(&str)) -> Result<(Self, Vec<String>), SessionError> {
-        let targets = crate::playbook::notify_file::targets(&plan.notify, config.notify_file.as_deref())
-            .map_err(SessionError::Notify)?;
+        let targets = crate::playbook::notify_file::targets(&plan.notify, config.notify_file.as_deref())?;
         let notify = if config.tell { targets } else { Vec::new() };
         let (secrets, warnings) = secrets::resolve(&plan.secrets, &plan.base_dir)?;
         let redactor = Redactor::new(&secrets);

@@ -36,9 +36,7 @@ fn playbook_name(given: &str) -> Result<String, CliError> {
     if !path.is_file() {
         return Ok(given.to_owned());
     }
-    crate::playbook::load(path)
-        .map(|loaded| loaded.playbook.name)
-        .map_err(|(diagnostic, source)| invalid(diagnostic.render(source.as_deref())))
+    crate::playbook::load(path).map(|loaded| loaded.playbook.name).map_err(|e| invalid(e.render()))
 }
 
 fn runs_table(runs: &[StoredRun]) -> String {

@@ -83,7 +83,7 @@ pub fn fancy_terminal() -> bool {
 
 /// Loads and validates a playbook, printing every problem to stderr.
 pub fn load_plan(path: &std::path::Path, overrides: &[(String, String)]) -> Result<Plan, CliError> {
-    let loaded = playbook::load(path).map_err(|(diagnostic, source)| {
+    let loaded = playbook::load(path).map_err(|playbook::error::LoadError { diagnostic, source }| {
         print_diagnostics(&[diagnostic], source.as_deref());
         CliError::Shown(exit::INVALID)
     })?;

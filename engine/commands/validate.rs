@@ -47,7 +47,7 @@ pub fn validate(patterns: &[String], format: Format) -> Outcome {
 fn check_all(files: &[PathBuf]) -> Vec<Option<(Vec<Diagnostic>, Option<String>)>> {
     let env = env_overrides();
     let check = |file: &PathBuf| match playbook::load(file) {
-        Err((diagnostic, source)) => Some((vec![diagnostic], source)),
+        Err(playbook::error::LoadError { diagnostic, source }) => Some((vec![diagnostic], source)),
         Ok(loaded) => playbook::validate::plan(&loaded, &[], &env).err().map(|found| (found, Some(loaded.source))),
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(files.len()).max(1);

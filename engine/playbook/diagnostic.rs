@@ -23,8 +23,10 @@ impl From<Location> for Pos {
     }
 }
 
-/// One problem found in a playbook.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One problem found in a playbook, tied to its file; displayed as its
+/// [`Diagnostic::headline`].
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.headline())]
 pub struct Diagnostic {
     pub file: String,
     /// 1-based; 0 when the problem has no single place (e.g. an unreadable file).

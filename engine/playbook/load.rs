@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::diagnostic::{Diagnostic, Pos};
-use super::load_error;
+use super::diagnostic::Diagnostic;
+use super::error::{CompanionError, LoadError, Problem, ReadFailure};
 use super::model::Playbook;
+use super::{budget, load_error, step_de};
 use crate::input::{self, ReadError};
 
 /// The largest playbook read unless configured otherwise; a bigger file is
@@ -22,16 +23,13 @@ pub fn set_size_limit(bytes: u64) {
     SIZE_LIMIT.store(bytes, Ordering::Relaxed);
 }
 
-/// How to raise [`SIZE_LIMIT`], for the message that refuses a file.
-const RAISE: &str = "(raise it with `--max-playbook-size` or `RUNBOOK_MAX_PLAYBOOK_SIZE`, e.g. `16MB`)";
-
 /// Reads a file that comes with the playbook (a `--notify` file, a report
 /// template) under the playbook's size limit; the error names the file.
-pub fn read_companion(path: &Path) -> Result<String, String> {
-    let shown = path.display();
-    input::read_to_string(path, SIZE_LIMIT.load(Ordering::Relaxed)).map_err(|e| match e {
-        ReadError::TooLarge { .. } => format!("cannot read `{shown}`: {e} {RAISE}"),
-        e => format!("cannot read `{shown}`: {e}"),
+pub fn read_companion(path: &Path) -> Result<String, CompanionError> {
+    let path_buf = path.to_path_buf();
+    input::read_to_string(path, SIZE_LIMIT.load(Ordering::Relaxed)).map_err(|source| match source {
+        ReadError::TooLarge { .. } => CompanionError::TooLarge { path: path_buf, source },
+        source => CompanionError::Unreadable { path: path_buf, source },
     })
 }
 
@@ -46,21 +44,21 @@ pub struct Loaded {
 }
 
 /// Reads and parses `path`.
-pub fn load(path: &Path) -> Result<Loaded, (Diagnostic, Option<String>)> {
-    let shown = path.display().to_string();
-    let fail = |message: String| (Diagnostic::new(&shown, 0, 0, message), None);
+pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let fail = |failure: ReadFailure| LoadError {
+        diagnostic: Diagnostic::new(&path.display().to_string(), 0, 0, failure.to_string()),
+        source: None,
+    };
     let bytes = crate::input::read(path, SIZE_LIMIT.load(Ordering::Relaxed)).map_err(|e| match e {
-        ReadError::TooLarge { size, limit } => {
-            fail(format!("the playbook is {}; the limit is {limit} bytes {RAISE}", input::size_text(size, limit)))
-        }
-        e => fail(format!("cannot read the playbook: {e}")),
+        ReadError::TooLarge { size, limit } => fail(ReadFailure::TooLarge { size, limit }),
+        e => fail(ReadFailure::Unreadable(e)),
     })?;
     from_bytes(path, bytes)
 }
 
 /// Parses the bytes of a playbook read from `path`: all of [`load`] after the
 /// read (and what the `playbook_load` fuzz target feeds).
-pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Loaded, (Diagnostic, Option<String>)> {
+pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let source = match String::from_utf8(bytes) {
         Ok(source) => source,
@@ -68,19 +66,20 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Loaded, (Diagnostic, Op
     };
     match parse(&shown, &source) {
         Ok(playbook) => Ok(Loaded { path: path.to_path_buf(), shown, source, playbook }),
-        Err(diagnostic) => Err((diagnostic, Some(source))),
+        Err(diagnostic) => Err(LoadError { diagnostic, source: Some(source) }),
     }
 }
 
 /// Where the first byte that is not UTF-8 is (an editor shows the line, not
 /// the offset), with the line shown as far as it can be.
-fn not_utf8(shown: &str, bytes: &[u8], valid: usize) -> (Diagnostic, Option<String>) {
+fn not_utf8(shown: &str, bytes: &[u8], valid: usize) -> LoadError {
     let before = String::from_utf8_lossy(&bytes[..valid]);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     let message = format!("the byte 0x{:02x} is not UTF-8; a playbook is UTF-8 text", bytes[valid]);
     let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    (Diagnostic::new(shown, at(line), at(column), message), Some(String::from_utf8_lossy(bytes).into_owned()))
+    let diagnostic = Diagnostic::new(shown, at(line), at(column), message);
+    LoadError { diagnostic, source: Some(String::from_utf8_lossy(bytes).into_owned()) }
 }
 
 /// Parses playbook text; `file` names it in the diagnostic.
@@ -88,32 +87,41 @@ pub fn parse(file: &str, source: &str) -> Result<Playbook, Diagnostic> {
     if load_error::is_blank(source) {
         return Err(Diagnostic::new(file, 1, 1, "the playbook is empty; it needs `name` and `sections`"));
     }
-    serde_saphyr::from_str::<Playbook>(source).map_err(|error| {
-        let pos = error.location().map_or(Pos { line: 1, column: 1 }, Pos::from);
-        let message = super::budget::plain(&clean_message(&error.without_snippet().to_string()));
-        let (pos, message) = take_place(&message).unwrap_or_else(|| load_error::explain(&message, pos, source));
-        Diagnostic::new(file, pos.line.max(1), pos.column.max(1), message)
+    let (read, placed) = step_de::collecting(|| serde_saphyr::from_str::<Playbook>(source));
+    read.map_err(|error| {
+        // A step's own check knows the key it is about; the reader only knows the step's map.
+        let problem = match (placed, budget::original(&error)) {
+            (Some(placed), serde_saphyr::Error::Message { msg, .. }) if *msg == placed.message => {
+                Problem { message: budget::escape_controls(&placed.message), ..placed }
+            }
+            _ => load_error::explain(&error, source),
+        };
+        Diagnostic::new(file, problem.pos.line.max(1), problem.pos.column.max(1), problem.message)
     })
 }
 
-/// Brackets a place written into a message by the step reader (see `step_de`).
-pub(super) const PLACE_MARK: &str = "@@place:";
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbook::diagnostic::Pos;
 
-fn take_place(message: &str) -> Option<(Pos, String)> {
-    let start = message.find(PLACE_MARK)?;
-    let rest = &message[start + PLACE_MARK.len()..];
-    let end = rest.find(PLACE_MARK)?;
-    let (line, column) = rest[..end].split_once(':')?;
-    let pos = Pos { line: line.parse().ok()?, column: column.parse().ok()? };
-    Some((pos, format!("{}{}", &message[..start], &rest[end + PLACE_MARK.len()..])))
-}
+    const TWO_PROBES: &str = "name: n\nsections:\n  - name: s\n    steps:\n      - id: a\n        title: t\n        \
+                              shell: { run: \"true\" }\n        sysinfo: {}\n";
 
-/// The parser's message without the place it appends (we print the place first).
-fn clean_message(message: &str) -> String {
-    let first = message.lines().next().unwrap_or(message);
-    let trimmed = match first.rfind(" at line ") {
-        Some(i) => &first[..i],
-        None => first,
-    };
-    trimmed.trim().trim_start_matches("error: ").to_owned()
+    #[test]
+    fn a_steps_own_problem_keeps_the_place_it_was_found_at() {
+        let problem = parse("f.yaml", TWO_PROBES).expect_err("two probes");
+        assert_eq!((problem.line, problem.column), (8, 9));
+        assert_eq!(problem.message, "a step takes exactly one probe, found `shell` and `sysinfo`");
+    }
+
+    #[test]
+    fn a_place_from_an_earlier_read_is_not_used_for_a_later_one() {
+        let _ = parse("f.yaml", TWO_PROBES);
+        let problem = parse("g.yaml", "name: n\nsections: 5\n").expect_err("not a list");
+        assert_eq!(Pos { line: problem.line, column: problem.column }, Pos { line: 2, column: 11 });
+        assert_eq!(problem.message, "`sections` must be a list, found `5`");
+        let (read, placed) = step_de::collecting(|| serde_saphyr::from_str::<Playbook>("name: n\nsections: []\n"));
+        assert!(read.is_ok() && placed.is_none());
+    }
 }

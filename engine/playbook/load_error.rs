@@ -3,71 +3,96 @@
 //! offending token (a tab, the map that lacks a field) rather than wherever
 //! the parser happened to stop.
 
+use serde_saphyr::{Error, ExternalMessageSource};
+
+use super::budget::{self, escape_controls};
 use super::diagnostic::{Lines, Pos};
+use super::error::Problem;
+use super::model::VarValue;
 use super::tree;
 use crate::suggest::did_you_mean;
 
-/// The message and place to report for a parser error at `pos`.
-pub fn explain(message: &str, pos: Pos, source: &str) -> (Pos, String) {
+/// The problem to report for the reader's `error`: what it means for the
+/// playbook, placed on the offending token. The reader's error kinds (and
+/// their fields) decide; only the YAML scanner's own errors, which carry no
+/// more than their text, are told by wording.
+pub fn explain(error: &Error, source: &str) -> Problem {
+    let pos = error.location().map_or(Pos { line: 1, column: 1 }, Pos::from);
     let field = || key_before(source, pos).map(|k| format!("`{k}` ")).unwrap_or_default();
     let found = || scalar_at(source, pos).map(|s| format!(", found `{s}`")).unwrap_or_default();
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        return (pos, unknown(rest, "field"));
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant ") {
-        return (pos, unknown(rest, "field"));
-    }
-    if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
-        let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
-        return (pos, format!("duplicate key `{key}`; a key may appear only once in a map"));
-    }
-    if let Some(name) = message.strip_prefix("missing field ") {
-        return (missing_field_place(source, pos, name.trim_matches('`')), format!("missing field {name}"));
-    }
-    if message.contains("found a tab") || message.contains("tabs") {
+    let message = match budget::original(error) {
+        Error::SerdeUnknownField { field, expected, .. } => unknown(field, expected, "field"),
+        Error::SerdeUnknownVariant { variant, expected, .. } => unknown(variant, expected, "field"),
+        Error::DuplicateMappingKey { key: Some(key), .. } => {
+            format!("duplicate key `{}`; a key may appear only once in a map", escape_controls(key))
+        }
+        Error::SerdeMissingField { field, .. } => {
+            return Problem::new(missing_field_place(source, pos, field), format!("missing field `{field}`"));
+        }
+        Error::MultipleDocuments { .. } => "a second YAML document (`---`); a playbook file holds one".to_owned(),
+        Error::Unexpected { expected: "sequence start", .. } => format!("{}must be a list{}", field(), found()),
+        Error::Unexpected { expected: "mapping start", .. } if pos == first_node(source) => {
+            "a playbook is a map of `name`, `sections` and the other top-level fields".to_owned()
+        }
+        Error::Unexpected { expected: "mapping start", .. } => {
+            format!("{}must be a map of `key: value` pairs{}", field(), found())
+        }
+        Error::Unexpected { expected: "string scalar", .. } => {
+            format!("{}must be text (a string), found a list or map", field())
+        }
+        Error::InvalidBooleanStrict { .. } => format!("{}must be `true` or `false`{}", field(), found()),
+        Error::InvalidScalar { ty: "boolean", .. } => format!("{}must be `true` or `false`{}", field(), found()),
+        Error::InvalidScalar { ty, .. } if integer_range(ty).is_some() => {
+            let range = integer_range(ty).unwrap_or_default();
+            format!("{}must be a whole number from {range}{}", field(), found())
+        }
+        Error::ExternalMessage { source: scan, .. } if matches!(**scan, ExternalMessageSource::Parser(_)) => {
+            return scanner(&budget::message(error), pos, source);
+        }
+        Error::SerdeInvalidType { expected, .. } if expected == VarValue::EXPECTED => {
+            // The reader places it on the var's key when the value is a list or map; point at the value.
+            let at = value_of_key(source, pos);
+            let field = key_before(source, at).map(|k| format!("`{k}` ")).unwrap_or_default();
+            return Problem::new(at, format!("{field}must be a string, a number or `true`/`false`"));
+        }
+        _ => {
+            let m = budget::message(error);
+            match key_before(source, pos) {
+                Some(key) if !m.contains(&format!("`{key}`")) => format!("`{key}`: {m}"),
+                _ => m,
+            }
+        }
+    };
+    Problem::new(pos, message)
+}
+
+/// The YAML scanner's errors, which it gives as text only: a tab is placed
+/// on the tab itself, and the common slips get a hint.
+fn scanner(m: &str, pos: Pos, source: &str) -> Problem {
+    if m.contains("found a tab") || m.contains("tabs") {
         let lines = Lines::new(source);
         let start = lines.offset_of(pos.line, 1);
         let at = source[start..].find('\t').map_or(pos, |i| lines.location_of(start + i));
-        return (at, "a tab character; YAML indents with spaces only".to_owned());
+        return Problem::new(at, "a tab character; YAML indents with spaces only");
     }
-    if message.starts_with("multiple YAML documents") {
-        return (pos, "a second YAML document (`---`); a playbook file holds one".to_owned());
-    }
-    let explained = match message {
-        "expected sequence start" => format!("{}must be a list{}", field(), found()),
-        "expected mapping start" if pos == first_node(source) => {
-            "a playbook is a map of `name`, `sections` and the other top-level fields".to_owned()
-        }
-        "expected mapping start" => format!("{}must be a map of `key: value` pairs{}", field(), found()),
-        "expected string scalar" => format!("{}must be text (a string), found a list or map", field()),
-        "invalid boolean" | "invalid boolean (true or false expected)" => {
-            format!("{}must be `true` or `false`{}", field(), found())
-        }
-        m if integer_range(m).is_some() => {
-            let range = integer_range(m).unwrap_or_default();
-            format!("{}must be a whole number from {range}{}", field(), found())
-        }
-        m if m.starts_with("data did not match any variant of untagged enum VarValue") => {
-            format!("{}must be a string, a number or `true`/`false`", field())
-        }
-        m if m.starts_with("mapping values are not allowed") => {
-            format!("{m}; put a value that holds `: ` in quotes, e.g. `title: \"Brain: ok\"`")
-        }
-        m if m.starts_with("invalid trailing content after") => {
-            format!("{m}; to put a quote inside '…' write it twice (''), or quote the whole value with \"…\"")
-        }
-        m if m.contains("did not find expected") => format!("{m}; check the indentation of this line"),
-        m => match key_before(source, pos) {
+    let message = if m.starts_with("mapping values are not allowed") {
+        format!("{m}; put a value that holds `: ` in quotes, e.g. `title: \"Brain: ok\"`")
+    } else if m.starts_with("invalid trailing content after") {
+        format!("{m}; to put a quote inside '…' write it twice (''), or quote the whole value with \"…\"")
+    } else if m.contains("did not find expected") {
+        format!("{m}; check the indentation of this line")
+    } else {
+        match key_before(source, pos) {
             Some(key) if !m.contains(&format!("`{key}`")) => format!("`{key}`: {m}"),
             _ => m.to_owned(),
-        },
+        }
     };
-    (pos, explained)
+    Problem::new(pos, message)
 }
 
-/// The range of the integer type serde names in "invalid u32".
-fn integer_range(message: &str) -> Option<&'static str> {
-    Some(match message.strip_prefix("invalid ")? {
+/// The range of the integer type the reader names (`u32`).
+fn integer_range(ty: &str) -> Option<&'static str> {
+    Some(match ty {
         "u8" => "0 to 255",
         "u16" => "0 to 65535",
         "u32" => "0 to 4294967295",
@@ -78,18 +103,15 @@ fn integer_range(message: &str) -> Option<&'static str> {
     })
 }
 
-/// "`x`, expected one of a, b" → "unknown field `x`; did you mean `a`? (expected one of `a`, `b`)".
-fn unknown(rest: &str, what: &str) -> String {
-    let (name, expected) = rest.split_once(", expected one of").map_or((rest, ""), |(n, e)| (n, e));
-    let name = name.trim().trim_matches('`');
-    let choices: Vec<&str> =
-        expected.split(',').map(|c| c.trim().trim_matches('`')).filter(|c| !c.is_empty()).collect();
-    if choices.is_empty() || rest.contains("there are no fields") {
+/// "unknown field `x`; did you mean `a`? (expected one of `a`, `b`)".
+fn unknown(name: &str, choices: &[&str], what: &str) -> String {
+    let name = escape_controls(name);
+    if choices.is_empty() {
         return format!("unknown {what} `{name}`; nothing goes here but an empty map `{{}}`");
     }
-    let hint = belongs_in(name)
+    let hint = belongs_in(&name)
         .map(|place| format!("; {place}"))
-        .or_else(|| did_you_mean(name, choices.iter().copied()).map(|s| format!("; did you mean `{s}`?")))
+        .or_else(|| did_you_mean(&name, choices.iter().copied()).map(|s| format!("; did you mean `{s}`?")))
         .unwrap_or_default();
     let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
     format!("unknown {what} `{name}`{hint} (expected one of {})", listed.join(", "))
@@ -113,6 +135,13 @@ fn missing_field_place(source: &str, pos: Pos, name: &str) -> Pos {
         nodes.iter().find(|n| lacks(n) && matches!(&n.value, tree::Value::Map(e) if e.iter().any(|e| e.key_at == pos)));
     let starting_here = || nodes.iter().find(|n| lacks(n) && n.at == pos);
     holding_key.or_else(starting_here).map_or(pos, |n| n.at)
+}
+
+/// Where the value of the key at `pos` starts, from the spanned tree; `pos`
+/// itself when no key stands there.
+fn value_of_key(source: &str, pos: Pos) -> Pos {
+    let Some(root) = tree::parse(source) else { return pos };
+    root.entries().into_iter().find(|e| e.key_at == pos).map_or(pos, |e| e.value.at)
 }
 
 /// The key whose value starts at `pos`: written just before it on its line
@@ -177,10 +206,10 @@ mod tests {
     #[test]
     fn unknown_fields_suggest_the_nearest() {
         assert_eq!(
-            unknown("`metod`, expected one of url, method", "field"),
+            unknown("metod", &["url", "method"], "field"),
             "unknown field `metod`; did you mean `method`? (expected one of `url`, `method`)"
         );
-        assert!(unknown("`mount`, expected one of ", "field").contains("empty map"));
+        assert!(unknown("mount", &[], "field").contains("empty map"));
     }
 
     #[test]
@@ -192,10 +221,18 @@ mod tests {
         let block = "manual:\n  instruction: x\n";
         assert_eq!(key_before(block, Pos { line: 2, column: 3 }).as_deref(), Some("manual"));
         assert_eq!(key_before("a:\n- 5\n", Pos { line: 2, column: 1 }), None);
+        let error =
+            serde_saphyr::from_str::<std::collections::BTreeMap<String, Retries>>(source).expect_err("not a u32");
         assert_eq!(
-            explain("invalid u32", pos, source).1,
-            "`retries` must be a whole number from 0 to 4294967295, found `three`"
+            explain(&error, source),
+            Problem::new(pos, "`retries` must be a whole number from 0 to 4294967295, found `three`")
         );
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)] // read only for its error
+    struct Retries {
+        retries: u32,
     }
 
     #[test]

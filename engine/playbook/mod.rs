@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod diagnostic;
+pub mod error;
 pub mod load;
 mod load_error;
 pub mod model;
@@ -13,6 +14,7 @@ pub mod tree;
 pub mod validate;
 
 pub use diagnostic::Diagnostic;
+pub use error::{LoadError, Problem};
 pub use load::{Loaded, load};
 pub use model::Playbook;
 pub use plan::{Plan, PlannedStep};

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub use serde_saphyr::{Location, Spanned};
 
 use super::diagnostic::Pos;
+use super::error::VarTypeError;
 use crate::probe::ProbeSpec;
 use crate::record::Severity;
 use crate::secrets::SecretSource;
@@ -83,7 +84,9 @@ pub struct ReportSettings {
 }
 
 /// A playbook variable: a string, number or boolean.
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+// Read by hand (below), so a value of no such kind is the reader's typed
+// "invalid type" error rather than the derive's wording; the schema stays untagged.
+#[derive(Debug, Clone, JsonSchema, PartialEq)]
 #[serde(untagged)]
 pub enum VarValue {
     Bool(bool),
@@ -93,6 +96,9 @@ pub enum VarValue {
 }
 
 impl VarValue {
+    /// What a var may be, as the reader's "invalid type" error names it.
+    pub const EXPECTED: &'static str = "a string, a number or true/false";
+
     /// The value as JSON, the form templates and expressions read.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
@@ -104,14 +110,46 @@ impl VarValue {
     }
 
     /// Parses a command-line override with the type of the playbook's own value.
-    pub fn parse_like(&self, text: &str) -> Result<Self, String> {
-        let bad = |kind: &str| format!("`{text}` is not {kind}");
+    pub fn parse_like(&self, text: &str) -> Result<Self, VarTypeError> {
+        let bad = |expected: &'static str| VarTypeError { text: text.to_owned(), expected };
         Ok(match self {
             Self::Bool(_) => Self::Bool(text.parse().map_err(|_| bad("true or false"))?),
             Self::Int(_) => Self::Int(text.parse().map_err(|_| bad("an integer"))?),
             Self::Float(_) => Self::Float(text.parse().map_err(|_| bad("a number"))?),
             Self::Text(_) => Self::Text(text.to_owned()),
         })
+    }
+}
+
+impl<'de> Deserialize<'de> for VarValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(VarVisitor)
+    }
+}
+
+struct VarVisitor;
+
+impl serde::de::Visitor<'_> for VarVisitor {
+    type Value = VarValue;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(VarValue::EXPECTED)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<VarValue, E> {
+        Ok(VarValue::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<VarValue, E> {
+        Ok(VarValue::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<VarValue, E> {
+        // Past `i64`, a whole number is kept as a float, as the untagged enum did.
+        Ok(i64::try_from(v).map_or(VarValue::Float(v as f64), VarValue::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<VarValue, E> {
+        Ok(VarValue::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<VarValue, E> {
+        Ok(VarValue::Text(v.to_owned()))
     }
 }
 
@@ -184,6 +222,9 @@ pub struct Step {
     /// How many more attempts after an error or failure (overrides `defaults.retries`).
     #[schemars(example = 2)]
     pub retries: Option<u32>,
+    /// Where the `retries` key stands in the file, when the step has one.
+    #[schemars(skip)]
+    pub retries_at: Option<Pos>,
     /// The step changes something (a POST that flattens positions, a script that rotates keys).
     /// It never runs unconfirmed: on a terminal `runbook run` shows the fully rendered request and
     /// asks; otherwise it needs `--yes`, and `--dry-run` only shows it. It is attempted once, never

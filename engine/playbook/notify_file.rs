@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::error::NotifyFileError;
 use crate::notify::Target;
 
 /// A `--notify` file: the same list a playbook's `notify:` holds.
@@ -14,15 +15,14 @@ pub struct NotifyFile {
 }
 
 /// Reads and checks a `--notify` file; a problem names the file, line and column.
-pub fn load(path: &std::path::Path) -> Result<Vec<Target>, String> {
-    let shown = path.display();
+pub fn load(path: &std::path::Path) -> Result<Vec<Target>, NotifyFileError> {
     let source = super::load::read_companion(path)?;
-    let file: NotifyFile =
-        serde_saphyr::from_str(&source).map_err(|e| format!("`{shown}`: {}", super::budget::plain(&e.to_string())))?;
+    let file: NotifyFile = serde_saphyr::from_str(&source)
+        .map_err(|error| NotifyFileError::Parse { path: path.to_path_buf(), error: Box::new(error) })?;
     for (i, target) in file.notify.iter().enumerate() {
         if let Err(problem) = target.value.check() {
-            let at = target.referenced;
-            return Err(format!("{shown}:{}:{}: target {}: {problem}", at.line(), at.column(), i + 1));
+            let (path, pos, index) = (path.to_path_buf(), target.referenced.into(), i + 1);
+            return Err(NotifyFileError::Target { path, pos, index, problem });
         }
     }
     Ok(file.notify.into_iter().map(|t| t.value).collect())
@@ -30,9 +30,9 @@ pub fn load(path: &std::path::Path) -> Result<Vec<Target>, String> {
 
 /// Where a run's results go: the playbook's targets, then those of the
 /// `--notify` file (if one is given) that are not already among them.
-pub fn targets(playbook: &[Target], file: Option<&std::path::Path>) -> Result<Vec<Target>, String> {
+pub fn targets(playbook: &[Target], file: Option<&std::path::Path>) -> Result<Vec<Target>, NotifyFileError> {
     let mut all = playbook.to_vec();
-    let from_file = file.map(load).transpose().map_err(|e| format!("--notify: {e}"))?;
+    let from_file = file.map(load).transpose()?;
     for target in from_file.unwrap_or_default() {
         if !all.contains(&target) {
             all.push(target);

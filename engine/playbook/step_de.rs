@@ -3,11 +3,13 @@
 //! rather than with `#[serde(flatten)]`, keeps source locations and
 //! `deny_unknown_fields` inside every probe's own parameters.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
 use super::diagnostic::Pos;
+use super::error::Problem;
 use super::model::{Spanned, Step};
 use crate::probe::{self, ProbeSpec};
 use crate::record::Severity;
@@ -33,13 +35,14 @@ struct Fields {
     needs: Option<Vec<Spanned<String>>>,
     timeout: Option<Spanned<String>>,
     retries: Option<u32>,
+    retries_at: Option<Pos>,
     action: Option<bool>,
     severity: Option<Severity>,
 }
 
 fn put<T, E: de::Error>(slot: &mut Option<T>, value: T, key: &Spanned<String>) -> Result<(), E> {
     if slot.replace(value).is_some() {
-        return Err(E::custom(placed(key.referenced.into(), &format!("duplicate key `{}`", key.value))));
+        return Err(placed(key.referenced, format!("duplicate key `{}`", key.value)));
     }
     Ok(())
 }
@@ -66,17 +69,20 @@ impl<'de> Visitor<'de> for StepVisitor {
                 "when" => put(&mut f.when, map.next_value()?, &key)?,
                 "needs" => put(&mut f.needs, map.next_value()?, &key)?,
                 "timeout" => put(&mut f.timeout, map.next_value()?, &key)?,
-                "retries" => put(&mut f.retries, map.next_value()?, &key)?,
+                "retries" => {
+                    put(&mut f.retries, map.next_value()?, &key)?;
+                    f.retries_at = Some(key.referenced.into());
+                }
                 "action" => put(&mut f.action, map.next_value()?, &key)?,
                 "severity" => put(&mut f.severity, severity(&map.next_value()?)?, &key)?,
                 _ => {
                     let at = Pos::from(key.referenced);
                     let Some(kind) = probe::kind_named(name) else {
-                        return Err(de::Error::custom(placed(at, &unknown_key(name))));
+                        return Err(placed(at, unknown_key(name)));
                     };
                     if let Some((first, ..)) = &f.probe {
                         let message = format!("a step takes exactly one probe, found `{first}` and `{name}`");
-                        return Err(de::Error::custom(placed(at, &message)));
+                        return Err(placed(at, message));
                     }
                     let spec = map.next_value_seed(probe::SpecSeed(kind))?;
                     f.probe = Some((name.to_owned(), spec, key.referenced.into()));
@@ -85,14 +91,14 @@ impl<'de> Visitor<'de> for StepVisitor {
         }
         // A step that lacks something is reported where it starts.
         let start = start.unwrap_or_default();
-        let missing = |what: &str| de::Error::custom(placed(start, what));
-        let id = f.id.ok_or_else(|| missing("missing field `id`: every step needs a unique `id`"))?;
+        let missing = |what: String| placed(start, what);
+        let id = f.id.ok_or_else(|| missing("missing field `id`: every step needs a unique `id`".to_owned()))?;
         let title = f.title.ok_or_else(|| {
-            missing(&format!("missing field `title` in step `{}`: the checklist line the report shows", id.value))
+            missing(format!("missing field `title` in step `{}`: the checklist line the report shows", id.value))
         })?;
         let Some((_, probe, probe_at)) = f.probe else {
             let kinds = probe::KINDS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-            return Err(missing(&format!("step `{}` has no probe; add one of {kinds}", id.value)));
+            return Err(missing(format!("step `{}` has no probe; add one of {kinds}", id.value)));
         };
         Ok(Step {
             id,
@@ -106,21 +112,40 @@ impl<'de> Visitor<'de> for StepVisitor {
             needs: f.needs.unwrap_or_default(),
             timeout: f.timeout,
             retries: f.retries,
+            retries_at: f.retries_at,
             action: f.action.unwrap_or(false),
             severity: f.severity.unwrap_or_default(),
         })
     }
 }
 
-/// A message that carries its own place: serde's custom errors only know the
-/// enclosing map, and the loader moves the error to the key named here.
-fn placed(at: Pos, message: &str) -> String {
-    format!("{}{}:{}{}{message}", super::load::PLACE_MARK, at.line, at.column, super::load::PLACE_MARK)
+thread_local! {
+    /// The problem a step reported last on this thread, with its place: serde
+    /// passes a custom error up as text only, and the reader would place it
+    /// on the enclosing map. [`collecting`] hands it to the loader.
+    static PLACED: RefCell<Option<Problem>> = const { RefCell::new(None) };
+}
+
+/// Runs `read` (one playbook's deserialization) and returns, beside its
+/// result, the placed problem a step reported during it, if any.
+pub(super) fn collecting<T>(read: impl FnOnce() -> T) -> (T, Option<Problem>) {
+    PLACED.with_borrow_mut(|placed| *placed = None);
+    let result = read();
+    (result, PLACED.with_borrow_mut(Option::take))
+}
+
+/// A serde error for `message`, with the problem and its place kept aside
+/// for the loader (which uses it when this error is the one that ends the read).
+fn placed<E: de::Error>(at: impl Into<Pos>, message: String) -> E {
+    let error = E::custom(&message);
+    PLACED.with_borrow_mut(|placed| *placed = Some(Problem::new(at, message)));
+    error
 }
 
 /// A severity by name, with a suggestion for a near miss.
 fn severity<E: de::Error>(name: &Spanned<String>) -> Result<Severity, E> {
-    name.value.parse().map_err(|message: String| E::custom(placed(name.referenced.into(), &message)))
+    // `Severity::from_str` (in `record/`) says what is wrong in words only.
+    name.value.parse().map_err(|message: String| placed(name.referenced, message))
 }
 
 fn unknown_key(name: &str) -> String {

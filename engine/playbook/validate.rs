@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::diagnostic::{Diagnostic, Pos};
+use super::error::Problem;
 use super::load::Loaded;
 use super::model::{Spanned, Step};
 use super::plan::{Plan, PlannedStep};
@@ -31,25 +32,30 @@ pub fn plan(
     let lines = super::diagnostic::Lines::new(&loaded.source);
     let mut v = Validator { loaded, lines, problems: Vec::new(), tree: std::cell::OnceCell::new() };
     let plan = v.build(overrides, env_overrides);
-    v.problems.sort_by_key(|p| (p.line, p.column));
-    if v.problems.is_empty() { Ok(plan) } else { Err(v.problems) }
+    if v.problems.is_empty() {
+        return Ok(plan);
+    }
+    v.problems.sort_by_key(|p| (p.pos.line, p.pos.column));
+    Err(v.problems.into_iter().map(|p| Diagnostic::at(&loaded.shown, p.pos, p.message)).collect())
 }
 
 struct Validator<'a> {
     loaded: &'a Loaded,
     lines: super::diagnostic::Lines<'a>,
-    problems: Vec<Diagnostic>,
+    /// Each with its place; `Pos::default()` (line 0) for one that has none (a `--var`).
+    problems: Vec<Problem>,
     /// The document as a spanned tree, parsed only when a problem needs it.
     tree: std::cell::OnceCell<Option<super::tree::Node>>,
 }
 
 impl Validator<'_> {
     fn report(&mut self, at: impl Into<Pos>, message: impl Into<String>) {
-        self.problems.push(Diagnostic::at(&self.loaded.shown, at, message));
+        self.problems.push(Problem::new(at, message));
     }
 
-    fn report_at(&mut self, line: u32, column: u32, message: impl Into<String>) {
-        self.problems.push(Diagnostic::new(&self.loaded.shown, line, column, message));
+    /// A problem with no place in the file (a `--var` given on the command line).
+    fn report_unplaced(&mut self, message: impl Into<String>) {
+        self.problems.push(Problem::new(Pos::default(), message));
     }
 
     fn build(&mut self, overrides: &[(String, String)], env_overrides: &[(String, String)]) -> Plan {
@@ -143,13 +149,13 @@ impl Validator<'_> {
                         Ok(parsed) => {
                             vars.insert(name.clone(), parsed.to_json());
                         }
-                        Err(e) => self.report_at(0, 0, format!("--var {name}: {e}")),
+                        Err(e) => self.report_unplaced(format!("--var {name}: {e}")),
                     },
                     None if strict => {
                         let hint = did_you_mean(name, declared.keys().map(String::as_str))
                             .map(|s| format!("; did you mean `{s}`?"))
                             .unwrap_or_default();
-                        self.report_at(0, 0, format!("--var {name}: the playbook has no var `{name}`{hint}"));
+                        self.report_unplaced(format!("--var {name}: the playbook has no var `{name}`{hint}"));
                     }
                     None => {}
                 }

@@ -96,9 +96,8 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Answer>, AnswersError> {
     if text.trim().is_empty() {
         return Ok(BTreeMap::new());
     }
-    let entries: BTreeMap<String, Entry> = serde_saphyr::from_str(text).map_err(|e| AnswersError::NotAnswers {
-        why: crate::playbook::budget::plain(&e.without_snippet().to_string()),
-    })?;
+    let entries: BTreeMap<String, Entry> = serde_saphyr::from_str(text)
+        .map_err(|e| AnswersError::NotAnswers { why: crate::playbook::budget::plain(e.without_snippet()) })?;
     entries
         .into_iter()
         .map(|(id, entry)| {

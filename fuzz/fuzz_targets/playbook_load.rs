@@ -11,7 +11,7 @@ use runbook::playbook::{load, validate};
 
 fuzz_target!(|data: &[u8]| {
     match load::from_bytes(Path::new("fuzz.yaml"), data.to_vec()) {
-        Err((problem, source)) => drop(problem.render(source.as_deref())),
+        Err(failure) => drop(failure.render()),
         Ok(loaded) => {
             if let Err(problems) = validate::plan(&loaded, &[], &[]) {
                 for problem in problems {

@@ -13,6 +13,7 @@ mod bounds;
 mod cli;
 mod coverage;
 mod data_checks;
+mod error_snippets;
 mod expression_bounds;
 mod expressions;
 mod faults;

@@ -35,6 +35,11 @@ impl Validator<'_> {
     /// Where the problem a probe's `check()` reports stands: the value it quotes,
     /// else the parameter it names (the later one, when it names two that clash),
     /// else the probe's key. Also the parameter's name, for the message.
+    ///
+    /// The places are the spans the reader recorded for the probe's parameters;
+    /// which parameter is meant is still told by the words the message quotes,
+    /// because `ProbeSpec::check` (in `probe/`) returns only text. Once it
+    /// returns the parameter (and value) at fault, this takes them instead.
     pub(super) fn param_place(&self, probe_at: Pos, message: &str) -> (Pos, Option<String>) {
         let Some(entry) = self.tree().and_then(|t| t.entries().into_iter().find(|e| e.key_at == probe_at)) else {
             return (probe_at, None);

@@ -64,8 +64,7 @@ impl Validator<'_> {
         }
         if step.action && step.retries.is_some_and(|r| r > 0) {
             let message = format!("step `{}` is an action, which runs at most once; remove `retries`", step.id.value);
-            let retries = self.tree().and_then(|t| t.walk().into_iter().find(|n| n.at == step_at)?.get("retries"));
-            self.report(retries.map_or(step_at, |r| r.key_at), message);
+            self.report(step.retries_at.unwrap_or(step_at), message);
         }
         for path in step.capture.values() {
             if let Err((offset, message)) = capture::check(&path.value) {
