@@ -78,7 +78,7 @@ pub enum NotifyFileError {
     Parse { path: PathBuf, error: Box<serde_saphyr::Error> },
     /// Target `index` (1-based) at `pos` fails its own checks.
     #[error("--notify: {}:{}:{}: target {index}: {problem}", path.display(), pos.line, pos.column)]
-    Target { path: PathBuf, pos: Pos, index: usize, problem: crate::notify::NotifyError },
+    Target { path: PathBuf, pos: Pos, index: usize, problem: Box<crate::notify::NotifyError> },
 }
 
 /// A `--var` value that does not have the type of the playbook's own value.

@@ -22,7 +22,7 @@ pub fn load(path: &std::path::Path) -> Result<Vec<Target>, NotifyFileError> {
     for (i, target) in file.notify.iter().enumerate() {
         if let Err(problem) = target.value.check() {
             let (path, pos, index) = (path.to_path_buf(), target.referenced.into(), i + 1);
-            return Err(NotifyFileError::Target { path, pos, index, problem });
+            return Err(NotifyFileError::Target { path, pos, index, problem: Box::new(problem) });
         }
     }
     Ok(file.notify.into_iter().map(|t| t.value).collect())
