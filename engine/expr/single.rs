@@ -1,7 +1,9 @@
 //! One value out of a list capture (a filter or wildcard always captures a
 //! list): `one(xs)` is the only item and an error unless there is exactly one,
 //! so "the titan-brain process" cannot quietly be none or two; `first(xs)` is
-//! the first item, or null when the list is empty.
+//! the first item, or null when the list is empty. A value that is not a list
+//! counts as a list of itself (a value kept in the history before captures
+//! had one shape) and null as an empty list.
 
 use cel::extractors::Arguments;
 use cel::objects::ResolveResult;
@@ -24,10 +26,8 @@ pub fn register(context: &mut Context) {
 fn list<'a>(function: &str, a: &'a Arguments) -> Result<&'a [Value], ExecutionError> {
     match a.0.as_slice() {
         [Value::List(items)] => Ok(items.as_slice()),
-        [other] => Err(ExecutionError::function_error(
-            function,
-            format!("needs a list (a capture with a filter or wildcard), got {}", super::from_cel(other)),
-        )),
+        [Value::Null] => Ok(&[]),
+        [other] => Ok(std::slice::from_ref(other)),
         _ => Err(ExecutionError::function_error(function, "takes one list")),
     }
 }
@@ -53,7 +53,8 @@ mod tests {
         assert_eq!(eval("one(xs) == 'online'", json!(["online"])), Ok(true));
         assert!(eval("one(xs) == 'online'", json!([])).unwrap_err().contains("found 0"));
         assert!(eval("one(xs) == 'online'", json!(["online", "online"])).unwrap_err().contains("found 2"));
-        assert!(eval("one(xs) == 'online'", json!("online")).unwrap_err().contains("needs a list"));
+        assert_eq!(eval("one(xs) == 'online'", json!("online")), Ok(true), "a scalar is one value");
+        assert!(eval("one(xs) == 'online'", json!(null)).unwrap_err().contains("found 0"));
         assert_eq!(eval("first(xs) == 1", json!([1, 2])), Ok(true));
         assert_eq!(eval("first(xs) == null", json!([])), Ok(true));
     }
