@@ -9,6 +9,7 @@ mod util;
 
 mod actions;
 mod bounds;
+mod check_data;
 mod cli;
 mod coverage;
 mod data_checks;
