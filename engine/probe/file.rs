@@ -102,7 +102,8 @@ impl Probe for FileProbe {
             (None, None) => return Err(ProbeError::check("path", "give `path` (a file) or `glob` (a pattern)")),
         }
         if let Some(glob) = self.glob.as_deref().filter(|g| !g.contains("{{")) {
-            glob::Pattern::new(glob).map_err(|e| ProbeError::check("glob", format!("`glob` is not a valid pattern: {e}")))?;
+            glob::Pattern::new(glob)
+                .map_err(|e| ProbeError::check("glob", format!("`glob` is not a valid pattern: {e}")))?;
         }
         if let Some(age) = self.older_than.as_deref().filter(|a| !a.contains("{{")) {
             parse_duration(age).map_err(|e| ProbeError::check("older_than", e))?;
@@ -238,8 +239,7 @@ fn stream(path: &Path, stop: &AtomicBool, mut each: impl FnMut(&[u8])) -> Result
         if stop.load(Ordering::Relaxed) {
             return Err(ProbeError::Timeout("stopped reading: the step's deadline passed".to_owned()));
         }
-        let n =
-            file.read(&mut buffer).map_err(|e| ProbeError::Io(format!("cannot read `{}`: {e}", path.display())))?;
+        let n = file.read(&mut buffer).map_err(|e| ProbeError::Io(format!("cannot read `{}`: {e}", path.display())))?;
         if n == 0 {
             return Ok(());
         }

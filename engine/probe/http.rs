@@ -182,7 +182,8 @@ impl Http {
 fn parse_body(bytes: &[u8], is_json: bool) -> Result<Value, ProbeError> {
     let text = String::from_utf8_lossy(bytes);
     if is_json {
-        return serde_json::from_str(&text).map_err(|e| ProbeError::Decode(format!("response says JSON but is not: {e}")));
+        return serde_json::from_str(&text)
+            .map_err(|e| ProbeError::Decode(format!("response says JSON but is not: {e}")));
     }
     Ok(Value::String(text.into_owned()))
 }

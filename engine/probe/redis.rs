@@ -166,7 +166,8 @@ impl Probe for Redis {
         let mut conn = match connections.cached(&self.url) {
             Some(conn) => conn,
             None => {
-                let client = redis::Client::open(self.url.as_str()).map_err(|e| ProbeError::check("url", say("bad Redis URL", &e)))?;
+                let client = redis::Client::open(self.url.as_str())
+                    .map_err(|e| ProbeError::check("url", say("bad Redis URL", &e)))?;
                 let config = redis::AsyncConnectionConfig::new()
                     .set_connection_timeout(Some(ctx.timeout))
                     .set_response_timeout(None);

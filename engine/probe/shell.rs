@@ -76,10 +76,9 @@ impl Probe for Shell {
             (None, Some(argv)) if !argv.is_empty() => Ok(()),
             (None, Some(_)) => Err(ProbeError::check("argv", "`argv` is empty; name a program")),
             (Some(_), Some(_)) => Err(ProbeError::check("argv", "give `run` or `argv`, not both")),
-            (None, None) => Err(ProbeError::check(
-                "run",
-                "give `run` (a command line) or `argv` (a program and its arguments)",
-            )),
+            (None, None) => {
+                Err(ProbeError::check("run", "give `run` (a command line) or `argv` (a program and its arguments)"))
+            }
         }
     }
 

@@ -133,7 +133,10 @@ async fn confirm_action(
     let decision = scope.confirm.confirm(request).await;
     let record = confirm::record(&decision);
     if let Decision::Refused { reason, .. } = decision {
-        return Err(Box::new(StepResult { confirmation: Some(record), ..result(scope, index, Verdict::Skipped, reason) }));
+        return Err(Box::new(StepResult {
+            confirmation: Some(record),
+            ..result(scope, index, Verdict::Skipped, reason)
+        }));
     }
     Ok(record)
 }

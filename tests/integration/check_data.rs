@@ -10,7 +10,9 @@ use crate::service::{self, refused_url};
 use crate::util::run_playbook;
 
 fn run(service_url: &str, steps: &str) -> crate::util::Outcome {
-    let playbook = format!("name: check data\nvars:\n  url: http://127.0.0.1:1\nsections:\n  - name: Service\n    steps:\n{steps}");
+    let playbook = format!(
+        "name: check data\nvars:\n  url: http://127.0.0.1:1\nsections:\n  - name: Service\n    steps:\n{steps}"
+    );
     let var = format!("url={service_url}");
     run_playbook(&playbook, &["--format", "json", "--var", &var])
 }
@@ -32,7 +34,10 @@ fn a_failed_expectation_keeps_its_expression_and_observed_values_as_data() {
     assert_eq!(out.code, 1, "{out:?}");
     let step = out.step("cpu");
     assert_eq!(step["verdict"], "fail", "{step}");
-    assert_eq!(step["message"], "cpu = 73.2, body.min_price = \"0.00005\" → expected cpu < 70 && body.min_price == \"0.00005\"");
+    assert_eq!(
+        step["message"],
+        "cpu = 73.2, body.min_price = \"0.00005\" → expected cpu < 70 && body.min_price == \"0.00005\""
+    );
     assert_eq!(
         step["checks"],
         json!([

@@ -171,9 +171,8 @@ impl Probe for Sql {
 }
 
 fn options<O: FromStr<Err = sqlx::Error>>(url: &str) -> Result<O, ProbeError> {
-    O::from_str(url).map_err(|e| {
-        ProbeError::check("url", format!("`{}` is not a usable database URL: {e}", without_password(url)))
-    })
+    O::from_str(url)
+        .map_err(|e| ProbeError::check("url", format!("`{}` is not a usable database URL: {e}", without_password(url))))
 }
 
 /// SQLite's options, a relative file taken from the playbook's folder.
