@@ -27,6 +27,7 @@ pub mod report;
 pub mod runner;
 pub mod schema;
 pub mod secrets;
+pub mod session;
 mod suggest;
 pub mod template;
 mod tls;

@@ -1,10 +1,11 @@
 //! `runbook list FILE`: sections and steps, what each would do and when;
 //! nothing runs.
 
+use super::error::Outcome;
 use super::{exit, load_plan};
 
-pub fn list(file: &std::path::Path) -> u8 {
-    let Some(plan) = load_plan(file, &[]) else { return exit::INVALID };
+pub fn list(file: &std::path::Path) -> Outcome {
+    let plan = load_plan(file, &[])?;
     println!("{}  ({})", plan.name, plan.file);
     for (index, section) in plan.sections.iter().enumerate() {
         println!("\n{section}");
@@ -21,5 +22,5 @@ pub fn list(file: &std::path::Path) -> u8 {
             }
         }
     }
-    exit::CLEAN
+    Ok(exit::CLEAN)
 }

@@ -1,7 +1,9 @@
 //! The CLI layer: runs a parsed command, prints, and picks the exit code.
 //! The only place that writes to the terminal.
 
+mod config;
 mod confirm;
+mod error;
 mod history;
 mod keys;
 mod list;
@@ -18,29 +20,41 @@ mod watch;
 
 use std::io::IsTerminal;
 
+use error::{CliError, Outcome};
+
 use crate::cli::{Cli, Command};
 use crate::playbook::{self, Diagnostic, Plan};
 
-/// Exit codes, as DESIGN.md fixes them.
+/// Exit codes, as docs/playbook.md ("Verdicts and exit codes") documents them.
 pub mod exit {
     pub const CLEAN: u8 = 0;
     pub const FAILED: u8 = 1;
     pub const INVALID: u8 = 2;
-    pub const INTERRUPTED: u8 = 130;
-    pub const TERMINATED: u8 = 143;
+    pub use crate::session::signals::{INTERRUPTED, TERMINATED};
 }
 
 /// Runs one command; returns the process exit code.
 pub fn main(cli: Cli) -> u8 {
     playbook::load::set_size_limit(cli.max_playbook_size);
-    match cli.command {
+    match command(cli.command) {
+        Ok(code) => code,
+        Err(CliError::Shown(code)) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.code()
+        }
+    }
+}
+
+fn command(command: Command) -> Outcome {
+    match command {
         Command::Run(args) => run::run(&args),
         Command::Validate { files, format } => validate::validate(&files, format),
         Command::List { file } => list::list(&file),
         Command::Schema { report } => {
             let text = if report { crate::schema::report_schema_text() } else { crate::schema::playbook_schema_text() };
             print!("{text}");
-            exit::CLEAN
+            Ok(exit::CLEAN)
         }
         Command::Keygen { out } => keys::keygen(&out),
         Command::Verify { report, pubkey, signature } => keys::verify(&report, &pubkey, signature.as_deref()),
@@ -52,7 +66,7 @@ pub fn main(cli: Cli) -> u8 {
             for kind in crate::probe::KINDS {
                 println!("{kind}");
             }
-            exit::CLEAN
+            Ok(exit::CLEAN)
         }
     }
 }
@@ -68,35 +82,21 @@ pub fn fancy_terminal() -> bool {
 }
 
 /// Loads and validates a playbook, printing every problem to stderr.
-pub fn load_plan(path: &std::path::Path, overrides: &[(String, String)]) -> Option<Plan> {
-    let loaded = match playbook::load(path) {
-        Ok(loaded) => loaded,
-        Err((diagnostic, source)) => {
-            print_diagnostics(&[diagnostic], source.as_deref());
-            return None;
-        }
-    };
+pub fn load_plan(path: &std::path::Path, overrides: &[(String, String)]) -> Result<Plan, CliError> {
+    let loaded = playbook::load(path).map_err(|(diagnostic, source)| {
+        print_diagnostics(&[diagnostic], source.as_deref());
+        CliError::Shown(exit::INVALID)
+    })?;
     let env = env_overrides();
-    match playbook::validate::plan(&loaded, overrides, &env) {
-        Ok(plan) => Some(plan),
-        Err(problems) => {
-            print_diagnostics(&problems, Some(&loaded.source));
-            None
-        }
-    }
+    playbook::validate::plan(&loaded, overrides, &env).map_err(|problems| {
+        print_diagnostics(&problems, Some(&loaded.source));
+        CliError::Shown(exit::INVALID)
+    })
 }
 
-/// The runtime that runs playbooks, or `None` after saying why it could not
-/// start. One thread: probes wait on the network in parallel all the same,
-/// and a request no longer hops between threads (500 local HTTP steps took
-/// 0.10 s on a multi-thread runtime, 0.06 s on this one). Blocking work goes
-/// to `spawn_blocking`.
-pub fn run_time() -> Option<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| eprintln!("error: cannot start the async runtime: {e}"))
-        .ok()
+/// A warning on stderr: something is off, and the command goes on.
+pub fn warn(message: &str) {
+    eprintln!("warning: {message}");
 }
 
 /// `RUNBOOK_VAR_<name>=<value>` pairs from the environment.

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::report::answers::{Answer, parse_verdict};
 use crate::record::{RunRecord, Verdict};
+use crate::report::answers::{Answer, parse_verdict};
 
 /// Whether a person is there to answer.
 pub fn interactive() -> bool {

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::prompt;
-use crate::cli::{ReportArgs, ReportFileArgs, RunArgs};
+use crate::cli::{ReportArgs, ReportFileArgs};
 use crate::playbook::Plan;
+use crate::record::{AnswerSource, RunRecord, signoff};
 use crate::report::answers::{self, Answer};
 use crate::report::format::{self, ReportFormat, Shape};
-use crate::record::{AnswerSource, RunRecord, signoff};
 use crate::report::{journal, render, sign};
 use crate::secrets::Redactor;
 
@@ -79,8 +79,13 @@ pub fn read_template(path: &std::path::Path, flag: &str, format: &ReportFormat) 
 }
 
 /// Manual answers (file, then the terminal) and the operator's sign-off.
-pub fn sign_off(record: &mut RunRecord, prepared: &Prepared, run: &RunArgs, redactor: &Redactor) {
-    let args = &run.report;
+pub fn sign_off(
+    record: &mut RunRecord,
+    prepared: &Prepared,
+    args: &ReportArgs,
+    operator: Option<&str>,
+    redactor: &Redactor,
+) {
     answers::apply(record, &prepared.answers, AnswerSource::AnswersFile, redactor);
     let interactive = prompt::interactive();
     if interactive {
@@ -88,10 +93,9 @@ pub fn sign_off(record: &mut RunRecord, prepared: &Prepared, run: &RunArgs, reda
         answers::apply(record, &asked, AnswerSource::Prompt, redactor);
     }
     let wants_signer = args.file.report.is_some() || args.junit.is_some() || args.journal.is_some();
-    let operator = run
-        .operator
-        .clone()
+    let operator = operator
         .filter(|o| !o.trim().is_empty())
+        .map(str::to_owned)
         .or_else(|| (interactive && wants_signer).then(prompt::ask_operator).flatten());
     match operator {
         Some(name) => signoff::sign(record, &redactor.redact(name.trim()), chrono::Utc::now()),

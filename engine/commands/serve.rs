@@ -20,15 +20,16 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 
-use super::exit;
+use super::error::{CliError, Outcome, invalid};
 use super::listen;
-use super::monitor::{self, Prepared, Signals};
+use super::monitor;
 use crate::cli::ServeArgs;
-use crate::monitor::schedule::Schedule;
 use crate::monitor::metrics;
-use crate::report::page;
+use crate::monitor::schedule::Schedule;
 use crate::record::RunRecord;
 use crate::report::format;
+use crate::report::page;
+use crate::session::{Session, Signals};
 
 /// One playbook's latest run.
 struct Slot {
@@ -44,52 +45,20 @@ const REFRESH_SECONDS: &str = "30";
 
 type Board = Arc<Mutex<Vec<Slot>>>;
 
-pub fn serve(args: &ServeArgs) -> u8 {
-    let schedule = match monitor::schedule(&args.every, &args.schedule) {
-        Ok(schedule) => schedule,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::INVALID;
-        }
-    };
-    let mut playbooks = Vec::new();
-    for file in &args.files {
-        let Some(prepared) = monitor::prepare(file, &args.runs) else { return exit::INVALID };
-        if let Some(other) = playbooks.iter().find(|p: &&Prepared| p.plan.name == prepared.plan.name) {
-            eprintln!(
-                "error: `{}` and `{}` are both named `{}`; metrics tell playbooks apart by name",
-                other.plan.file, prepared.plan.file, prepared.plan.name
-            );
-            return exit::INVALID;
-        }
-        playbooks.push(prepared);
-    }
+pub fn serve(args: &ServeArgs) -> Outcome {
+    let schedule = monitor::schedule(&args.every, &args.schedule)?;
+    let playbooks = sessions(args)?;
     let mut templates = Vec::new();
-    for prepared in &playbooks {
-        templates.push(match &prepared.plan.report_template {
-            Some(path) => match format::by_name("html")
-                .and_then(|html| super::reports::read_template(path, "the playbook's report.template", html))
-            {
-                Ok(template) => Some(template),
-                Err(message) => {
-                    eprintln!("error: {}: {message}", prepared.plan.file);
-                    return exit::INVALID;
-                }
-            },
-            None => None,
-        });
+    for session in &playbooks {
+        templates.push(template(session)?);
     }
     // Before the runtime starts: the file limit it raises is the process's.
     let connections = listen::connection_limit();
-    let Some(runtime) = super::run_time() else { return exit::INVALID };
+    let runtime = crate::session::runtime()?;
     let code = runtime.block_on(async {
-        let listener = match tokio::net::TcpListener::bind(&args.listen).await {
-            Ok(listener) => listener,
-            Err(e) => {
-                eprintln!("error: --listen `{}`: cannot listen there: {e}", args.listen);
-                return exit::INVALID;
-            }
-        };
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| invalid(format!("--listen `{}`: cannot listen there: {e}", args.listen)))?;
         let address = listener.local_addr().map_or_else(|_| args.listen.clone(), |a| a.to_string());
         eprintln!("serving on http://{address}/metrics");
         let board: Board = Arc::new(Mutex::new(
@@ -99,14 +68,12 @@ pub fn serve(args: &ServeArgs) -> u8 {
                 .map(|(p, template)| Slot { name: p.plan.name.clone(), latest: None, runs: 0, template })
                 .collect(),
         ));
-        let signals = Signals::listen();
+        let signals = monitor::signals();
         // The loops run on this task (a run is not `Send`: its event callback is borrowed); the server is spawned.
         let loops: Vec<_> = playbooks
             .into_iter()
             .enumerate()
-            .map(|(index, prepared)| {
-                keep_running(index, prepared, schedule.clone(), &args.runs, board.clone(), &signals)
-            })
+            .map(|(index, prepared)| keep_running(index, prepared, schedule.clone(), board.clone(), &signals))
             .collect();
         let app = axum::Router::new()
             .route("/metrics", get(get_metrics))
@@ -114,32 +81,50 @@ pub fn serve(args: &ServeArgs) -> u8 {
             .route("/", get(get_home))
             .route("/playbooks/{number}", get(get_report))
             .with_state(board.clone());
-        let mut stopped = signals.receiver();
+        let first = signals.after(1);
         let stop = async move {
-            let _ = stopped.wait_for(|r| r.count > 0).await;
+            first.await;
         };
         let serving = tokio::spawn(listen::serve(listener, app, connections, stop));
         futures_util::future::join_all(loops).await;
         // Scrapers may be mid-request: give them a moment, not forever.
         let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;
-        signals.exit_code()
+        Ok(signals.exit_code())
     });
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
 }
 
+/// A session for each playbook; two of one name would share their metrics.
+fn sessions(args: &ServeArgs) -> Result<Vec<Session>, CliError> {
+    let mut playbooks: Vec<Session> = Vec::new();
+    for file in &args.files {
+        let session = monitor::prepare(file, &args.runs)?;
+        if let Some(other) = playbooks.iter().find(|p| p.plan.name == session.plan.name) {
+            return Err(invalid(format!(
+                "`{}` and `{}` are both named `{}`; metrics tell playbooks apart by name",
+                other.plan.file, session.plan.file, session.plan.name
+            )));
+        }
+        playbooks.push(session);
+    }
+    Ok(playbooks)
+}
+
+/// The playbook's own report template (`report.template`), read and checked.
+fn template(session: &Session) -> Result<Option<String>, CliError> {
+    let Some(path) = &session.plan.report_template else { return Ok(None) };
+    format::by_name("html")
+        .and_then(|html| super::reports::read_template(path, "the playbook's report.template", html))
+        .map(Some)
+        .map_err(|message| invalid(format!("{}: {message}", session.plan.file)))
+}
+
 /// Runs one playbook on the schedule until a signal, publishing each run.
-async fn keep_running(
-    index: usize,
-    mut prepared: Prepared,
-    schedule: Schedule,
-    args: &crate::cli::MonitorRunArgs,
-    board: Board,
-    signals: &Signals,
-) {
+async fn keep_running(index: usize, mut session: Session, schedule: Schedule, board: Board, signals: &Signals) {
     let mut slot = schedule.first(Utc::now());
     while signals.sleep_until(slot).await {
-        let record = monitor::run_once(&mut prepared, args, signals).await;
+        let record = monitor::run_once(&mut session, signals).await;
         eprintln!(
             "serve: `{}` {} in {} ms ({} pass, {} fail, {} error)",
             record.playbook,

@@ -1,38 +1,28 @@
 //! `runbook show RUN_ID`: a stored run rendered again, as it was printed.
 
-use super::history::{open_to_read, runtime};
+use super::error::{Outcome, failed, invalid};
 use super::{colour_stdout, exit, reports};
 use crate::cli::{Format, ShowArgs};
 use crate::history::StoredStatus;
-use crate::report::text::{self, Style};
 use crate::record::RunRecord;
 use crate::report::render;
+use crate::report::text::{self, Style};
+use crate::session;
 
-pub fn show(args: &ShowArgs) -> u8 {
-    let found = runtime().and_then(|rt| {
-        rt.block_on(async {
-            let Some(store) = open_to_read(&args.store).await? else { return Ok(None) };
+pub fn show(args: &ShowArgs) -> Outcome {
+    let found = session::runtime()?
+        .block_on(async {
+            let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else { return Ok(None) };
             store.run(args.run_id).await.map_err(|e| e.to_string())
         })
-    });
-    let run = match found {
-        Ok(Some(run)) => run,
-        Ok(None) => {
-            eprintln!("error: no run {} in the history", args.run_id);
-            return exit::INVALID;
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::FAILED;
-        }
-    };
+        .map_err(failed)?;
+    let run = found.ok_or_else(|| invalid(format!("no run {} in the history", args.run_id)))?;
     let Some(record) = run.record() else {
         let why = match run.status {
             StoredStatus::Incomplete => "it never finished (still running, or killed)",
             StoredStatus::Complete | StoredStatus::Interrupted => "its stored record cannot be read",
         };
-        eprintln!("error: run {} has no record to show: {why}", run.id);
-        return exit::FAILED;
+        return Err(failed(format!("run {} has no record to show: {why}", run.id)));
     };
     let formatted = match args.format {
         Format::Json => serde_json::to_string_pretty(&record).unwrap_or_default() + "\n",
@@ -42,18 +32,13 @@ pub fn show(args: &ShowArgs) -> u8 {
         (None, Format::Json) => formatted.clone(),
         _ => text::render(&record, Style { colour: colour_stdout() }),
     };
-    if let Some(path) = &args.out
-        && let Err(e) = crate::atomic_file::write(path, &formatted)
-    {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return exit::FAILED;
+    if let Some(path) = &args.out {
+        crate::atomic_file::write(path, &formatted)
+            .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
     }
-    if let Err(message) = write_report(&record, args) {
-        eprintln!("error: {message}");
-        return exit::INVALID;
-    }
+    write_report(&record, args).map_err(invalid)?;
     print!("{on_screen}");
-    exit::CLEAN
+    Ok(exit::CLEAN)
 }
 
 /// `--report PATH`: the stored run through the same renderer `runbook run --report` uses.

@@ -7,11 +7,12 @@
 
 use std::path::PathBuf;
 
+use super::error::Outcome;
 use super::{env_overrides, exit, print_diagnostics};
 use crate::cli::Format;
 use crate::playbook::{self, Diagnostic};
 
-pub fn validate(patterns: &[String], format: Format) -> u8 {
+pub fn validate(patterns: &[String], format: Format) -> Outcome {
     let (files, mut problems) = expand(patterns);
     let sources: Vec<(Vec<Diagnostic>, Option<String>)> = check_all(&files).into_iter().flatten().collect();
     let count: usize = problems.len() + sources.iter().map(|(p, _)| p.len()).sum::<usize>();
@@ -38,7 +39,7 @@ pub fn validate(patterns: &[String], format: Format) -> u8 {
             }
         }
     }
-    if count == 0 { exit::CLEAN } else { exit::INVALID }
+    Ok(if count == 0 { exit::CLEAN } else { exit::INVALID })
 }
 
 /// The problems of each file (in file order), checked on every core: files

@@ -8,23 +8,18 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::monitor::{self, Signals};
-use super::{colour_stdout, exit};
+use super::colour_stdout;
+use super::error::Outcome;
+use super::monitor;
 use crate::cli::{Format, WatchArgs};
 use crate::report::text::{self, Style};
 
-pub fn watch(args: &WatchArgs) -> u8 {
-    let schedule = match monitor::schedule(&args.every, &args.schedule) {
-        Ok(schedule) => schedule,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::INVALID;
-        }
-    };
-    let Some(mut prepared) = monitor::prepare(&args.file, &args.runs) else { return exit::INVALID };
-    let Some(runtime) = super::run_time() else { return exit::INVALID };
+pub fn watch(args: &WatchArgs) -> Outcome {
+    let schedule = monitor::schedule(&args.every, &args.schedule)?;
+    let mut session = monitor::prepare(&args.file, &args.runs)?;
+    let runtime = crate::session::runtime()?;
     let code = runtime.block_on(async {
-        let signals = Signals::listen();
+        let signals = monitor::signals();
         let mut slot = schedule.first(Utc::now());
         let mut runs = 0u64;
         loop {
@@ -34,7 +29,7 @@ pub fn watch(args: &WatchArgs) -> u8 {
             if !signals.sleep_until(slot).await {
                 break;
             }
-            let record = monitor::run_once(&mut prepared, &args.runs, &signals).await;
+            let record = monitor::run_once(&mut session, &signals).await;
             runs += 1;
             print(&record, args.format);
             let now = Utc::now();
@@ -58,7 +53,7 @@ pub fn watch(args: &WatchArgs) -> u8 {
         signals.exit_code()
     });
     runtime.shutdown_timeout(Duration::from_millis(200));
-    code
+    Ok(code)
 }
 
 fn print(record: &crate::record::RunRecord, format: Format) {

@@ -61,7 +61,7 @@ pub fn text(record: &RunRecord, event: Event, min: Severity) -> String {
             c.fail,
             c.error,
             record.steps.len(),
-            record.counts.failed_by_severity.to_string()
+            record.counts.failed_by_severity
         ),
         Event::Recovery => format!("runbook: {} on {} recovered: no step fails", record.playbook, record.host),
         Event::Clean => format!("runbook: {} on {}: no step fails", record.playbook, record.host),

@@ -10,9 +10,9 @@ use serde::Deserialize;
 pub use serde_saphyr::{Location, Spanned};
 
 use super::diagnostic::Pos;
+use crate::probe::ProbeSpec;
 use crate::record::Severity;
 use crate::secrets::SecretSource;
-use crate::probe::ProbeSpec;
 
 /// A playbook: one procedure of a runbook, as sections of checklist steps.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -17,8 +17,8 @@ pub struct NotifyFile {
 pub fn load(path: &std::path::Path) -> Result<Vec<Target>, String> {
     let shown = path.display();
     let source = super::load::read_companion(path)?;
-    let file: NotifyFile = serde_saphyr::from_str(&source)
-        .map_err(|e| format!("`{shown}`: {}", super::budget::plain(&e.to_string())))?;
+    let file: NotifyFile =
+        serde_saphyr::from_str(&source).map_err(|e| format!("`{shown}`: {}", super::budget::plain(&e.to_string())))?;
     for (i, target) in file.notify.iter().enumerate() {
         if let Err(problem) = target.value.check() {
             let at = target.referenced;

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::record::Severity;
-use crate::secrets::SecretSource;
 use crate::expr::Expression;
 use crate::probe::ProbeSpec;
+use crate::record::Severity;
+use crate::secrets::SecretSource;
 
 /// A playbook ready to run.
 #[derive(Debug, Clone)]

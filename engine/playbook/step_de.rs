@@ -9,8 +9,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
 use super::diagnostic::Pos;
 use super::model::{Spanned, Step};
-use crate::record::Severity;
 use crate::probe::{self, ProbeSpec};
+use crate::record::Severity;
 use crate::suggest::did_you_mean;
 
 impl<'de> Deserialize<'de> for Step {

@@ -15,8 +15,8 @@ use super::diagnostic::{Diagnostic, Pos};
 use super::load::Loaded;
 use super::model::{Spanned, Step};
 use super::plan::{Plan, PlannedStep};
-use crate::units::parse_duration;
 use crate::suggest::did_you_mean;
+use crate::units::parse_duration;
 
 const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 

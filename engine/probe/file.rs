@@ -29,8 +29,8 @@ use sha2::{Digest, Sha256};
 
 use super::number::NumberParam;
 use super::{Probe, ProbeContext, ProbeError};
-use crate::units::parse_duration;
 use crate::template::Context;
+use crate::units::parse_duration;
 
 /// A file (`path`) or the newest regular file matching a pattern (`glob`); relative paths start at the
 /// playbook's folder. Observes `exists` (a missing file is `false`, not an error), `path`, `size`,

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Probe, ProbeContext, ProbeError};
-use crate::units::{parse_size, show_duration};
 use crate::template::Context;
+use crate::units::{parse_size, show_duration};
 
 /// An HTTP request. Observes `status` (the code), `latency_ms`, `headers` (lower-case
 /// names), `body` (parsed JSON when the response says it is JSON, else text) and `url`.

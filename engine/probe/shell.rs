@@ -14,8 +14,8 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::{Probe, ProbeContext, ProbeError};
-use crate::units::parse_size;
 use crate::template::{Bound, Context, ENV_PREFIX};
+use crate::units::parse_size;
 
 /// A command: `run` for a `sh -c` command line or `argv` for a program and its arguments.
 /// A template value in `run` reaches the shell as an environment variable, never as script

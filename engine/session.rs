@@ -1,0 +1,145 @@
+//! One run of a playbook from a validated plan to a kept and told record:
+//! history opened (earlier values for `prev()`, the "started" marker) →
+//! runner → sign-off → record kept → notifications. `run`, `watch` and
+//! `serve` only adapt a [`Session`]: they print, prompt and pick the exit
+//! code; nothing here reads the command line or writes to the terminal.
+
+mod keep;
+pub mod signals;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use keep::{last_record, open, open_to_read};
+pub use signals::{AtSecond, Received, Signals};
+
+use crate::notify::Target;
+use crate::playbook::Plan;
+use crate::record::RunRecord;
+use crate::runner::{self, Event, RunOptions, confirm::Confirm};
+use crate::secrets::{self, Redactor, Secrets};
+
+pub use crate::runner::Stopper as Stop;
+
+/// What a session does with the history store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryMode {
+    /// Neither read nor written (`--no-history`).
+    Off,
+    /// Earlier values are read so trends judge as in a real run, but the run is
+    /// not kept: a rehearsal (`--dry-run`) must not become the next run's `prev()`.
+    Read,
+    /// Read, and the run kept.
+    Keep,
+}
+
+/// How a session runs, decided once from the command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The history store (`--history`, `RUNBOOK_HISTORY`); `None` is the default location.
+    pub store: Option<String>,
+    pub history: HistoryMode,
+    /// A `--notify` file, whose targets join the playbook's own.
+    pub notify_file: Option<std::path::PathBuf>,
+    /// Steps in flight at once.
+    pub jobs: usize,
+    /// Action steps are shown with what they would do, not run.
+    pub skip_actions: bool,
+    /// Whether the notification targets hear of the run (a rehearsal tells nobody).
+    pub tell: bool,
+}
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("{0}")]
+    Notify(String),
+    #[error("{0}")]
+    Secrets(String),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// A playbook ready to run, once or on a schedule.
+pub struct Session {
+    pub plan: Plan,
+    pub secrets: Secrets,
+    pub redactor: Redactor,
+    /// Where results go: the playbook's `notify:` and the `--notify` file's targets.
+    pub notify: Vec<Target>,
+    config: Config,
+    /// The run before, for failures and recoveries; `None` until one is known.
+    previous: Option<RunRecord>,
+    /// Where warnings go (the history is off, …): a run never fails for them.
+    warn: fn(&str),
+}
+
+impl Session {
+    /// Checks the notification targets and reads the secrets; also returns
+    /// warnings about the secrets (a file others can read).
+    pub fn prepare(plan: Plan, config: Config, warn: fn(&str)) -> Result<(Self, Vec<String>), SessionError> {
+        let targets = crate::playbook::notify_file::targets(&plan.notify, config.notify_file.as_deref())
+            .map_err(SessionError::Notify)?;
+        let notify = if config.tell { targets } else { Vec::new() };
+        let (secrets, warnings) = secrets::resolve(&plan.secrets, &plan.base_dir).map_err(SessionError::Secrets)?;
+        let redactor = Redactor::new(&secrets);
+        Ok((Self { plan, secrets, redactor, notify, config, previous: None, warn }, warnings))
+    }
+
+    /// One run until `stop`; `sign_off` adds manual answers and the signer before the record is
+    /// kept and told. Opening the history may wait on a busy store: `stop` ends that wait too.
+    pub async fn run(
+        &mut self,
+        mut stop: Stop,
+        confirm: Arc<dyn Confirm>,
+        on_event: &mut dyn FnMut(Event<'_>),
+        sign_off: &mut dyn FnMut(&mut RunRecord),
+    ) -> RunRecord {
+        let mode = self.config.history;
+        if !self.notify.is_empty() && self.previous.is_none() && mode != HistoryMode::Off {
+            self.previous = last_record(self.config.store.as_deref(), &self.plan.name).await;
+        }
+        let (recorder, history) = tokio::select! {
+            begun = keep::begin(self.config.store.as_deref(), &self.plan, mode, self.warn) => begun,
+            reason = &mut stop => {
+                stop = Box::pin(std::future::ready(reason));
+                (None, None)
+            }
+        };
+        let options = RunOptions { jobs: self.config.jobs, history, stop, confirm, dry_run: self.config.skip_actions };
+        let mut record = runner::run(self.plan.clone(), self.secrets.clone(), options, on_event).await;
+        sign_off(&mut record);
+        if let Some(recorder) = recorder {
+            recorder.finish(&record, self.warn).await;
+        }
+        if !self.notify.is_empty() {
+            crate::notify::deliver(&self.notify, &record, self.previous.as_ref()).await;
+            self.previous = Some(record.clone());
+        }
+        record
+    }
+}
+
+/// The runtime every command runs on. One thread: probes wait on the network
+/// in parallel all the same, and a request never hops between threads.
+/// Blocking work goes to `spawn_blocking`.
+pub fn runtime() -> Result<tokio::runtime::Runtime, SessionError> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+/// Resolves with `first`'s reason, or when `deadline` (if any) has passed.
+pub fn stop_at(first: impl Future<Output = String> + Send + 'static, deadline: Option<Duration>) -> Stop {
+    Box::pin(async move {
+        let deadline = async {
+            match deadline {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            reason = first => reason,
+            () = deadline => "the run deadline passed".to_owned(),
+        }
+    })
+}

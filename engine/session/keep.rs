@@ -1,0 +1,105 @@
+//! Keeping a run in the history. A run never fails because its history
+//! cannot be kept: the problem is a warning and the run goes on without it.
+
+use std::sync::Arc;
+
+use super::HistoryMode;
+use crate::history::{Location, Store};
+use crate::playbook::Plan;
+use crate::record::RunRecord;
+use crate::runner::HistorySource;
+
+/// A run being kept in the history.
+pub(super) struct Recorder {
+    store: Store,
+    run_id: i64,
+}
+
+impl Recorder {
+    /// Completes the run in the history.
+    pub(super) async fn finish(self, record: &RunRecord, warn: fn(&str)) {
+        if let Err(e) = self.store.finish_run(self.run_id, record).await {
+            warn(&format!("run {} could not be completed in the history: {e}", self.run_id));
+        }
+    }
+}
+
+/// Opens the history for a run of `plan` as `mode` says, loads the earlier
+/// values its steps read, and (to keep it) records that the run started, so a
+/// run killed half-way is visible.
+pub(super) async fn begin(
+    store: Option<&str>,
+    plan: &Plan,
+    mode: HistoryMode,
+    warn: fn(&str),
+) -> (Option<Recorder>, Option<Arc<dyn HistorySource>>) {
+    let opened = match mode {
+        HistoryMode::Off => return (None, None),
+        HistoryMode::Read => open_to_read(store).await,
+        HistoryMode::Keep => open(store).await.map(Some),
+    };
+    let store = match opened {
+        Ok(Some(store)) => store,
+        Ok(None) => return (None, None),
+        Err(message) => {
+            warn(&format!("history is off for this run: {message}"));
+            return (None, None);
+        }
+    };
+    let source = earlier_runs(&store, plan, warn).await;
+    if mode == HistoryMode::Read {
+        return (None, source);
+    }
+    let host = crate::runner::hostname();
+    let now = crate::history::now_ms();
+    let start = crate::history::RunStart { playbook: &plan.name, file: &plan.file, host: &host, started_ms: now };
+    match store.begin_run(&start).await {
+        Ok(run_id) => (Some(Recorder { store, run_id }), source),
+        Err(e) => {
+            warn(&format!("this run will not be kept in the history: {e}"));
+            (None, source)
+        }
+    }
+}
+
+/// The newest finished run of `playbook` in the history (`None`: none, or no history):
+/// the run before, for notifications of failures and recoveries.
+pub async fn last_record(store: Option<&str>, playbook: &str) -> Option<RunRecord> {
+    let store = open_to_read(store).await.ok()??;
+    let runs = store.runs(Some(playbook), 5).await.ok()?;
+    runs.iter().find_map(crate::history::StoredRun::record)
+}
+
+/// The earlier values the steps of `plan` read (`prev` and friends).
+async fn earlier_runs(store: &Store, plan: &Plan, warn: fn(&str)) -> Option<Arc<dyn HistorySource>> {
+    let readers = plan
+        .steps
+        .iter()
+        .filter(|s| s.expect.iter().chain(&s.warn).chain(&s.when).any(|e| e.uses_history))
+        .map(|s| s.id.as_str());
+    match store.playbook_history(&plan.name, readers, crate::history::now_ms()).await {
+        Ok(loaded) => Some(Arc::new(loaded)),
+        Err(e) => {
+            warn(&format!("cannot read earlier runs: {e}"));
+            None
+        }
+    }
+}
+
+/// Opens the store `store` names (or the default), with a message that names it on failure.
+pub async fn open(store: Option<&str>) -> Result<Store, String> {
+    let location = Location::resolve(store)?;
+    Store::open(&location).await.map_err(|e| e.to_string())
+}
+
+/// Opens the store to read it; `None` when it is a SQLite file that does not exist yet
+/// (looking must not create it).
+pub async fn open_to_read(store: Option<&str>) -> Result<Option<Store>, String> {
+    let location = Location::resolve(store)?;
+    if let Location::Sqlite(path) = &location
+        && !path.exists()
+    {
+        return Ok(None);
+    }
+    Store::open(&location).await.map(Some).map_err(|e| e.to_string())
+}
