@@ -499,6 +499,34 @@ mod tests {
     }
 
     #[test]
+    fn errors_are_typed_and_say_what_they_said_as_text() {
+        let text = compile("body > 3").unwrap();
+        let scope = Scope { variables: BTreeMap::from([("body".to_owned(), Value::from("ok"))]), history: None };
+        let error = text.judge(&scope).unwrap_err();
+        assert!(matches!(&error, EvalError::Failed { expression, .. } if expression == "body > 3"), "{error:?}");
+        assert_eq!(error.kind(), "expression");
+        assert!(error.to_string().starts_with("`body > 3` could not be evaluated: "), "{error}");
+        let number = compile("1 + 1").unwrap().judge(&Scope::default()).unwrap_err();
+        assert_eq!(number, EvalError::NotBoolean { expression: "1 + 1".to_owned(), value: Value::from(2) });
+        assert_eq!(number.to_string(), "`1 + 1` gave 2, not true or false");
+        let late =
+            EvalError::Halted { expression: "x".to_owned(), halt: Halt::Deadline(std::time::Duration::from_secs(2)) };
+        assert_eq!((late.kind(), late.to_string().as_str()), ("timeout", "timed out after 2s judging `x`"));
+        let unevaluable = compile("body > 3").unwrap().evaluate(&scope).unwrap_err();
+        assert_eq!(unevaluable.expression(), "body > 3");
+        assert!(!unevaluable.to_string().contains("could not be evaluated"), "{unevaluable}");
+    }
+
+    #[test]
+    fn a_failed_check_observes_its_values_as_data() {
+        let check = compile(r#"delta_pct(prev("size"), size) < 10"#).unwrap();
+        assert_eq!(
+            check.observed_values(&scope(2415, true)),
+            vec![(r#"prev("size")"#.to_owned(), Value::from(2100)), ("size".to_owned(), Value::from(2415))]
+        );
+    }
+
+    #[test]
     fn no_earlier_value_is_no_history_not_a_failure() {
         let check = compile(r#"delta_pct(prev("size"), size) < 10"#).unwrap();
         assert_eq!(check.judge(&scope(99_999, false)), Ok(Judgement::NoHistory));

@@ -419,3 +419,41 @@ pub fn add_probe_properties(schema: &mut schemars::Schema) {
     let one_of: Vec<Value> = kinds.iter().map(|(k, _)| serde_json::json!({ "required": [k] })).collect();
     schema.insert("oneOf".to_owned(), Value::Array(one_of));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: &str, params: Value) -> ProbeSpec {
+        let kind = kind_named(kind).expect("a kind");
+        SpecSeed(kind).deserialize(params).expect("parameters of the kind")
+    }
+
+    #[test]
+    fn a_check_failure_names_its_parameter_and_says_what_it_said_before() {
+        let both = spec("shell", serde_json::json!({"run": "true", "argv": ["true"]}));
+        let error = both.check_params().unwrap_err();
+        assert_eq!(error.param(), Some("argv"));
+        assert_eq!(error.kind(), "check");
+        assert_eq!(error.to_string(), "give `run` or `argv`, not both");
+        assert_eq!(both.check(), Err("give `run` or `argv`, not both".to_owned()));
+        let port = spec("tcp", serde_json::json!({"host": "localhost", "port": "http"}));
+        assert_eq!(port.check_params().unwrap_err().param(), Some("port"));
+        let size = spec("http", serde_json::json!({"url": "http://x", "max_body": "lots"}));
+        assert_eq!(size.check_params().unwrap_err().param(), Some("max_body"));
+        let url = spec("sql", serde_json::json!({"url": "oracle://h/db", "query": "select 1"}));
+        assert_eq!(url.check_params().unwrap_err().param(), Some("url"));
+    }
+
+    #[test]
+    fn a_refused_connection_is_told_from_other_connection_failures() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(ProbeError::connect("no".into(), &refused), ProbeError::Refused("no".into()));
+        let late = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        assert_eq!(ProbeError::connect("late".into(), &late).kind(), "timeout");
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(ProbeError::connect("reset".into(), &reset).kind(), "connect");
+        let wrapped = std::io::Error::other(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(io_kind(&wrapped), Some(std::io::ErrorKind::Other));
+    }
+}

@@ -135,3 +135,36 @@ fn an_expression_that_cannot_be_judged_is_an_expression_error() {
     assert_eq!(step["error_kind"], "expression", "{step}");
     assert_eq!(step["checks"], json!([{"expression": "status == 200", "kind": "expect", "held": true}]));
 }
+
+#[test]
+fn databases_say_refused_and_protocol_like_http_does() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener.local_addr().expect("local addr").port()
+    };
+    let steps = format!(
+        r#"
+      - id: pg_down
+        title: PostgreSQL that is not there
+        sql: {{ url: "postgres://postgres@127.0.0.1:{port}/test", query: "select 1 as n" }}
+      - id: redis_down
+        title: Redis that is not there
+        redis: {{ url: "redis://127.0.0.1:{port}", command: PING }}
+      - id: pg_no
+        title: A query PostgreSQL refuses
+        sql: {{ url: "postgres://postgres@127.0.0.1:5432/test", query: "select * from rb_no_such_table_anywhere" }}
+      - id: redis_no
+        title: A command Redis refuses
+        redis: {{ url: "redis://127.0.0.1:6379", command: "GET", write: true }}
+"#
+    );
+    let out = run("http://127.0.0.1:1", &steps);
+    assert_eq!(out.code, 1, "{out:?}");
+    for (id, kind) in
+        [("pg_down", "refused"), ("redis_down", "refused"), ("pg_no", "protocol"), ("redis_no", "protocol")]
+    {
+        let step = out.step(id);
+        assert_eq!(step["verdict"], "error", "{step}");
+        assert_eq!(step["error_kind"], kind, "{step}");
+    }
+}
