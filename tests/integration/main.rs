@@ -8,6 +8,7 @@ mod sim;
 mod util;
 
 mod actions;
+mod architecture;
 mod bounds;
 mod check_data;
 mod cli;
