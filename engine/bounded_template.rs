@@ -52,6 +52,16 @@ pub fn add_template(registry: &mut Handlebars, name: &str, source: &str) -> Resu
     Ok(())
 }
 
+/// How a refused template reads after `bad … template`: ` at LINE:COLUMN: why`
+/// when the error knows its place, else `: why` (the error's own text quotes
+/// the template's whole line, so only its reason is shown).
+pub fn placed(error: &TemplateError) -> String {
+    match error.pos() {
+        Some((line, column)) => format!(" at {line}:{column}: {}", error.reason()),
+        None => format!(": {}", error.reason()),
+    }
+}
+
 fn count_rounds(template: &mut Template, round: &TemplateElement) {
     for element in &mut template.elements {
         match element {

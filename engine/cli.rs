@@ -237,6 +237,7 @@ pub enum RunFormat {
 }
 
 /// A size such as `16MB` (powers of 1024, as in playbooks), as whole bytes.
+// clap value parsers: clap prints the String as the argument's error, as is.
 fn parse_byte_count(text: &str) -> Result<u64, String> {
     let bytes = crate::units::parse_size(text)?;
     if bytes < 1.0 {

@@ -24,14 +24,28 @@ pub struct Secrets {
     pub values: BTreeMap<String, String>,
 }
 
+/// A secret that cannot be had; each names the secret and its source, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("secret `{name}`: environment variable `{var}` is not set")]
+    Unset { name: String, var: String },
+    #[error("secret `{name}`: cannot read `{}`: {source}", path.display())]
+    Unreadable { name: String, path: std::path::PathBuf, source: crate::input::ReadError },
+    #[error("secret `{name}` is empty")]
+    Empty { name: String },
+}
+
 /// Reads every secret; a missing one is an error naming it and its source.
-pub fn resolve(sources: &BTreeMap<String, SecretSource>, base_dir: &Path) -> Result<(Secrets, Vec<String>), String> {
+pub fn resolve(
+    sources: &BTreeMap<String, SecretSource>,
+    base_dir: &Path,
+) -> Result<(Secrets, Vec<String>), SecretError> {
     let mut values = BTreeMap::new();
     let mut warnings = Vec::new();
     for (name, source) in sources {
         let value = match source {
             SecretSource::Env(var) => {
-                std::env::var(var).map_err(|_| format!("secret `{name}`: environment variable `{var}` is not set"))?
+                std::env::var(var).map_err(|_| SecretError::Unset { name: name.clone(), var: var.clone() })?
             }
             SecretSource::File(file) => {
                 let path = base_dir.join(file);
@@ -39,12 +53,12 @@ pub fn resolve(sources: &BTreeMap<String, SecretSource>, base_dir: &Path) -> Res
                     warnings.push(format!("secret `{name}`: {warning}"));
                 }
                 let text = crate::input::read_to_string(&path, crate::input::SMALL_FILE_BYTES)
-                    .map_err(|e| format!("secret `{name}`: cannot read `{}`: {e}", path.display()))?;
+                    .map_err(|source| SecretError::Unreadable { name: name.clone(), path: path.clone(), source })?;
                 text.lines().next().unwrap_or("").to_owned()
             }
         };
         if value.is_empty() {
-            return Err(format!("secret `{name}` is empty"));
+            return Err(SecretError::Empty { name: name.clone() });
         }
         values.insert(name.clone(), value);
     }

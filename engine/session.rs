@@ -55,8 +55,8 @@ pub struct Config {
 pub enum SessionError {
     #[error("{0}")]
     Notify(String),
-    #[error("{0}")]
-    Secrets(String),
+    #[error(transparent)]
+    Secrets(#[from] secrets::SecretError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[from] std::io::Error),
 }
@@ -82,7 +82,7 @@ impl Session {
         let targets = crate::playbook::notify_file::targets(&plan.notify, config.notify_file.as_deref())
             .map_err(SessionError::Notify)?;
         let notify = if config.tell { targets } else { Vec::new() };
-        let (secrets, warnings) = secrets::resolve(&plan.secrets, &plan.base_dir).map_err(SessionError::Secrets)?;
+        let (secrets, warnings) = secrets::resolve(&plan.secrets, &plan.base_dir)?;
         let redactor = Redactor::new(&secrets);
         Ok((Self { plan, secrets, redactor, notify, config, previous: None, warn }, warnings))
     }

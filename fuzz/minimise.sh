@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shrinks corpus/<target> to the inputs that reach code the seed folders do
-# not, leaving out inputs over 2 KB (the seeds cover the long ones), so the
-# committed corpus stays small. Run after fuzz/run.sh has built the targets.
+# not, leaving out inputs over 2 KB (the seeds cover the long ones), so a
+# corpus kept between runs stays small (it is not in git: fuzz/run.sh makes
+# it from the seeds). Run after fuzz/run.sh has built the targets.
 #
 #   fuzz/minimise.sh TARGET...
 set -euo pipefail

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::error::{Outcome, failed, invalid};
+use super::error::{CliError, Outcome, failed, invalid};
 use super::exit;
 use crate::cli::{Format, HistoryArgs};
 use crate::history::StoredRun;
@@ -11,13 +11,13 @@ use crate::session;
 
 /// `runbook history [PLAYBOOK] [--step ID]`.
 pub fn history(args: &HistoryArgs) -> Outcome {
-    let playbook = args.playbook.as_deref().map(playbook_name).transpose().map_err(invalid)?;
+    let playbook = args.playbook.as_deref().map(playbook_name).transpose()?;
     let runs = session::runtime()?
         .block_on(async {
             let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else {
                 return Ok(Vec::new());
             };
-            store.runs(playbook.as_deref(), args.limit).await.map_err(|e| e.to_string())
+            store.runs(playbook.as_deref(), args.limit).await
         })
         .map_err(failed)?;
     let shown = match (&args.step, args.format) {
@@ -31,14 +31,14 @@ pub fn history(args: &HistoryArgs) -> Outcome {
 }
 
 /// A playbook's name: the argument itself, or the `name` of the playbook file it names.
-fn playbook_name(given: &str) -> Result<String, String> {
+fn playbook_name(given: &str) -> Result<String, CliError> {
     let path = std::path::Path::new(given);
     if !path.is_file() {
         return Ok(given.to_owned());
     }
     crate::playbook::load(path)
         .map(|loaded| loaded.playbook.name)
-        .map_err(|(diagnostic, source)| diagnostic.render(source.as_deref()))
+        .map_err(|(diagnostic, source)| invalid(diagnostic.render(source.as_deref())))
 }
 
 fn runs_table(runs: &[StoredRun]) -> String {

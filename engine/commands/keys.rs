@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::error::{Outcome, failed, invalid};
 use super::exit;
-use crate::report::sign::{self, PASSWORD_ENV, VerifyError};
+use crate::report::sign::{self, PASSWORD_ENV};
 
 pub fn keygen(out: &Path) -> Outcome {
     let password = std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty());
@@ -19,10 +19,8 @@ pub fn keygen(out: &Path) -> Outcome {
 
 pub fn verify(report: &Path, pubkey: &Path, signature: Option<&Path>) -> Outcome {
     let signature = signature.map_or_else(|| sign::signature_path(report), Path::to_path_buf);
-    let comment = sign::verify(report, &signature, pubkey).map_err(|e| match e {
-        VerifyError::Bad(e) => failed(e),
-        VerifyError::Unreadable(e) => invalid(e),
-    })?;
+    let comment =
+        sign::verify(report, &signature, pubkey).map_err(|e| if e.is_bad() { failed(e) } else { invalid(e) })?;
     println!("ok: `{}` matches its signature", report.display());
     println!("trusted comment: {comment}");
     Ok(exit::CLEAN)

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::error::{CliError, failed, invalid};
 use super::prompt;
 use crate::cli::{ReportArgs, ReportFileArgs};
 use crate::playbook::Plan;
@@ -28,12 +29,12 @@ pub struct Prepared {
 }
 
 /// Checks the options against the plan before anything runs.
-pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, String> {
+pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, CliError> {
     let answers = match &args.answers {
         Some(path) => {
-            let answers = answers::read(path).map_err(|e| format!("--answers: {e}"))?;
+            let answers = answers::read(path).map_err(|e| invalid(format!("--answers: {e}")))?;
             let steps: Vec<(&str, &str)> = plan.steps.iter().map(|s| (s.id.as_str(), s.probe.kind())).collect();
-            answers::check(&steps, &answers).map_err(|e| format!("--answers {}: {e}", path.display()))?;
+            answers::check(&steps, &answers).map_err(|e| invalid(format!("--answers {}: {e}", path.display())))?;
             answers
         }
         None => BTreeMap::new(),
@@ -54,7 +55,7 @@ pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, String> {
     let key = match &args.sign {
         Some(path) => {
             let password = std::env::var(sign::PASSWORD_ENV).ok().filter(|p| !p.is_empty());
-            Some(sign::read_secret_key(path, password).map_err(|e| format!("--sign: {e}"))?)
+            Some(sign::read_secret_key(path, password).map_err(|e| invalid(format!("--sign: {e}")))?)
         }
         None => None,
     };
@@ -62,19 +63,19 @@ pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, String> {
 }
 
 /// `--report` and the format it is written in (`--report-format`, else its extension), if asked for.
-pub fn report_file(args: &ReportFileArgs) -> Result<Option<(PathBuf, &'static ReportFormat)>, String> {
+pub fn report_file(args: &ReportFileArgs) -> Result<Option<(PathBuf, &'static ReportFormat)>, CliError> {
     let Some(path) = &args.report else { return Ok(None) };
     let format = match &args.report_format {
-        Some(name) => format::by_name(name).map_err(|e| format!("--report-format: {e}"))?,
+        Some(name) => format::by_name(name).map_err(|e| invalid(format!("--report-format: {e}")))?,
         None => format::for_path(path),
     };
     Ok(Some((path.clone(), format)))
 }
 
 /// A report template, read and compiled; `flag` says where it was named.
-pub fn read_template(path: &std::path::Path, flag: &str, format: &ReportFormat) -> Result<String, String> {
-    let source = crate::playbook::load::read_companion(path).map_err(|e| format!("{flag}: {e}"))?;
-    render::check_template(&source, format).map_err(|e| format!("{flag} `{}`: {e}", path.display()))?;
+pub fn read_template(path: &std::path::Path, flag: &str, format: &ReportFormat) -> Result<String, CliError> {
+    let source = crate::playbook::load::read_companion(path).map_err(|e| invalid(format!("{flag}: {e}")))?;
+    render::check_template(&source, format).map_err(|e| invalid(format!("{flag} `{}`: {e}", path.display())))?;
     Ok(source)
 }
 
@@ -105,26 +106,27 @@ pub fn sign_off(
 }
 
 /// Writes the report (and its signature), the JUnit file and the journal line.
-pub fn write(record: &RunRecord, prepared: &Prepared, args: &ReportArgs) -> Result<(), String> {
+pub fn write(record: &RunRecord, prepared: &Prepared, args: &ReportArgs) -> Result<(), CliError> {
     if let Some((path, format, template)) = &prepared.report {
-        let text = render::render(record, format, template.as_deref())?;
+        let text = render::render(record, format, template.as_deref()).map_err(failed)?;
         crate::atomic_file::write(path, text)
-            .map_err(|e| format!("cannot write the report `{}`: {e}", path.display()))?;
+            .map_err(|e| failed(format!("cannot write the report `{}`: {e}", path.display())))?;
         match &prepared.key {
             Some(key) => {
-                let signature = sign::sign(path, key, &trusted_comment(record, path))?;
+                let signature = sign::sign(path, key, &trusted_comment(record, path)).map_err(failed)?;
                 eprintln!("report: {} (signed: {})", path.display(), signature.display());
             }
             None => eprintln!("report: {}", path.display()),
         }
     }
     if let Some(path) = &args.junit {
-        let xml = render::render(record, format::by_name("junit")?, None)?;
+        let junit = format::by_name("junit").map_err(failed)?;
+        let xml = render::render(record, junit, None).map_err(failed)?;
         crate::atomic_file::write(path, xml)
-            .map_err(|e| format!("cannot write the JUnit file `{}`: {e}", path.display()))?;
+            .map_err(|e| failed(format!("cannot write the JUnit file `{}`: {e}", path.display())))?;
     }
     if let Some(path) = &args.journal {
-        journal::append(path, record)?;
+        journal::append(path, record).map_err(failed)?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use clap::ValueEnum as _;
 
 use super::config::RunConfig;
 use super::confirm::{Asker, operator_name};
-use super::error::{CliError, Outcome, failed, invalid};
+use super::error::{CliError, Outcome, invalid};
 use super::progress::Progress;
 use super::{colour_stdout, exit, load_plan, reports, warn};
 use crate::atomic_file::AtomicFile;
@@ -24,7 +24,7 @@ pub fn run(args: &RunArgs) -> Outcome {
     let mut plan = load_plan(&config.file, &config.vars)?;
     // Answers are checked against the whole playbook: an answers file kept for
     // it still fits a run narrowed with --only or --section.
-    let prepared = reports::prepare(&plan, &args.report).map_err(invalid)?;
+    let prepared = reports::prepare(&plan, &args.report)?;
     select(&mut plan, &config)?;
     // Start the report file first: a path that cannot be written is a bad
     // argument, found before anything runs rather than after. It replaces
@@ -64,7 +64,7 @@ pub fn run(args: &RunArgs) -> Outcome {
     // Abandoned probes (a command that ignores its deadline) must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
     let written = emit(&record, &config, out_file);
-    reports::write(&record, &prepared, &args.report).map_err(failed)?;
+    reports::write(&record, &prepared, &args.report)?;
     // A signal that came as the last step finished is still a stop asked for: never exit 0 after one.
     if signalled.count > 0 {
         return Ok(signalled.code);
@@ -106,7 +106,8 @@ fn emit(record: &RunRecord, config: &RunConfig, out_file: Option<AtomicFile>) ->
         RunFormat::Text => text::render(record, Style { colour: false }),
         other => {
             let name = other.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
-            match crate::report::format::by_name(&name).and_then(|f| crate::report::render::render(record, f, None)) {
+            let format = crate::report::format::by_name(&name).map_err(crate::report::ReportError::from);
+            match format.and_then(|f| crate::report::render::render(record, f, None)) {
                 Ok(text) => text,
                 Err(e) => {
                     eprintln!("error: {e}");

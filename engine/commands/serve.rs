@@ -27,6 +27,7 @@ use crate::cli::ServeArgs;
 use crate::monitor::metrics;
 use crate::monitor::schedule::Schedule;
 use crate::record::RunRecord;
+use crate::report::ReportError;
 use crate::report::format;
 use crate::report::page;
 use crate::session::{Session, Signals};
@@ -114,10 +115,10 @@ fn sessions(args: &ServeArgs) -> Result<Vec<Session>, CliError> {
 /// The playbook's own report template (`report.template`), read and checked.
 fn template(session: &Session) -> Result<Option<String>, CliError> {
     let Some(path) = &session.plan.report_template else { return Ok(None) };
-    format::by_name("html")
-        .and_then(|html| super::reports::read_template(path, "the playbook's report.template", html))
+    let html = format::by_name("html").map_err(invalid)?;
+    super::reports::read_template(path, "the playbook's report.template", html)
         .map(Some)
-        .map_err(|message| invalid(format!("{}: {message}", session.plan.file)))
+        .map_err(|e| invalid(format!("{}: {e}", session.plan.file)))
 }
 
 /// Runs one playbook on the schedule until a signal, publishing each run.
@@ -179,7 +180,7 @@ async fn get_report(State(board): State<Board>, Path(number): Path<usize>) -> Re
 }
 
 /// A page from the latest runs; a failed render (a custom template that breaks on this run) is a 500.
-fn html(board: &Board, page: impl Fn(&[page::Entry]) -> Result<String, String>) -> Response {
+fn html(board: &Board, page: impl Fn(&[page::Entry]) -> Result<String, ReportError>) -> Response {
     let Ok(slots) = board.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
     let entries: Vec<page::Entry> = slots
         .iter()
@@ -187,6 +188,6 @@ fn html(board: &Board, page: impl Fn(&[page::Entry]) -> Result<String, String>) 
         .collect();
     match page(&entries) {
         Ok(body) => ([(header::REFRESH, REFRESH_SECONDS)], Html(body)).into_response(),
-        Err(message) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }

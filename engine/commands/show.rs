@@ -1,6 +1,6 @@
 //! `runbook show RUN_ID`: a stored run rendered again, as it was printed.
 
-use super::error::{Outcome, failed, invalid};
+use super::error::{CliError, Outcome, failed, invalid};
 use super::{colour_stdout, exit, reports};
 use crate::cli::{Format, ShowArgs};
 use crate::history::StoredStatus;
@@ -13,7 +13,7 @@ pub fn show(args: &ShowArgs) -> Outcome {
     let found = session::runtime()?
         .block_on(async {
             let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else { return Ok(None) };
-            store.run(args.run_id).await.map_err(|e| e.to_string())
+            store.run(args.run_id).await
         })
         .map_err(failed)?;
     let run = found.ok_or_else(|| invalid(format!("no run {} in the history", args.run_id)))?;
@@ -36,18 +36,18 @@ pub fn show(args: &ShowArgs) -> Outcome {
         crate::atomic_file::write(path, &formatted)
             .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
     }
-    write_report(&record, args).map_err(invalid)?;
+    write_report(&record, args)?;
     print!("{on_screen}");
     Ok(exit::CLEAN)
 }
 
 /// `--report PATH`: the stored run through the same renderer `runbook run --report` uses.
-fn write_report(record: &RunRecord, args: &ShowArgs) -> Result<(), String> {
+fn write_report(record: &RunRecord, args: &ShowArgs) -> Result<(), CliError> {
     let Some((path, format)) = reports::report_file(&args.file)? else { return Ok(()) };
     let template = match &args.file.template {
         Some(file) => Some(reports::read_template(file, "--template", format)?),
         None => None,
     };
-    let text = render::render(record, format, template.as_deref())?;
-    crate::atomic_file::write(&path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    let text = render::render(record, format, template.as_deref()).map_err(invalid)?;
+    crate::atomic_file::write(&path, text).map_err(|e| invalid(format!("cannot write `{}`: {e}", path.display())))
 }

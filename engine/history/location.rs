@@ -5,6 +5,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::HistoryError;
+
 /// A store's place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -15,15 +17,13 @@ pub enum Location {
 
 impl Location {
     /// The given place, or the default one.
-    pub fn resolve(given: Option<&str>) -> Result<Self, String> {
+    pub fn resolve(given: Option<&str>) -> Result<Self, HistoryError> {
         match given.map(str::trim).filter(|g| !g.is_empty()) {
             Some(text) if text.starts_with("postgres://") || text.starts_with("postgresql://") => {
                 Ok(Self::Postgres(text.to_owned()))
             }
             Some(text) => Ok(Self::Sqlite(PathBuf::from(text))),
-            None => Self::default_path().map(Self::Sqlite).ok_or_else(|| {
-                "no place for the history: set `--history PATH`, `RUNBOOK_HISTORY` or `HOME`".to_owned()
-            }),
+            None => Self::default_path().map(Self::Sqlite).ok_or(HistoryError::NoPlace),
         }
     }
 
@@ -65,10 +65,10 @@ mod tests {
 
     #[test]
     fn postgres_urls_and_paths_are_told_apart() {
-        assert_eq!(Location::resolve(Some("/tmp/h.db")), Ok(Location::Sqlite("/tmp/h.db".into())));
+        assert_eq!(Location::resolve(Some("/tmp/h.db")).unwrap(), Location::Sqlite("/tmp/h.db".into()));
         assert_eq!(
-            Location::resolve(Some("postgres://postgres@127.0.0.1/db")),
-            Ok(Location::Postgres("postgres://postgres@127.0.0.1/db".into()))
+            Location::resolve(Some("postgres://postgres@127.0.0.1/db")).unwrap(),
+            Location::Postgres("postgres://postgres@127.0.0.1/db".into())
         );
     }
 

@@ -4,6 +4,8 @@
 //! migration; append a new one instead. One text serves both databases:
 //! `{id}` and `{int}` stand for the two types they spell differently.
 
+use super::HistoryError;
+
 /// The migrations, oldest first.
 const MIGRATIONS: &[&str] = &["
 CREATE TABLE runs (
@@ -51,16 +53,17 @@ impl Dialect {
 }
 
 /// The versions to apply to a store at `current`, or why it cannot be used.
-pub fn pending(dialect: Dialect, current: i64) -> Result<Vec<(i64, String)>, String> {
+pub fn pending(dialect: Dialect, current: i64) -> Result<Vec<(i64, String)>, HistoryError> {
     select(MIGRATIONS, current).map(|list| list.map(|(version, sql)| (version, dialect.spell(sql))).collect())
 }
 
-fn select(all: &'static [&'static str], current: i64) -> Result<impl Iterator<Item = (i64, &'static str)>, String> {
+fn select(
+    all: &'static [&'static str],
+    current: i64,
+) -> Result<impl Iterator<Item = (i64, &'static str)>, HistoryError> {
     let known = i64::try_from(all.len()).unwrap_or(i64::MAX);
     if current > known {
-        return Err(format!(
-            "its schema is version {current}, newer than this runbook knows ({known}); upgrade runbook"
-        ));
+        return Err(HistoryError::NewerSchema { found: current, known });
     }
     Ok(all.iter().zip(1..).skip(usize::try_from(current).unwrap_or(0)).map(|(sql, version)| (version, *sql)))
 }

@@ -37,15 +37,20 @@ pub use lookup::{PlaybookHistory, StepHistory};
 
 use crate::record::{Counts, RunRecord, RunStatus};
 
-/// A failure to read or write the store; the message names the store, never a password.
+/// A failure to find, open, read or write the store; the message names the store, never a password.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct HistoryError(pub String);
-
-impl From<sqlx::Error> for HistoryError {
-    fn from(error: sqlx::Error) -> Self {
-        Self(error.to_string())
-    }
+pub enum HistoryError {
+    #[error("no place for the history: set `--history PATH`, `RUNBOOK_HISTORY` or `HOME`")]
+    NoPlace,
+    #[error("cannot create {}: {source}", dir.display())]
+    CreateDir { dir: std::path::PathBuf, source: std::io::Error },
+    #[error("its schema is version {found}, newer than this runbook knows ({known}); upgrade runbook")]
+    NewerSchema { found: i64, known: i64 },
+    /// Shown as `location` (its password masked) says.
+    #[error("cannot open the history at {location}: {source}")]
+    Open { location: String, source: Box<HistoryError> },
+    #[error("{0}")]
+    Database(#[from] sqlx::Error),
 }
 
 /// How far a stored run got.
@@ -141,7 +146,7 @@ impl Store {
             Location::Sqlite(path) => sqlite::SqliteStore::open(path).await.map(Self::Sqlite),
             Location::Postgres(url) => postgres::PgStore::open(url).await.map(Self::Postgres),
         };
-        opened.map_err(|e| HistoryError(format!("cannot open the history at {location}: {e}")))
+        opened.map_err(|e| HistoryError::Open { location: location.to_string(), source: Box::new(e) })
     }
 
     /// Records that a run of `playbook` started; returns its id.

@@ -32,7 +32,7 @@ impl PgStore {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
         sqlx::raw_sql(backend::SCHEMA_VERSION_TABLE).execute(&mut *tx).await?;
         let current: i64 = sqlx::query_scalar(backend::CURRENT_VERSION).fetch_one(&mut *tx).await?;
-        for (version, sql) in migrations::pending(migrations::Dialect::Postgres, current).map_err(HistoryError)? {
+        for (version, sql) in migrations::pending(migrations::Dialect::Postgres, current)? {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?; // our own text, not input
             sqlx::query(backend::RECORD_VERSION).bind(version).bind(now_ms()).execute(&mut *tx).await?;
         }

@@ -22,7 +22,7 @@ impl SqliteStore {
     pub async fn open(path: &Path) -> Result<Self, HistoryError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
-                .map_err(|e| HistoryError(format!("cannot create {}: {e}", parent.display())))?;
+                .map_err(|source| HistoryError::CreateDir { dir: parent.to_path_buf(), source })?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -50,7 +50,7 @@ impl SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::raw_sql(backend::SCHEMA_VERSION_TABLE).execute(&mut *tx).await?;
         let current: i64 = sqlx::query_scalar(backend::CURRENT_VERSION).fetch_one(&mut *tx).await?;
-        for (version, sql) in migrations::pending(migrations::Dialect::Sqlite, current).map_err(HistoryError)? {
+        for (version, sql) in migrations::pending(migrations::Dialect::Sqlite, current)? {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?; // our own text, not input
             sqlx::query(backend::RECORD_VERSION).bind(version).bind(now_ms()).execute(&mut *tx).await?;
         }

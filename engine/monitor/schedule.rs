@@ -12,6 +12,21 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
+/// A schedule's part that does not read; each names the text it was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("`{0}` is not a time zone; write an IANA name such as `Europe/London`, or `UTC`, `local`")]
+    Zone(String),
+    #[error("`{0}` is not a time window; write `HH:MM-HH:MM`, e.g. `09:00-17:30`")]
+    Window(String),
+    #[error("`{0}`: the window is empty; its start and end are the same")]
+    EmptyWindow(String),
+    #[error("`{0}` is not a weekday; write `mon`, `tue`, ... `sun`, ranges like `mon-fri`")]
+    Day(String),
+    #[error("`{0}` names no weekday")]
+    NoDay(String),
+}
+
 /// The time zone the window and days are read in.
 #[derive(Debug, Clone, Copy)]
 pub enum Zone {
@@ -22,13 +37,11 @@ pub enum Zone {
 
 impl Zone {
     /// `UTC`, `local`, or an IANA name such as `Europe/London`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, ScheduleError> {
         match text {
             "UTC" | "utc" | "Z" => Ok(Self::Utc),
             "local" => Ok(Self::Local),
-            name => name.parse::<chrono_tz::Tz>().map(Self::Named).map_err(|_| {
-                format!("`{name}` is not a time zone; write an IANA name such as `Europe/London`, or `UTC`, `local`")
-            }),
+            name => name.parse::<chrono_tz::Tz>().map(Self::Named).map_err(|_| ScheduleError::Zone(name.to_owned())),
         }
     }
 
@@ -127,13 +140,13 @@ impl Schedule {
 }
 
 /// `09:00-17:30`: the window's start and end (end excluded; before the start means across midnight).
-pub fn parse_window(text: &str) -> Result<(NaiveTime, NaiveTime), String> {
-    let bad = || format!("`{text}` is not a time window; write `HH:MM-HH:MM`, e.g. `09:00-17:30`");
+pub fn parse_window(text: &str) -> Result<(NaiveTime, NaiveTime), ScheduleError> {
+    let bad = || ScheduleError::Window(text.to_owned());
     let (start, end) = text.split_once('-').ok_or_else(bad)?;
     let time = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| bad());
     let (start, end) = (time(start)?, time(end)?);
     if start == end {
-        return Err(format!("`{text}`: the window is empty; its start and end are the same"));
+        return Err(ScheduleError::EmptyWindow(text.to_owned()));
     }
     Ok((start, end))
 }
@@ -141,13 +154,14 @@ pub fn parse_window(text: &str) -> Result<(NaiveTime, NaiveTime), String> {
 const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// `mon-fri`, `sat,sun`, `fri-mon`: the allowed weekdays, Monday first.
-pub fn parse_days(text: &str) -> Result<[bool; 7], String> {
+pub fn parse_days(text: &str) -> Result<[bool; 7], ScheduleError> {
     let day = |name: &str| {
         let name = name.trim().to_ascii_lowercase();
         let prefix = name.get(..3).unwrap_or("");
-        DAY_NAMES.iter().position(|d| *d == prefix && d.len() <= name.len()).ok_or_else(|| {
-            format!("`{}` is not a weekday; write `mon`, `tue`, ... `sun`, ranges like `mon-fri`", name.trim())
-        })
+        DAY_NAMES
+            .iter()
+            .position(|d| *d == prefix && d.len() <= name.len())
+            .ok_or_else(|| ScheduleError::Day(name.trim().to_owned()))
     };
     let mut days = [false; 7];
     for part in text.split(',').filter(|p| !p.trim().is_empty()) {
@@ -167,7 +181,7 @@ pub fn parse_days(text: &str) -> Result<[bool; 7], String> {
         }
     }
     if !days.contains(&true) {
-        return Err(format!("`{text}` names no weekday"));
+        return Err(ScheduleError::NoDay(text.to_owned()));
     }
     Ok(days)
 }
@@ -194,10 +208,10 @@ mod tests {
         assert_eq!(parse_days("mon-fri").unwrap(), [true, true, true, true, true, false, false]);
         assert_eq!(parse_days("fri-mon").unwrap(), [true, false, false, false, true, true, true]);
         assert_eq!(parse_days("Sat,sunday").unwrap(), [false, false, false, false, false, true, true]);
-        assert!(parse_days("funday").unwrap_err().contains("`funday`"));
+        assert!(parse_days("funday").unwrap_err().to_string().contains("`funday`"));
         assert!(parse_window("9-5").is_err());
-        assert!(parse_window("09:00-09:00").unwrap_err().contains("empty"));
-        assert!(Zone::parse("Mars/Olympus").unwrap_err().contains("`Mars/Olympus`"));
+        assert!(parse_window("09:00-09:00").unwrap_err().to_string().contains("empty"));
+        assert!(Zone::parse("Mars/Olympus").unwrap_err().to_string().contains("`Mars/Olympus`"));
     }
 
     #[test]

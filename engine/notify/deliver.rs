@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt as _;
 
-use super::{Body, Event, Target, event_of, message, sendmail, summary};
+use super::{Body, Event, NotifyError, Target, event_of, message, sendmail, summary};
 use crate::record::RunRecord;
 
 /// Tries per target before giving up.
@@ -28,7 +28,7 @@ pub async fn deliver(targets: &[Target], record: &RunRecord, previous: Option<&R
         for attempt in 1..=ATTEMPTS {
             let outcome = match tokio::time::timeout(TRY_LIMIT, send(target, record, event)).await {
                 Ok(outcome) => outcome,
-                Err(_) => Err(format!("no answer within {}s", TRY_LIMIT.as_secs())),
+                Err(_) => Err(NotifyError::TimedOut { limit: TRY_LIMIT }),
             };
             match outcome {
                 Ok(()) => break,
@@ -43,7 +43,7 @@ pub async fn deliver(targets: &[Target], record: &RunRecord, previous: Option<&R
     }
 }
 
-async fn send(target: &Target, record: &RunRecord, event: Event) -> Result<(), String> {
+async fn send(target: &Target, record: &RunRecord, event: Event) -> Result<(), NotifyError> {
     let min = target.min_severity;
     let text = message(record, event, min, target.message.as_deref())?;
     match (&target.webhook, &target.command, &target.sendmail) {
@@ -65,24 +65,21 @@ async fn send(target: &Target, record: &RunRecord, event: Event) -> Result<(), S
     }
 }
 
-async fn post(url: &str, body: &serde_json::Value) -> Result<(), String> {
+async fn post(url: &str, body: &serde_json::Value) -> Result<(), NotifyError> {
     crate::tls::install_crypto_provider();
     let client = reqwest::Client::builder()
         .user_agent(concat!("runbook/", env!("CARGO_PKG_VERSION")))
         .timeout(TRY_LIMIT)
         .build()
-        .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
-    let response = client.post(url).json(body).send().await.map_err(|e| {
-        // reqwest's message names the URL, which may hold a token: say what happened without it.
-        let e = e.without_url();
-        format!("cannot deliver: {e}")
-    })?;
+        .map_err(NotifyError::Client)?;
+    // reqwest's message names the URL, which may hold a token: say what happened without it.
+    let response = client.post(url).json(body).send().await.map_err(|e| NotifyError::Deliver(e.without_url()))?;
     let status = response.status();
-    if status.is_success() { Ok(()) } else { Err(format!("the receiver answered {status}")) }
+    if status.is_success() { Ok(()) } else { Err(NotifyError::Refused(status)) }
 }
 
-async fn run(argv: &[String], message: &str) -> Result<(), String> {
-    let (program, args) = argv.split_first().ok_or("no program")?;
+async fn run(argv: &[String], message: &str) -> Result<(), NotifyError> {
+    let (program, args) = argv.split_first().ok_or(NotifyError::NoProgram)?;
     let mut command = tokio::process::Command::new(program);
     command
         .args(args)
@@ -91,11 +88,11 @@ async fn run(argv: &[String], message: &str) -> Result<(), String> {
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
     crate::process::die_with_runbook(&mut command);
-    let mut child = command.spawn().map_err(|e| format!("cannot start it: {e}"))?;
+    let mut child = command.spawn().map_err(NotifyError::Start)?;
     let _group = child.id().map(crate::process::GroupGuard::new);
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(message.as_bytes()).await;
     }
-    let status = child.wait().await.map_err(|e| format!("cannot wait for it: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("it exited with {status}")) }
+    let status = child.wait().await.map_err(NotifyError::Wait)?;
+    if status.success() { Ok(()) } else { Err(NotifyError::Exited(status)) }
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use handlebars::Handlebars;
 use serde_json::{Value, json};
 
+use super::NotifyError;
 use crate::record::Severity;
 use crate::record::{RunRecord, StepResult};
 
@@ -106,7 +107,7 @@ pub fn summary(record: &RunRecord, event: Event, min: Severity, text: &str) -> V
 }
 
 /// The message text: `template` rendered over the summary, or the built-in text.
-pub fn message(record: &RunRecord, event: Event, min: Severity, template: Option<&str>) -> Result<String, String> {
+pub fn message(record: &RunRecord, event: Event, min: Severity, template: Option<&str>) -> Result<String, NotifyError> {
     let builtin = text(record, event, min);
     match template {
         None => Ok(builtin),
@@ -115,22 +116,19 @@ pub fn message(record: &RunRecord, event: Event, min: Severity, template: Option
 }
 
 /// Renders a template over a summary, as plain text (nothing escaped).
-pub fn render(source: &str, summary: &Value) -> Result<String, String> {
-    crate::bounded_template::render(&registry(source)?, "t", summary).map_err(|e| format!("the template failed: {e}"))
+pub fn render(source: &str, summary: &Value) -> Result<String, NotifyError> {
+    crate::bounded_template::render(&registry(source)?, "t", summary).map_err(NotifyError::TemplateFailed)
 }
 
 /// Compiles a template, so a broken one is refused before anything runs.
-pub fn check_template(source: &str) -> Result<(), String> {
+pub fn check_template(source: &str) -> Result<(), NotifyError> {
     registry(source).map(|_| ())
 }
 
-fn registry(source: &str) -> Result<Handlebars<'static>, String> {
+fn registry(source: &str) -> Result<Handlebars<'static>, NotifyError> {
     let mut registry = crate::bounded_template::registry();
     registry.register_escape_fn(handlebars::no_escape);
-    crate::bounded_template::add_template(&mut registry, "t", source).map_err(|e| match e.pos() {
-        Some((line, column)) => format!("bad template at {line}:{column}: {}", e.reason()),
-        _ => format!("bad template: {}", e.reason()),
-    })?;
+    crate::bounded_template::add_template(&mut registry, "t", source).map_err(NotifyError::BadTemplate)?;
     Ok(registry)
 }
 
@@ -163,7 +161,8 @@ mod tests {
 
     #[test]
     fn a_message_template_is_held_to_the_template_limits() {
-        let error = render(r#"{{#*inline "again"}}{{> again}}{{/inline}}{{> again}}"#, &json!({})).unwrap_err();
+        let error =
+            render(r#"{{#*inline "again"}}{{> again}}{{/inline}}{{> again}}"#, &json!({})).unwrap_err().to_string();
         assert!(error.starts_with("bad template at 1:1: ") && error.contains("cannot define partials"), "{error}");
     }
 
@@ -189,6 +188,6 @@ mod tests {
         assert_eq!(text, "FAILURE P <1> critical:db");
         let builtin = message(&run, Event::Failure, Severity::Warning, None).unwrap();
         assert!(builtin.ends_with("\n- fail (critical) [db] db ok: db = 1\n- fail (warning) [lat] lat ok: lat = 1"));
-        assert!(check_template("{{#each failed}").unwrap_err().starts_with("bad template at 1:"));
+        assert!(check_template("{{#each failed}").unwrap_err().to_string().starts_with("bad template at 1:"));
     }
 }

@@ -29,10 +29,12 @@
 //! a growing pause, then given up with a warning on stderr.
 
 mod deliver;
+mod error;
 mod message;
 mod sendmail;
 mod target;
 
 pub use deliver::{ATTEMPTS, deliver};
+pub use error::NotifyError;
 pub use message::{Event, event_of, message, render, summary, text};
 pub use target::{Body, Rule, Sendmail, Target};

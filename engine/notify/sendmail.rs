@@ -6,7 +6,7 @@
 
 use tokio::io::AsyncWriteExt as _;
 
-use super::Sendmail;
+use super::{NotifyError, Sendmail};
 
 /// The subject when the target names none.
 pub const DEFAULT_SUBJECT: &str = "runbook: {{playbook}} on {{host}}: {{event}}";
@@ -34,7 +34,7 @@ pub fn compose(mail: &Sendmail, subject: &str, body: &str, event: &str, date: ch
 }
 
 /// Pipes `message` into `sendmail -t -i`.
-pub async fn send(mail: &Sendmail, message: &str) -> Result<(), String> {
+pub async fn send(mail: &Sendmail, message: &str) -> Result<(), NotifyError> {
     let mut command = tokio::process::Command::new(&mail.path);
     command
         .args(["-t", "-i"])
@@ -43,13 +43,13 @@ pub async fn send(mail: &Sendmail, message: &str) -> Result<(), String> {
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
     crate::process::die_with_runbook(&mut command);
-    let mut child = command.spawn().map_err(|e| format!("cannot start `{}`: {e}", mail.path))?;
+    let mut child = command.spawn().map_err(|source| NotifyError::SendmailStart { path: mail.path.clone(), source })?;
     let _group = child.id().map(crate::process::GroupGuard::new);
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(message.as_bytes()).await.map_err(|e| format!("cannot write to sendmail: {e}"))?;
+        stdin.write_all(message.as_bytes()).await.map_err(NotifyError::SendmailWrite)?;
     }
-    let status = child.wait().await.map_err(|e| format!("cannot wait for sendmail: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("sendmail exited with {status}")) }
+    let status = child.wait().await.map_err(NotifyError::SendmailWait)?;
+    if status.success() { Ok(()) } else { Err(NotifyError::SendmailExited(status)) }
 }
 
 /// A header value on one line: a value must not start a header of its own.

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::Event;
+use super::{Event, NotifyError};
 use crate::record::Severity;
 
 /// Where a run's result goes: exactly one of `webhook`, `command` or `sendmail`, and when.
@@ -136,50 +136,76 @@ impl Target {
     }
 
     /// What is wrong with the target, if anything: the checks a type cannot make.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), NotifyError> {
         let kinds = [self.webhook.is_some(), self.command.is_some(), self.sendmail.is_some()];
         match kinds.iter().filter(|k| **k).count() {
-            0 => return Err("give `webhook` (a URL), `command` (a program and its arguments) or `sendmail`".into()),
+            0 => return Err(NotifyError::NoKind),
             1 => {}
-            _ => return Err("give one of `webhook`, `command` or `sendmail`, not both".into()),
+            _ => return Err(NotifyError::SeveralKinds),
         }
         if let Some(url) = &self.webhook
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err("`webhook` needs an http:// or https:// URL".into());
+            return Err(NotifyError::NotHttp);
         }
         if self.command.as_ref().is_some_and(Vec::is_empty) {
-            return Err("`command` names no program".into());
+            return Err(NotifyError::EmptyCommand);
         }
         if let Some(mail) = &self.sendmail {
             mail.check()?;
         }
         if self.on.is_empty() {
-            return Err("`on` is empty, so it would never be sent".into());
+            return Err(NotifyError::NeverSent);
         }
         if let Some(template) = &self.message {
-            super::message::check_template(template).map_err(|e| format!("`message`: {e}"))?;
+            check_template("message", template)?;
         }
         Ok(())
     }
 }
 
 impl Sendmail {
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), NotifyError> {
         if self.to.is_empty() {
-            return Err("`sendmail.to` names no recipient".into());
+            return Err(NotifyError::NoRecipient);
         }
         for address in self.to.iter().chain(&self.from) {
             if !address.contains('@') || address.contains(['\r', '\n']) {
-                return Err(format!("`{address}` is not an email address"));
+                return Err(NotifyError::NotAnAddress { address: address.clone() });
             }
         }
         if self.path.is_empty() {
-            return Err("`sendmail.path` is empty".into());
+            return Err(NotifyError::NoSendmailPath);
         }
         if let Some(template) = &self.subject {
-            super::message::check_template(template).map_err(|e| format!("`sendmail.subject`: {e}"))?;
+            check_template("sendmail.subject", template)?;
         }
         Ok(())
+    }
+}
+
+/// Compiles the template of `field`, so a broken one is refused before anything runs.
+fn check_template(field: &'static str, template: &str) -> Result<(), NotifyError> {
+    super::message::check_template(template)
+        .map_err(|source| NotifyError::FieldTemplate { field, source: Box::new(source) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(yaml: &str) -> Target {
+        serde_saphyr::from_str(yaml).expect("a target")
+    }
+
+    #[test]
+    fn a_problem_names_the_field_and_what_is_wrong() {
+        let both = target("webhook: http://h/\ncommand: [x]\n");
+        assert_eq!(both.check().unwrap_err().to_string(), "give one of `webhook`, `command` or `sendmail`, not both");
+        let address = target("sendmail: {to: [ops]}\n");
+        assert_eq!(address.check().unwrap_err().to_string(), "`ops` is not an email address");
+        let subject = target("sendmail: {to: [ops@h], subject: '{{#each x}'}\n");
+        let error = subject.check().unwrap_err().to_string();
+        assert!(error.starts_with("`sendmail.subject`: bad template at 1:"), "{error}");
     }
 }

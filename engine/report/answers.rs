@@ -4,16 +4,53 @@
 //! stays unanswered stays `pending` and keeps the sign-off from being clean.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::input::ReadError;
 use crate::record::{AnswerSource, ManualAnswer, RunRecord, Verdict};
 use crate::secrets::Redactor;
 use crate::suggest::did_you_mean;
 
 /// The largest answers file read.
 const MAX_ANSWERS_BYTES: u64 = 1024 * 1024;
+
+/// A word that is not a manual verdict (the terminal prompt shows it and asks again).
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a manual verdict; use `pass`, `fail` or `skip`")]
+pub struct NotAVerdict(pub String);
+
+/// Why an answers file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswersError {
+    #[error("cannot read `{}`: {source}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+    /// A problem in the file's text, named by the file.
+    #[error("{}: {source}", .path.display())]
+    InFile {
+        path: PathBuf,
+        #[source]
+        source: Box<AnswersError>,
+    },
+    /// Not YAML of the expected shape; `why` is the parser's message, made plain.
+    #[error("not an answers file (step id: pass|fail|skip, or step id: {{verdict, comment}}): {why}")]
+    NotAnswers { why: String },
+    #[error("step `{id}`: {source}")]
+    Verdict {
+        id: String,
+        #[source]
+        source: NotAVerdict,
+    },
+    #[error("step `{id}` is a `{kind}` step, not a `manual` one")]
+    NotManual { id: String, kind: String },
+    #[error("no step `{id}` in this run{}", .suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    NoSuchStep { id: String, suggestion: Option<String> },
+}
 
 /// One answer before it is applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,33 +75,29 @@ struct FullEntry {
 }
 
 /// `pass`, `fail` or `skip` (also `skipped`), any case.
-pub fn parse_verdict(text: &str) -> Result<Verdict, String> {
+pub fn parse_verdict(text: &str) -> Result<Verdict, NotAVerdict> {
     match text.trim().to_ascii_lowercase().as_str() {
         "pass" | "p" => Ok(Verdict::Pass),
         "fail" | "f" => Ok(Verdict::Fail),
         "skip" | "skipped" | "s" => Ok(Verdict::Skipped),
-        other => Err(format!("`{other}` is not a manual verdict; use `pass`, `fail` or `skip`")),
+        other => Err(NotAVerdict(other.to_owned())),
     }
 }
 
 /// Reads an answers file.
-pub fn read(path: &Path) -> Result<BTreeMap<String, Answer>, String> {
-    let shown = path.display();
-    let text =
-        crate::input::read_to_string(path, MAX_ANSWERS_BYTES).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    parse(&text).map_err(|e| format!("{shown}: {e}"))
+pub fn read(path: &Path) -> Result<BTreeMap<String, Answer>, AnswersError> {
+    let text = crate::input::read_to_string(path, MAX_ANSWERS_BYTES)
+        .map_err(|source| AnswersError::Unreadable { path: path.to_owned(), source })?;
+    parse(&text).map_err(|e| AnswersError::InFile { path: path.to_owned(), source: Box::new(e) })
 }
 
 /// Parses answers-file text.
-pub fn parse(text: &str) -> Result<BTreeMap<String, Answer>, String> {
+pub fn parse(text: &str) -> Result<BTreeMap<String, Answer>, AnswersError> {
     if text.trim().is_empty() {
         return Ok(BTreeMap::new());
     }
-    let entries: BTreeMap<String, Entry> = serde_saphyr::from_str(text).map_err(|e| {
-        format!(
-            "not an answers file (step id: pass|fail|skip, or step id: {{verdict, comment}}): {}",
-            crate::playbook::budget::plain(&e.without_snippet().to_string())
-        )
+    let entries: BTreeMap<String, Entry> = serde_saphyr::from_str(text).map_err(|e| AnswersError::NotAnswers {
+        why: crate::playbook::budget::plain(&e.without_snippet().to_string()),
     })?;
     entries
         .into_iter()
@@ -73,7 +106,7 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Answer>, String> {
                 Entry::Verdict(v) => (v, None),
                 Entry::Full(FullEntry { verdict, comment }) => (verdict, comment),
             };
-            let verdict = parse_verdict(&verdict).map_err(|e| format!("step `{id}`: {e}"))?;
+            let verdict = parse_verdict(&verdict).map_err(|source| AnswersError::Verdict { id: id.clone(), source })?;
             let comment = comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
             Ok((id, Answer { verdict, comment }))
         })
@@ -81,15 +114,15 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, Answer>, String> {
 }
 
 /// Checks that every answered id is a manual step; `steps` are (id, probe kind) pairs.
-pub fn check<'a>(steps: &[(&'a str, &'a str)], answers: &BTreeMap<String, Answer>) -> Result<(), String> {
+pub fn check<'a>(steps: &[(&'a str, &'a str)], answers: &BTreeMap<String, Answer>) -> Result<(), AnswersError> {
     for id in answers.keys() {
         match steps.iter().find(|(step, _)| step == id) {
             Some((_, "manual")) => {}
-            Some((_, kind)) => return Err(format!("step `{id}` is a `{kind}` step, not a `manual` one")),
+            Some((_, kind)) => return Err(AnswersError::NotManual { id: id.clone(), kind: (*kind).to_owned() }),
             None => {
                 let manual = steps.iter().filter(|(_, kind)| *kind == "manual").map(|(id, _)| *id);
-                let hint = did_you_mean(id, manual).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-                return Err(format!("no step `{id}` in this run{hint}"));
+                let suggestion = did_you_mean(id, manual).map(str::to_owned);
+                return Err(AnswersError::NoSuchStep { id: id.clone(), suggestion });
             }
         }
     }
@@ -128,12 +161,13 @@ mod tests {
 
     #[test]
     fn an_unknown_verdict_names_the_step() {
-        let error = parse("news: maybe\n").unwrap_err();
+        let error = parse("news: maybe\n").unwrap_err().to_string();
         assert_eq!(error, "step `news`: `maybe` is not a manual verdict; use `pass`, `fail` or `skip`");
     }
 
     #[test]
     fn unknown_fields_are_refused() {
-        assert!(parse("news: {verdict: pass, note: x}\n").is_err());
+        let error = parse("news: {verdict: pass, note: x}\n").unwrap_err().to_string();
+        assert!(error.starts_with("not an answers file (step id: pass|fail|skip, or step id: {verdict, comment}): "));
     }
 }

@@ -50,13 +50,24 @@ pub fn names() -> Vec<&'static str> {
     FORMATS.iter().map(|f| f.name).collect()
 }
 
+/// A format name that is none of [`FORMATS`]; `suggestion` is the nearest one, if any is near.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown report format `{name}`; {}the formats are {}",
+    .suggestion.map(|s| format!("did you mean `{s}`? ")).unwrap_or_default(),
+    names().join(", ")
+)]
+pub struct UnknownFormat {
+    pub name: String,
+    pub suggestion: Option<&'static str>,
+}
+
 /// The format called `name`.
-pub fn by_name(name: &str) -> Result<&'static ReportFormat, String> {
-    FORMATS.iter().find(|f| f.name == name).ok_or_else(|| {
-        let hint =
-            crate::suggest::did_you_mean(name, names()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-        format!("unknown report format `{name}`; {hint}the formats are {}", names().join(", "))
-    })
+pub fn by_name(name: &str) -> Result<&'static ReportFormat, UnknownFormat> {
+    FORMATS
+        .iter()
+        .find(|f| f.name == name)
+        .ok_or_else(|| UnknownFormat { name: name.to_owned(), suggestion: crate::suggest::did_you_mean(name, names()) })
 }
 
 /// The format a file's extension names, markdown when it names none.
@@ -79,6 +90,6 @@ mod tests {
 
     #[test]
     fn a_misspelt_name_gets_a_suggestion() {
-        assert!(by_name("htm").unwrap_err().contains("did you mean `html`?"));
+        assert!(by_name("htm").unwrap_err().to_string().contains("did you mean `html`?"));
     }
 }

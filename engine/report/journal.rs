@@ -4,7 +4,7 @@
 //! `status=interrupted` marks a run a signal or `--deadline` stopped.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::record::{RunRecord, RunStatus};
 
@@ -31,21 +31,39 @@ pub fn line(record: &RunRecord) -> String {
     fields.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect::<Vec<_>>().join(" ")
 }
 
+/// Why a run's line is not in the journal.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot open the journal `{}`: {source}", .path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The one write took only part of the line.
+    #[error("cannot write the journal `{}`: only {written} of {length} bytes written", .path.display())]
+    Short { path: PathBuf, written: usize, length: usize },
+    #[error("cannot write the journal `{}`: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Appends the run's line to `path`, creating the file if needed.
-pub fn append(path: &Path, record: &RunRecord) -> Result<(), String> {
+pub fn append(path: &Path, record: &RunRecord) -> Result<(), JournalError> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
+        .map_err(|source| JournalError::Open { path: path.to_owned(), source })?;
     // One write to an O_APPEND file: lines of runs that end at once never interleave.
     let text = format!("{}\n", line(record));
     match file.write(text.as_bytes()) {
         Ok(n) if n == text.len() => Ok(()),
-        Ok(n) => {
-            Err(format!("cannot write the journal `{}`: only {n} of {} bytes written", path.display(), text.len()))
-        }
-        Err(e) => Err(format!("cannot write the journal `{}`: {e}", path.display())),
+        Ok(written) => Err(JournalError::Short { path: path.to_owned(), written, length: text.len() }),
+        Err(source) => Err(JournalError::Write { path: path.to_owned(), source }),
     }
 }
 
@@ -63,7 +81,16 @@ fn quote(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::*;
+
+    #[test]
+    fn a_journal_that_cannot_be_opened_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let record: RunRecord = serde_json::from_str(include_str!("../../tests/report-record.json")).expect("record");
+        let error = append(dir.path(), &record).unwrap_err();
+        assert!(matches!(error, JournalError::Open { .. }));
+        assert!(error.to_string().starts_with(&format!("cannot open the journal `{}`: ", dir.path().display())));
+    }
 
     #[test]
     fn values_with_spaces_or_quotes_are_json_quoted() {

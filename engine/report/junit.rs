@@ -6,12 +6,12 @@
 
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, SerializeError, TestCase, TestCaseStatus, TestSuite};
 
 use crate::record::{RunRecord, StepResult, Verdict};
 
 /// The record as JUnit XML.
-pub fn render(record: &RunRecord) -> Result<String, String> {
+pub fn render(record: &RunRecord) -> Result<String, SerializeError> {
     let mut report = Report::new(record.playbook.as_str());
     if let Ok(started) = chrono::DateTime::parse_from_rfc3339(&record.started) {
         report.set_timestamp(started);
@@ -32,7 +32,7 @@ pub fn render(record: &RunRecord) -> Result<String, String> {
         suite.add_test_cases(steps.into_iter().map(|s| case(record, s)));
         report.add_test_suite(suite);
     }
-    report.to_string().map_err(|e| format!("cannot write JUnit XML: {e}"))
+    report.to_string()
 }
 
 fn case(record: &RunRecord, step: &StepResult) -> TestCase {

@@ -10,3 +10,9 @@ pub mod page;
 pub mod render;
 pub mod sign;
 pub mod text;
+
+pub use answers::{AnswersError, NotAVerdict};
+pub use format::UnknownFormat;
+pub use journal::JournalError;
+pub use render::ReportError;
+pub use sign::{SignError, VerifyError};

@@ -6,7 +6,8 @@
 
 use std::fmt::Write as _;
 
-use super::{format, render};
+use super::format;
+use super::render::{self, ReportError};
 use crate::record::RunRecord;
 
 /// One playbook as the pages see it.
@@ -19,7 +20,7 @@ pub struct Entry<'a> {
 }
 
 /// `GET /`: the only playbook's report, or the index of several.
-pub fn home(entries: &[Entry]) -> Result<String, String> {
+pub fn home(entries: &[Entry]) -> Result<String, ReportError> {
     match entries {
         [only] => report(only),
         several => Ok(index(several)),
@@ -27,7 +28,7 @@ pub fn home(entries: &[Entry]) -> Result<String, String> {
 }
 
 /// `GET /playbooks/N`: the latest report of one playbook, or a note that its first run is under way.
-pub fn report(entry: &Entry) -> Result<String, String> {
+pub fn report(entry: &Entry) -> Result<String, ReportError> {
     let Some(record) = entry.latest else {
         return Ok(format!(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title></head>\

@@ -14,45 +14,58 @@
 use handlebars::Handlebars;
 use serde_json::{Value, json};
 
-use super::format::{ReportFormat, Shape};
+use super::format::{ReportFormat, Shape, UnknownFormat};
 use super::junit;
 use crate::bounded_template as limits;
 use crate::record::{RunRecord, Severity, Verdict};
 
+/// Why a report was not rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The template does not compile or passes a limit; one line, placed when the place is known.
+    #[error("bad report template{}", limits::placed(.0))]
+    BadTemplate(#[source] handlebars::TemplateError),
+    /// The template compiled but failed on this record (a helper, the loop or output limit).
+    #[error("the report template failed: {0}")]
+    TemplateFailed(#[source] handlebars::RenderError),
+    /// A template was given for a format that is not made from one.
+    #[error("a template applies to markdown, html and text reports, not `{format}`")]
+    NotATemplateFormat { format: &'static str },
+    #[error("cannot write JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    #[error("cannot write JUnit XML: {0}")]
+    Junit(#[source] quick_junit::SerializeError),
+    #[error(transparent)]
+    UnknownFormat(#[from] UnknownFormat),
+}
+
 /// The record in `format`; `custom` replaces a template format's built-in template.
-pub fn render(record: &RunRecord, format: &ReportFormat, custom: Option<&str>) -> Result<String, String> {
+pub fn render(record: &RunRecord, format: &ReportFormat, custom: Option<&str>) -> Result<String, ReportError> {
     match (format.shape, custom) {
         (Shape::Template { builtin, html }, custom) => {
             let registry = registry(custom.unwrap_or(builtin), html)?;
-            limits::render(&registry, "report", &context(record))
-                .map_err(|e| format!("the report template failed: {e}"))
+            limits::render(&registry, "report", &context(record)).map_err(ReportError::TemplateFailed)
         }
-        (_, Some(_)) => Err(format!("a template applies to markdown, html and text reports, not `{}`", format.name)),
-        (Shape::Json, None) => {
-            serde_json::to_string_pretty(record).map(|s| s + "\n").map_err(|e| format!("cannot write JSON: {e}"))
-        }
-        (Shape::Junit, None) => junit::render(record),
+        (_, Some(_)) => Err(ReportError::NotATemplateFormat { format: format.name }),
+        (Shape::Json, None) => serde_json::to_string_pretty(record).map(|s| s + "\n").map_err(ReportError::Json),
+        (Shape::Junit, None) => junit::render(record).map_err(ReportError::Junit),
     }
 }
 
 /// Compiles a template early, so a broken one stops the run before it starts.
-pub fn check_template(source: &str, format: &ReportFormat) -> Result<(), String> {
+pub fn check_template(source: &str, format: &ReportFormat) -> Result<(), ReportError> {
     match format.shape {
         Shape::Template { html, .. } => registry(source, html).map(|_| ()),
-        _ => Err(format!("a template applies to markdown, html and text reports, not `{}`", format.name)),
+        _ => Err(ReportError::NotATemplateFormat { format: format.name }),
     }
 }
 
-fn registry(source: &str, html: bool) -> Result<Handlebars<'static>, String> {
+fn registry(source: &str, html: bool) -> Result<Handlebars<'static>, ReportError> {
     let mut registry = limits::registry();
     if !html {
         registry.register_escape_fn(escape_tags);
     }
-    // One line, placed: the error's own text quotes the template's whole line.
-    limits::add_template(&mut registry, "report", source).map_err(|e| match e.pos() {
-        Some((line, column)) => format!("bad report template at {line}:{column}: {}", e.reason()),
-        None => format!("bad report template: {}", e.reason()),
-    })?;
+    limits::add_template(&mut registry, "report", source).map_err(ReportError::BadTemplate)?;
     Ok(registry)
 }
 
@@ -111,7 +124,7 @@ mod tests {
     fn a_custom_report_template_is_held_to_the_template_limits() {
         let record: RunRecord = serde_json::from_str(include_str!("../../tests/report-record.json")).expect("record");
         let template = r#"{{#*inline "again"}}{{> again}}{{/inline}}{{> again}}"#;
-        let error = render(&record, by_name("markdown").unwrap(), Some(template)).unwrap_err();
+        let error = render(&record, by_name("markdown").unwrap(), Some(template)).unwrap_err().to_string();
         assert!(error.starts_with("bad report template at 1:1: "), "{error}");
         assert!(error.contains("templates cannot define partials"), "{error}");
     }

@@ -8,7 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use minisign::{KeyPair, PublicKey, PublicKeyBox, SecretKey, SecretKeyBox, SignatureBox};
+use minisign::{KeyPair, PError, PublicKey, PublicKeyBox, SecretKey, SecretKeyBox, SignatureBox};
+
+use crate::input::ReadError;
 
 /// The environment variable holding the secret key's password, if it has one.
 pub const PASSWORD_ENV: &str = "RUNBOOK_SIGN_PASSWORD";
@@ -29,53 +31,106 @@ pub fn key_paths(out: &Path) -> (PathBuf, PathBuf) {
     (out.to_path_buf(), public)
 }
 
+/// Why a key pair was not written, a secret key not read or a file not signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("`{}` already exists; remove it or choose another --out", .path.display())]
+    Exists { path: PathBuf },
+    #[error("cannot generate a key pair: {0}")]
+    Generate(#[source] PError),
+    /// A new key could not be put in its text form.
+    #[error("{0}")]
+    Encode(#[source] PError),
+    #[error("cannot write `{}`: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the secret key `{}`: {source}", .path.display())]
+    KeyUnreadable {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+    #[error("`{}` is not a minisign secret key: {source}", .path.display())]
+    NotASecretKey {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+    /// The password was given and does not open the key (or the key is damaged).
+    #[error("cannot open the secret key `{}`: {source}", .path.display())]
+    CannotOpen {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+    /// No password was given and the key does not open without one.
+    #[error("cannot open the secret key `{}`: {source}; if it is encrypted, put its password in `{PASSWORD_ENV}`", .path.display())]
+    NeedsPassword {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+    #[error("cannot read `{}`: {source}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot sign `{}`: {source}", .path.display())]
+    Sign {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+}
+
+fn cannot_write(path: &Path) -> impl FnOnce(std::io::Error) -> SignError + '_ {
+    move |source| SignError::Write { path: path.to_owned(), source }
+}
+
 /// Writes a new key pair; refuses to overwrite either file.
-pub fn keygen(out: &Path, password: Option<String>) -> Result<(PathBuf, PathBuf), String> {
+pub fn keygen(out: &Path, password: Option<String>) -> Result<(PathBuf, PathBuf), SignError> {
     let (secret_path, public_path) = key_paths(out);
     for path in [&secret_path, &public_path] {
         if path.exists() {
-            return Err(format!("`{}` already exists; remove it or choose another --out", path.display()));
+            return Err(SignError::Exists { path: path.clone() });
         }
     }
     let pair = match password {
         Some(password) => KeyPair::generate_encrypted_keypair(Some(password)),
         None => KeyPair::generate_unencrypted_keypair(),
     }
-    .map_err(|e| format!("cannot generate a key pair: {e}"))?;
-    let secret_text = pair.sk.to_box(Some("runbook secret key")).map_err(|e| e.to_string())?.into_string();
-    let public_text = pair.pk.to_box().map_err(|e| e.to_string())?.into_string();
+    .map_err(SignError::Generate)?;
+    let secret_text = pair.sk.to_box(Some("runbook secret key")).map_err(SignError::Encode)?.into_string();
+    let public_text = pair.pk.to_box().map_err(SignError::Encode)?.into_string();
     write_private(&secret_path, &secret_text)?;
-    std::fs::write(&public_path, public_text).map_err(|e| format!("cannot write `{}`: {e}", public_path.display()))?;
+    std::fs::write(&public_path, public_text).map_err(cannot_write(&public_path))?;
     Ok((secret_path, public_path))
 }
 
-fn write_private(path: &Path, text: &str) -> Result<(), String> {
+fn write_private(path: &Path, text: &str) -> Result<(), SignError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-    file.write_all(text.as_bytes()).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(cannot_write(path))?;
+    file.write_all(text.as_bytes()).map_err(cannot_write(path))
 }
 
 /// Reads a secret key file; an encrypted one needs `password`.
-pub fn read_secret_key(path: &Path, password: Option<String>) -> Result<SecretKey, String> {
-    let shown = path.display();
+pub fn read_secret_key(path: &Path, password: Option<String>) -> Result<SecretKey, SignError> {
     let text = crate::input::read_to_string(path, crate::input::SMALL_FILE_BYTES)
-        .map_err(|e| format!("cannot read the secret key `{shown}`: {e}"))?;
-    let boxed = SecretKeyBox::from_string(&text).map_err(|e| format!("`{shown}` is not a minisign secret key: {e}"))?;
+        .map_err(|source| SignError::KeyUnreadable { path: path.to_owned(), source })?;
+    let boxed = SecretKeyBox::from_string(&text)
+        .map_err(|source| SignError::NotASecretKey { path: path.to_owned(), source })?;
     let key = SecretKey::from_unencrypted_box(boxed.clone());
     match (key, password) {
         (Ok(key), _) => Ok(key),
-        (Err(_), Some(password)) => {
-            SecretKey::from_box(boxed, Some(password)).map_err(|e| format!("cannot open the secret key `{shown}`: {e}"))
-        }
-        (Err(e), None) => Err(format!(
-            "cannot open the secret key `{shown}`: {e}; if it is encrypted, put its password in `{PASSWORD_ENV}`"
-        )),
+        (Err(_), Some(password)) => SecretKey::from_box(boxed, Some(password))
+            .map_err(|source| SignError::CannotOpen { path: path.to_owned(), source }),
+        (Err(source), None) => Err(SignError::NeedsPassword { path: path.to_owned(), source }),
     }
 }
 
@@ -87,51 +142,85 @@ pub fn signature_path(file: &Path) -> PathBuf {
 }
 
 /// Signs `file` and writes `<file>.minisig`; returns its path.
-pub fn sign(file: &Path, key: &SecretKey, trusted_comment: &str) -> Result<PathBuf, String> {
-    let data = std::fs::File::open(file).map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+pub fn sign(file: &Path, key: &SecretKey, trusted_comment: &str) -> Result<PathBuf, SignError> {
+    let data = std::fs::File::open(file).map_err(|source| SignError::Unreadable { path: file.to_owned(), source })?;
     let comment: String = trusted_comment.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect();
     let signature = minisign::sign(None, key, data, Some(&comment), Some("signature from runbook secret key"))
-        .map_err(|e| format!("cannot sign `{}`: {e}", file.display()))?;
+        .map_err(|source| SignError::Sign { path: file.to_owned(), source })?;
     let path = signature_path(file);
-    crate::atomic_file::write(&path, signature.into_string())
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    crate::atomic_file::write(&path, signature.into_string()).map_err(cannot_write(&path))?;
     Ok(path)
 }
 
-/// Why verification did not succeed.
-#[derive(Debug)]
+/// Why verification did not succeed: a usage problem (the report or the
+/// public key cannot be read, or the key is not one) or a failed check (the
+/// signature is missing, malformed or does not match); see [`VerifyError::is_bad`].
+#[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    /// The report or the public key could not be read, or the key is not one.
-    Unreadable(String),
-    /// The signature is missing, malformed or does not match the file and key.
-    Bad(String),
+    #[error("cannot read the public key `{}`: {source}", .path.display())]
+    KeyUnreadable {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+    #[error("`{}` is not a minisign public key: {source}", .path.display())]
+    NotAPublicKey {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+    #[error("cannot read `{}`: {source}", .path.display())]
+    ReportUnreadable {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+    #[error("cannot read the signature `{}`: {source}", .path.display())]
+    SignatureUnreadable {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+    #[error("`{}` is not a minisign signature: {source}", .path.display())]
+    NotASignature {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+    #[error("`{}` does not match its signature: {source}", .path.display())]
+    Mismatch {
+        path: PathBuf,
+        #[source]
+        source: PError,
+    },
+}
+
+impl VerifyError {
+    /// A failed check (a missing signature too), rather than a usage problem.
+    pub fn is_bad(&self) -> bool {
+        matches!(self, Self::SignatureUnreadable { .. } | Self::NotASignature { .. } | Self::Mismatch { .. })
+    }
 }
 
 /// Checks `file` against `signature` with the public key file; returns the trusted comment.
 pub fn verify(file: &Path, signature: &Path, public_key: &Path) -> Result<String, VerifyError> {
-    let read = |path: &Path, what: &str| {
-        crate::input::read_to_string(path, crate::input::SMALL_FILE_BYTES)
-            .map_err(|e| VerifyError::Unreadable(format!("cannot read the {what} `{}`: {e}", path.display())))
-    };
-    let key_text = read(public_key, "public key")?;
-    let key = PublicKey::from_box(PublicKeyBox::from_string(&key_text).map_err(|e| bad_key(public_key, &e))?)
+    let read = |path: &Path| crate::input::read_to_string(path, crate::input::SMALL_FILE_BYTES);
+    let key_text =
+        read(public_key).map_err(|source| VerifyError::KeyUnreadable { path: public_key.to_owned(), source })?;
+    let bad_key = |source| VerifyError::NotAPublicKey { path: public_key.to_owned(), source };
+    let key = PublicKey::from_box(PublicKeyBox::from_string(&key_text).map_err(bad_key)?)
         .or_else(|_| PublicKey::from_base64(key_text.trim()))
-        .map_err(|e| bad_key(public_key, &e))?;
+        .map_err(bad_key)?;
     // A missing signature is a failed check, not a usage error.
-    let signature_text = read(signature, "signature").map_err(|e| match e {
-        VerifyError::Unreadable(m) | VerifyError::Bad(m) => VerifyError::Bad(m),
-    })?;
+    let signature_text =
+        read(signature).map_err(|source| VerifyError::SignatureUnreadable { path: signature.to_owned(), source })?;
     let signature_box = SignatureBox::from_string(&signature_text)
-        .map_err(|e| VerifyError::Bad(format!("`{}` is not a minisign signature: {e}", signature.display())))?;
+        .map_err(|source| VerifyError::NotASignature { path: signature.to_owned(), source })?;
     let data = crate::input::open_regular(file)
-        .map_err(|e| VerifyError::Unreadable(format!("cannot read `{}`: {e}", file.display())))?;
+        .map_err(|source| VerifyError::ReportUnreadable { path: file.to_owned(), source })?;
     minisign::verify(&key, &signature_box, data, true, false, false)
-        .map_err(|e| VerifyError::Bad(format!("`{}` does not match its signature: {e}", file.display())))?;
+        .map_err(|source| VerifyError::Mismatch { path: file.to_owned(), source })?;
     Ok(signature_box.trusted_comment().unwrap_or_default())
-}
-
-fn bad_key(path: &Path, e: &minisign::PError) -> VerifyError {
-    VerifyError::Unreadable(format!("`{}` is not a minisign public key: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -149,15 +238,15 @@ mod tests {
         let sig = sign(&file, &key, "file:r.md\tplaybook:x").unwrap();
         assert_eq!(verify(&file, &sig, &public).unwrap(), "file:r.md\tplaybook:x");
         std::fs::write(&file, "all good!\n").unwrap();
-        assert!(matches!(verify(&file, &sig, &public), Err(VerifyError::Bad(_))));
+        assert!(matches!(verify(&file, &sig, &public), Err(VerifyError::Mismatch { .. })));
     }
 
     #[test]
     fn an_encrypted_key_needs_its_password() {
         let dir = tempfile::tempdir().unwrap();
         let (secret, _) = keygen(&dir.path().join("k"), Some("pw".into())).unwrap();
-        assert!(read_secret_key(&secret, None).unwrap_err().contains(PASSWORD_ENV));
+        assert!(read_secret_key(&secret, None).unwrap_err().to_string().contains(PASSWORD_ENV));
         assert!(read_secret_key(&secret, Some("pw".into())).is_ok());
-        assert!(keygen(&dir.path().join("k"), None).unwrap_err().contains("already exists"));
+        assert!(keygen(&dir.path().join("k"), None).unwrap_err().to_string().contains("already exists"));
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::HistoryMode;
-use crate::history::{Location, Store};
+use crate::history::{HistoryError, Location, Store};
 use crate::playbook::Plan;
 use crate::record::RunRecord;
 use crate::runner::HistorySource;
@@ -87,19 +87,18 @@ async fn earlier_runs(store: &Store, plan: &Plan, warn: fn(&str)) -> Option<Arc<
 }
 
 /// Opens the store `store` names (or the default), with a message that names it on failure.
-pub async fn open(store: Option<&str>) -> Result<Store, String> {
-    let location = Location::resolve(store)?;
-    Store::open(&location).await.map_err(|e| e.to_string())
+pub async fn open(store: Option<&str>) -> Result<Store, HistoryError> {
+    Store::open(&Location::resolve(store)?).await
 }
 
 /// Opens the store to read it; `None` when it is a SQLite file that does not exist yet
 /// (looking must not create it).
-pub async fn open_to_read(store: Option<&str>) -> Result<Option<Store>, String> {
+pub async fn open_to_read(store: Option<&str>) -> Result<Option<Store>, HistoryError> {
     let location = Location::resolve(store)?;
     if let Location::Sqlite(path) = &location
         && !path.exists()
     {
         return Ok(None);
     }
-    Store::open(&location).await.map(Some).map_err(|e| e.to_string())
+    Store::open(&location).await.map(Some)
 }

@@ -20,9 +20,27 @@ pub enum Part {
     Component,
 }
 
+/// A reference in a URL's scheme, which no value may supply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a value cannot supply part of a URL's scheme; start the URL with it (`{{{{vars.base_url}}}}/path`) or write the scheme out"
+)]
+pub struct InScheme;
+
+/// Why a value cannot go in its part of a URL (said after "the value of `{{…}}`").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unfit {
+    #[error("is not an absolute URL (`scheme://host…`)")]
+    NotAbsolute,
+    #[error("may hold only a host name, an address or a port (letters, digits, `.`, `-`, `:`, `[`, `]`)")]
+    NotHost,
+    #[error("is a `.`/`..` path segment, which would move the URL's path")]
+    DotSegment,
+}
+
 /// The part each reference (`(start, end)` byte ranges in order) stands in, or
 /// the offset of one in the scheme, which no value may supply.
-pub fn parts(url: &str, refs: &[(usize, usize)]) -> Result<Vec<Part>, (usize, String)> {
+pub fn parts(url: &str, refs: &[(usize, usize)]) -> Result<Vec<Part>, (usize, InScheme)> {
     // The literal text with every reference blanked out, so it alone decides the structure.
     let mut literal: Vec<u8> = url.as_bytes().to_vec();
     for &(start, end) in refs {
@@ -54,12 +72,7 @@ pub fn parts(url: &str, refs: &[(usize, usize)]) -> Result<Vec<Part>, (usize, St
                     let at = literal[from..to].iter().rposition(|&c| c == b'@').map(|n| from + n);
                     Ok(if at.is_some_and(|at| start < at) { Part::UserInfo } else { Part::Host })
                 }
-                _ if start < path_start => Err((
-                    start,
-                    "a value cannot supply part of a URL's scheme; \
-                     start the URL with it (`{{vars.base_url}}/path`) or write the scheme out"
-                        .to_owned(),
-                )),
+                _ if start < path_start => Err((start, InScheme)),
                 _ if start < query_start => Ok(Part::Path),
                 _ => Ok(Part::Component),
             }
@@ -68,27 +81,20 @@ pub fn parts(url: &str, refs: &[(usize, usize)]) -> Result<Vec<Part>, (usize, St
 }
 
 /// `value` as it goes in `part`, or why it cannot.
-pub fn fill(part: Part, value: &str) -> Result<String, String> {
+pub fn fill(part: Part, value: &str) -> Result<String, Unfit> {
     match part {
         Part::Base => {
             let scheme = value.find(':').map_or("", |colon| &value[..colon]);
             let absolute = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
                 && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-            if absolute { Ok(value.to_owned()) } else { Err("is not an absolute URL (`scheme://host…`)".to_owned()) }
+            if absolute { Ok(value.to_owned()) } else { Err(Unfit::NotAbsolute) }
         }
         Part::Host => {
             let host = |c: char| c.is_ascii_alphanumeric() || ".-:[]".contains(c);
-            if value.chars().all(host) {
-                Ok(value.to_owned())
-            } else {
-                Err("may hold only a host name, an address or a port (letters, digits, `.`, `-`, `:`, `[`, `]`)"
-                    .to_owned())
-            }
+            if value.chars().all(host) { Ok(value.to_owned()) } else { Err(Unfit::NotHost) }
         }
         // `.` and `..` (even as `%2E`) are resolved away by every URL parser: `/p/{{x}}` with `..` is `/`.
-        Part::Path if !value.is_empty() && value.bytes().all(|b| b == b'.') => {
-            Err("is a `.`/`..` path segment, which would move the URL's path".to_owned())
-        }
+        Part::Path if !value.is_empty() && value.bytes().all(|b| b == b'.') => Err(Unfit::DotSegment),
         Part::UserInfo | Part::Path | Part::Component => Ok(percent_encode(value)),
     }
 }
@@ -110,7 +116,7 @@ pub fn percent_encode(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn of(url: &str) -> Result<Vec<Part>, (usize, String)> {
+    fn of(url: &str) -> Result<Vec<Part>, (usize, InScheme)> {
         let refs: Vec<(usize, usize)> = url.match_indices("{{x}}").map(|(i, _)| (i, i + 5)).collect();
         parts(url, &refs)
     }

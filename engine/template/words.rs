@@ -3,9 +3,19 @@
 //! before its values are put in, so a value is part of exactly one word
 //! whatever spaces, quotes or line breaks it holds.
 
+/// Why a command line cannot be split into words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The line (given) ends inside double quotes.
+    #[error("`{0}`: a double quote is not closed")]
+    Unclosed(String),
+    #[error("`command` is empty")]
+    Empty,
+}
+
 /// Splits `line`; `values` holds each reference's `(start, end)` byte range in
 /// `line` with the value that replaces it, in order.
-pub fn split(line: &str, values: &[(usize, usize, &str)]) -> Result<Vec<String>, String> {
+pub fn split(line: &str, values: &[(usize, usize, &str)]) -> Result<Vec<String>, Error> {
     let mut words = Vec::new();
     let mut word: Option<String> = None;
     let mut quoted = false;
@@ -37,11 +47,11 @@ pub fn split(line: &str, values: &[(usize, usize, &str)]) -> Result<Vec<String>,
         }
     }
     if quoted {
-        return Err(format!("`{line}`: a double quote is not closed"));
+        return Err(Error::Unclosed(line.to_owned()));
     }
     words.extend(word);
     if words.is_empty() {
-        return Err("`command` is empty".to_owned());
+        return Err(Error::Empty);
     }
     Ok(words)
 }

@@ -97,7 +97,11 @@ fn graph() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
 }
 
 /// A path from `to` back to `from`, if the graph has one.
-fn path_back(edges: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>, from: &str, to: &str) -> Option<Vec<String>> {
+fn path_back(
+    edges: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    from: &str,
+    to: &str,
+) -> Option<Vec<String>> {
     let mut stack = vec![vec![to.to_owned()]];
     let mut seen = BTreeSet::new();
     while let Some(path) = stack.pop() {
@@ -147,7 +151,10 @@ fn the_checker_sees_a_circle_and_a_forbidden_import() {
     edges.entry("a".into()).or_default().entry("b".into()).or_default().insert("a.rs".into());
     edges.entry("b".into()).or_default().entry("a".into()).or_default().insert("b.rs".into());
     assert_eq!(path_back(&edges, "a", "b"), Some(vec!["b".to_owned(), "a".to_owned()]));
-    assert_eq!(imports("use crate::{x::Y, z, w::{p, q}};\nlet v = crate::r::s();"), ["r", "w", "x", "z"].map(String::from).into());
+    assert_eq!(
+        imports("use crate::{x::Y, z, w::{p, q}};\nlet v = crate::r::s();"),
+        ["r", "w", "x", "z"].map(String::from).into()
+    );
 }
 
 /// Functions longer than `limit` lines: from `fn` to the closing brace at the same indent.
@@ -177,8 +184,7 @@ fn long_functions(path: &Path, text: &str, limit: usize) -> Vec<String> {
 
 #[test]
 fn no_function_in_the_engine_is_over_80_lines() {
-    let long: Vec<String> =
-        sources().iter().flat_map(|(path, text)| long_functions(path, text, 80)).collect();
+    let long: Vec<String> = sources().iter().flat_map(|(path, text)| long_functions(path, text, 80)).collect();
     assert!(long.is_empty(), "functions over 80 lines:\n{}", long.join("\n"));
     let made_up = format!("fn f() {{\n{}}}\n", "    x();\n".repeat(80));
     assert_eq!(long_functions(Path::new("f.rs"), &made_up, 80).len(), 1, "the measure sees a long one");

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::{TestDir, run_playbook};
+use crate::util::{Test, TestDir, run_playbook};
 
 const MIXED: &str = r#"
 name: Mixed bag
@@ -67,22 +67,43 @@ fn a_warning_level_failure_still_exits_1_and_is_labelled() {
 
 #[test]
 fn exit_code_2_for_an_invalid_playbook_or_command_line() {
-    let bad = run_playbook(
-        "name: x\nsections:\n  - name: s\n    steps:\n      - id: a\n        title: t\n        shell: { run: ls }\n        expct: []\n",
-        &[],
-    );
-    assert_eq!(bad.code, 2, "{bad:?}");
-    assert!(bad.stderr.starts_with("error: playbook.yaml:8:9: "), "{}", bad.stderr);
-    assert_eq!(bad.stdout, "");
-    for args in [&["--jobs", "0"][..], &["--format", "xml"], &["--var", "novalue"], &["--deadline", "soon"]] {
-        let out = run_playbook(MIXED, args);
-        assert_eq!(out.code, 2, "{args:?}: {out:?}");
-        assert_eq!(out.stdout, "", "{args:?}");
+    Test::new()
+        .playbook("name: x\nsections:\n  - name: s\n    steps:\n      - id: a\n        title: t\n        shell: { run: ls }\n        expct: []\n")
+        .args(["run", "playbook.yaml"])
+        .stderr(
+            "error: playbook.yaml:8:9: unknown field `expct`; did you mean `expect`? (a step takes id, title, capture, \
+             expect, warn, when, needs, timeout, retries, action, severity and one probe: http, shell, sysinfo, sql, \
+             redis, manual, tcp, file, tls, websocket)\n  |\n8 |         expct: []\n  |         ^\n\n",
+        )
+        .status(2)
+        .run();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--jobs", "0"],
+            "error: invalid value '0' for '--jobs <JOBS>': 0 is not in 1..=1024\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            &["--format", "xml"],
+            "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: text, json, junit, markdown, html]\n\n  \
+             tip: a similar value exists: 'html'\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            &["--var", "novalue"],
+            "error: invalid value 'novalue' for '--var <NAME=VALUE>': `novalue` is not NAME=VALUE\n\nFor more information, try '--help'.\n",
+        ),
+        (
+            &["--deadline", "soon"],
+            "error: --deadline: `soon` is not a duration; write a number and a unit, e.g. `5s`, `250ms`, `2m`\n",
+        ),
+    ];
+    for (args, error) in cases {
+        Test::new().playbook(MIXED).args(["run", "playbook.yaml"]).args(args).stderr(error).status(2).run();
     }
-    let dir = TestDir::new();
-    let missing = dir.runbook().args(["run", "nowhere.yaml"]).run();
-    assert_eq!(missing.code, 2, "{missing:?}");
-    assert!(missing.stderr.starts_with("error: nowhere.yaml: cannot read the playbook: "), "{}", missing.stderr);
+    Test::new()
+        .args(["run", "nowhere.yaml"])
+        .stderr("error: nowhere.yaml: cannot read the playbook: No such file or directory (os error 2)\n\n")
+        .status(2)
+        .run();
 }
 
 #[test]
@@ -109,19 +130,18 @@ fn var_overrides_the_playbook_and_the_environment() {
 
 #[test]
 fn an_unknown_var_on_the_command_line_exits_2_but_the_environment_may_hold_others() {
-    let dir = TestDir::new();
-    dir.write("p.yaml", MIXED);
-    let out = dir.runbook().args(["run", "p.yaml", "--var", "greting=hi"]).run();
-    assert_eq!(out.code, 2, "{out:?}");
-    assert_eq!(
-        out.stderr,
-        "error: p.yaml: --var greting: the playbook has no var `greting`; did you mean `greeting`?\n\n"
-    );
-    let out = dir.runbook().args(["run", "p.yaml", "--var", "limit=many"]).run();
-    assert_eq!(out.code, 2, "{out:?}");
-    assert_eq!(out.stderr, "error: p.yaml: --var limit: `many` is not an integer\n\n");
-    let out = dir.runbook().args(["run", "p.yaml", "--only", "greet"]).env("RUNBOOK_VAR_unrelated", "x").run();
-    assert_eq!(out.code, 0, "{out:?}");
+    let test = || Test::new().file("p.yaml", MIXED);
+    test()
+        .args(["run", "p.yaml", "--var", "greting=hi"])
+        .stderr("error: p.yaml: --var greting: the playbook has no var `greting`; did you mean `greeting`?\n\n")
+        .status(2)
+        .run();
+    test()
+        .args(["run", "p.yaml", "--var", "limit=many"])
+        .stderr("error: p.yaml: --var limit: `many` is not an integer\n\n")
+        .status(2)
+        .run();
+    test().args(["run", "p.yaml", "--only", "greet"]).env("RUNBOOK_VAR_unrelated", "x").stdout_any().run();
 }
 
 #[test]
@@ -205,11 +225,12 @@ fn without_timings(text: &str) -> String {
 
 #[test]
 fn the_text_checklist_groups_by_section_and_indents_the_reasons() {
-    let out = run_playbook(MIXED, &[]);
-    assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(
-        without_timings(&out.stdout),
-        "Mixed bag  (playbook.yaml)
+    Test::new()
+        .playbook(MIXED)
+        .args(["run", "playbook.yaml"])
+        .normalise(without_timings)
+        .stdout(
+            "Mixed bag  (playbook.yaml)
 
 Basics
   ✓ Greets  [greet]
@@ -222,9 +243,43 @@ Follow-up
   - After the count  [after_count]
       skipped: needs `count`, which did not pass (fail)
 
-1 passed, 1 warned, 1 failed, 0 errors (1 critical, 0 warning), 1 skipped, 0 pending in _s"
-    );
-    assert_eq!(out.stderr, "");
+1 passed, 1 warned, 1 failed, 0 errors (1 critical, 0 warning), 1 skipped, 0 pending in _s",
+        )
+        .status(1)
+        .run();
+}
+
+/// The test folder's path, which changes every run, reads `[TMP]`.
+#[test]
+fn an_absolute_path_in_a_message_is_normalised() {
+    let test = Test::new();
+    let missing = test.dir().path().join("nowhere.yaml");
+    test.args(["run"])
+        .args([&missing])
+        .stderr("error: [TMP]/nowhere.yaml: cannot read the playbook: No such file or directory (os error 2)\n\n")
+        .status(2)
+        .run();
+}
+
+/// The builder compares the whole output: one character off fails the test.
+#[test]
+#[should_panic(expected = "first difference at line 1")]
+fn the_test_builder_fails_on_any_difference() {
+    Test::new()
+        .args(["run", "nowhere.yaml"])
+        .stderr("error: nowhere.yaml: cannot read the playbook\n\n")
+        .status(2)
+        .run();
+}
+
+/// ... and on the exit code alone.
+#[test]
+#[should_panic(expected = "exit code: expected 0, got 2")]
+fn the_test_builder_fails_on_another_exit_code() {
+    Test::new()
+        .args(["run", "nowhere.yaml"])
+        .stderr("error: nowhere.yaml: cannot read the playbook: No such file or directory (os error 2)\n\n")
+        .run();
 }
 
 #[test]
@@ -257,14 +312,15 @@ fn out_writes_the_chosen_format_to_a_file_and_the_checklist_to_the_terminal() {
 
 #[test]
 fn an_out_path_that_cannot_be_written_exits_2_before_anything_runs() {
-    let dir = TestDir::new();
-    dir.write(
+    let test = Test::new().file(
         "p.yaml",
         "name: side effect\nsections:\n  - name: s\n    steps:\n      - id: touch\n        title: t\n        shell: { run: \"touch ran\" }\n",
     );
-    let out = dir.runbook().args(["run", "p.yaml", "--out", "no/such/dir/report.json"]).run();
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.starts_with("error: cannot write `no/such/dir/report.json`: "), "{}", out.stderr);
+    let dir = test.dir();
+    test.args(["run", "p.yaml", "--out", "no/such/dir/report.json"])
+        .stderr("error: cannot write `no/such/dir/report.json`: No such file or directory (os error 2)\n")
+        .status(2)
+        .run();
     assert!(!dir.path().join("ran").exists(), "the step ran although the report could not be written");
 }
 

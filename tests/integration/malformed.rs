@@ -1,15 +1,17 @@
 //! The malformed-playbook corpus (`tests/malformed/`): one mistake per file,
 //! as users make them, each saying on its first line where the error must
 //! point and what it must say (`# expect: 9:17 unknown field `metod``).
-//! `runbook validate` must print exactly that one error and exit 2; on the
-//! whole folder it must report every file at once. And no input, however
-//! nasty, may make the loader panic or hang.
+//! `runbook validate` must print exactly that one error and exit 2, and its
+//! whole output must equal `tests/integration/golden/malformed/<name>.stderr`
+//! (`RUNBOOK_BLESS=1` rewrites those); on the whole folder it must report
+//! every file at once. And no input, however nasty, may make the loader panic
+//! or hang.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{Outcome, Runbook, TestDir};
+use crate::util::{Outcome, Runbook, Test, TestDir, golden, golden_check};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -35,6 +37,11 @@ fn expectation(path: &Path) -> (String, String) {
         .unwrap_or_else(|| panic!("{}: the first line must be `# expect: LINE:COLUMN fragment`", path.display()));
     let (place, fragment) = rest.split_once(' ').expect("place and fragment");
     (place.to_owned(), fragment.to_owned())
+}
+
+/// The golden file of a corpus file's (or a case's) whole stderr.
+fn golden_stderr(name: &str) -> String {
+    format!("tests/integration/golden/malformed/{name}.stderr")
 }
 
 fn error_lines(out: &Outcome) -> Vec<&str> {
@@ -68,18 +75,34 @@ fn each_malformed_playbook_gets_one_precise_error() {
                 out.stderr
             ));
         }
+        let stem = path.file_stem().expect("a file name").to_string_lossy();
+        if let Err(why) = golden_check(&golden_stderr(&stem), &out.stderr) {
+            failures.push(format!("{}: {why}\n--- stderr ---\n{}", relative.display(), out.stderr));
+        }
+        if !out.stdout.is_empty() {
+            failures.push(format!("{}: stdout is not empty:\n{}", relative.display(), out.stdout));
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]
 fn a_text_error_shows_the_source_line_and_a_caret_under_the_spot() {
-    let out = Runbook::new(repo()).args(["validate", "tests/malformed/unknown-probe-param.yaml"]).run();
-    assert!(
-        out.stderr.contains("10 |           metod: POST\n   |           ^"),
-        "no snippet with a caret under `metod`:\n{}",
-        out.stderr
-    );
+    Test::new()
+        .current_dir(repo())
+        .args(["validate", "tests/malformed/unknown-probe-param.yaml"])
+        .stderr(
+            "error: tests/malformed/unknown-probe-param.yaml:10:11: unknown field `metod`; did you mean `method`? \
+             (expected one of `url`, `method`, `headers`, `body`, `json`, `basic_auth`, `insecure`, `max_body`)
+   |
+10 |           metod: POST
+   |           ^
+
+1 problem(s) in 1 of 1 playbook
+",
+        )
+        .status(2)
+        .run();
 }
 
 #[test]
@@ -96,6 +119,7 @@ fn validating_the_folder_reports_every_file_at_once() {
     assert_eq!(errors.len(), files.len());
     let summary = format!("{n} problem(s) in {n} of {n} playbooks", n = files.len());
     assert!(out.stderr.trim_end().ends_with(&summary), "no `{summary}` at the end:\n{}", out.stderr);
+    golden(&golden_stderr("all"), &out.stderr);
 
     let json = Runbook::new(repo()).args(["validate", "--format", "json", "tests/malformed"]).run();
     assert_eq!(json.code, 2);
@@ -109,6 +133,7 @@ fn validating_the_folder_reports_every_file_at_once() {
         assert_eq!(format!("{}:{}", problem["line"], problem["column"]), place, "{problem}");
         assert!(problem["message"].as_str().expect("message").contains(&fragment), "{problem}");
     }
+    golden("tests/integration/golden/malformed/all.json", &json.stdout);
 }
 
 #[test]
@@ -218,6 +243,7 @@ fn nasty_inputs_never_panic_or_hang() {
                 "{name}: no error line: {}",
                 out.stderr
             );
+            golden(&golden_stderr(&format!("nasty-{name}")), &out.stderr);
         }
     }
 }
@@ -248,19 +274,43 @@ sections:
         tcp: { host: localhost, port: 1 }
 "#,
     );
-    let out = dir.runbook().args(["validate", "many.yaml"]).run();
-    assert_eq!(out.code, 2);
-    let errors = error_lines(&out);
-    let expected = [
-        "many.yaml:6:13: dependency cycle: a → b → a",
-        "many.yaml:8:29: `vars.limt` is not defined in `vars`; did you mean `limit`?",
-        "many.yaml:10:29: bad expression `exit_code = 0`: unexpected `=`",
-        "many.yaml:15:18: `soon` is not a duration",
-        "many.yaml:16:19: `cpu` in `cpu < vars.limit` is not defined",
-        "many.yaml:17:13: duplicate step id `b`",
-    ];
-    assert_eq!(errors.len(), expected.len(), "{}", out.stderr);
-    for (line, want) in errors.iter().zip(expected) {
-        assert!(line.starts_with(&format!("error: {want}")), "`{line}` is not `{want}…`");
-    }
+    Test::new()
+        .current_dir(dir.path())
+        .args(["validate", "many.yaml"])
+        .stderr(
+            r#"error: many.yaml:6:13: dependency cycle: a → b → a
+  |
+6 |       - id: a
+  |             ^
+
+error: many.yaml:8:29: `vars.limt` is not defined in `vars`; did you mean `limit`?
+  |
+8 |         shell: { run: "echo {{vars.limt}}" }
+  |                             ^
+
+error: many.yaml:10:29: bad expression `exit_code = 0`: unexpected `=`; compare with `==`
+   |
+10 |         expect: ['exit_code = 0']
+   |                             ^
+
+error: many.yaml:15:18: `soon` is not a duration; write a number and a unit, e.g. `5s`, `250ms`, `2m`
+   |
+15 |         timeout: soon
+   |                  ^
+
+error: many.yaml:16:19: `cpu` in `cpu < vars.limit` is not defined: a `sysinfo` step observes `cpu_pct`, `mem_used_pct`, `mem_total`, `mem_used`, `swap_used_pct`, `load1`, `load5`, `load15`, `cpus`, `uptime_s`, `disks`, `min_disk_free_pct` and captures nothing; did you mean `cpus`?
+   |
+16 |         expect: ['cpu < vars.limit']
+   |                   ^
+
+error: many.yaml:17:13: duplicate step id `b`
+   |
+17 |       - id: b
+   |             ^
+
+6 problem(s) in 1 of 1 playbook
+"#,
+        )
+        .status(2)
+        .run();
 }

@@ -4,8 +4,6 @@
 //! pending, and an end-of-day summary. Deterministic apart from times,
 //! durations and the host, which `RUNBOOK_FIXED_CLOCK` pins.
 
-use std::path::{Path, PathBuf};
-
 use crate::util::{Outcome, TestDir};
 
 /// The secret's value: no output may contain it.
@@ -90,18 +88,7 @@ pub fn read(dir: &TestDir, name: &str) -> String {
     std::fs::read_to_string(dir.path().join(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
 }
 
-/// Compares `actual` with `tests/integration/golden/<name>`; `RUNBOOK_BLESS=1` rewrites it.
+/// Compares `actual` with `tests/integration/golden/<name>` (see [`crate::util::golden`]).
 pub fn golden(name: &str, actual: &str) {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/golden").join(name);
-    if std::env::var_os("RUNBOOK_BLESS").is_some() {
-        std::fs::write(&path, actual).expect("write golden file");
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    if expected != actual {
-        let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).map_or(0, |i| i + 1);
-        panic!(
-            "{name} differs from the golden file (first at line {line}); if the change is intended, run \
-             `RUNBOOK_BLESS=1 cargo test --test integration report_` and review the diff.\n--- actual ---\n{actual}"
-        );
-    }
+    crate::util::golden(&format!("tests/integration/golden/{name}"), actual);
 }

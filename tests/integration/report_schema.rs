@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::report_fixture::{SECRET, daily_dir, read, run_daily};
-use crate::util::Runbook;
+use crate::util::{Runbook, golden};
 
 const SCHEMA: &str = "schemas/report.schema.json";
 
@@ -27,15 +27,7 @@ fn problems(instance: &Value) -> Vec<String> {
 fn the_committed_report_schema_equals_runbook_schema_report() {
     let out = Runbook::new(repo()).args(["schema", "--report"]).run();
     assert_eq!(out.code, 0, "{out:?}");
-    let path = repo().join(SCHEMA);
-    if std::env::var_os("RUNBOOK_BLESS").is_some() {
-        std::fs::write(&path, &out.stdout).expect("write the schema");
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == out.stdout,
-        "{SCHEMA} is stale: regenerate it with `RUNBOOK_BLESS=1 cargo test --test integration report_schema` and review the diff"
-    );
+    golden(SCHEMA, &out.stdout);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::util::{Runbook, TestDir};
+use crate::util::{Runbook, TestDir, golden};
 
 const SCHEMA: &str = "schemas/playbook.schema.json";
 
@@ -53,16 +53,15 @@ fn schema_problems(validator: &jsonschema::Validator, instance: &Value) -> Vec<S
 fn the_committed_schema_equals_runbook_schema() {
     let out = Runbook::new(repo()).args(["schema"]).run();
     assert_eq!(out.code, 0, "{out:?}");
-    let path = repo().join(SCHEMA);
-    if std::env::var_os("RUNBOOK_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().expect("schemas/")).expect("mkdir schemas");
-        std::fs::write(&path, &out.stdout).expect("write the schema");
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == out.stdout,
-        "{SCHEMA} is stale: regenerate it with `RUNBOOK_BLESS=1 cargo test --test integration schema` and review the diff"
-    );
+    golden(SCHEMA, &out.stdout);
+}
+
+/// The tables of `docs/playbook.md` are generated from the schema (`runbook::schema::reference`).
+#[test]
+fn the_committed_reference_is_regenerated() {
+    use runbook::schema::reference::{REFERENCE_PATH, regenerate};
+    let committed = std::fs::read_to_string(repo().join(REFERENCE_PATH)).expect("read docs/playbook.md");
+    golden(REFERENCE_PATH, &regenerate(&committed).expect("markers in docs/playbook.md"));
 }
 
 #[test]

@@ -298,3 +298,278 @@ pub fn peak_rss_kib(stderr: &str) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no peak RSS in:\n{stderr}"))
 }
+
+/// The environment variable that turns [`golden`] checks into rewrites.
+pub const BLESS: &str = "RUNBOOK_BLESS";
+
+/// Compares `actual` with the golden file at `path` (relative to the
+/// repository root). With `RUNBOOK_BLESS=1` it writes `actual` there instead,
+/// so an intended change is one run away: bless, then review `git diff`.
+pub fn golden(path: &str, actual: &str) {
+    if let Err(why) = golden_check(path, actual) {
+        panic!("{why}");
+    }
+}
+
+/// [`golden`] without the panic: why `actual` is not the golden file at `path`.
+pub fn golden_check(path: &str, actual: &str) -> Result<(), String> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if std::env::var_os(BLESS).is_some() {
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("mkdir for {path}: {e}"))?;
+        }
+        return std::fs::write(&file, actual).map_err(|e| format!("write {path}: {e}"));
+    }
+    let expected = std::fs::read_to_string(&file).unwrap_or_default();
+    if expected == actual {
+        return Ok(());
+    }
+    Err(format!(
+        "{path} differs from what the test produced; if the change is intended, rerun the test with \
+         `{BLESS}=1` and review the diff.\n{}",
+        first_difference(&expected, actual)
+    ))
+}
+
+/// Where `expected` and `actual` part: the line number and both lines (or
+/// which one runs out first).
+pub fn first_difference(expected: &str, actual: &str) -> String {
+    let (mut want, mut got) = (expected.split_inclusive('\n'), actual.split_inclusive('\n'));
+    let mut line = 1;
+    loop {
+        match (want.next(), got.next()) {
+            (Some(a), Some(b)) if a == b => line += 1,
+            (None, None) => return "(they differ in nothing a line shows)".to_owned(),
+            (a, b) => {
+                let show =
+                    |l: Option<&str>| l.map_or_else(|| "(nothing: the text ends)".to_owned(), |l| format!("{l:?}"));
+                return format!("first difference at line {line}:\n  expected: {}\n  actual:   {}", show(a), show(b));
+            }
+        }
+    }
+}
+
+/// One run of the binary and everything it must print, in the manner of
+/// `just`'s tests: the whole stdout, the whole stderr and the exit code are
+/// compared, so a message that changes in any way fails the test. Unless set,
+/// stdout and stderr must be empty and the exit code 0.
+///
+/// ```ignore
+/// Test::new()
+///     .playbook("name: x\n...")
+///     .args(["validate", "playbook.yaml"])
+///     .stderr("error: playbook.yaml:3:5: ...\n")
+///     .status(2)
+///     .run();
+/// ```
+///
+/// Volatile parts are normalised before the comparison: the test folder's
+/// path always reads `[TMP]`, and [`Test::normalise`] adds more (durations…).
+#[must_use]
+pub struct Test {
+    dir: std::rc::Rc<TestDir>,
+    cwd: Option<PathBuf>,
+    args: Vec<std::ffi::OsString>,
+    env: Vec<(String, String)>,
+    env_remove: Vec<String>,
+    stdin: Option<Vec<u8>>,
+    stdout: Expect,
+    stderr: Expect,
+    status: i32,
+    normalisers: Vec<Normaliser>,
+}
+
+/// A rewrite of the outputs before they are compared.
+type Normaliser = Box<dyn Fn(&str) -> String>;
+
+/// What an output stream must be.
+enum Expect {
+    /// Exactly this text (after normalising).
+    Text(String),
+    /// Exactly the golden file at this repo-relative path (`RUNBOOK_BLESS=1` rewrites it).
+    Golden(String),
+    /// Anything: the test looks at it itself.
+    Any,
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Self {
+            dir: std::rc::Rc::new(TestDir::new()),
+            cwd: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            env_remove: Vec::new(),
+            stdin: None,
+            stdout: Expect::Text(String::new()),
+            stderr: Expect::Text(String::new()),
+            status: 0,
+            normalisers: Vec::new(),
+        }
+    }
+
+    /// The test's own folder (the binary runs there unless [`Test::current_dir`]
+    /// says otherwise); holding it keeps the folder after [`Test::run`].
+    pub fn dir(&self) -> std::rc::Rc<TestDir> {
+        self.dir.clone()
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Writes `playbook.yaml` in the test folder (name it in [`Test::args`]).
+    pub fn playbook(self, yaml: &str) -> Self {
+        self.file("playbook.yaml", yaml)
+    }
+
+    /// Writes a file in the test folder.
+    pub fn file(self, name: &str, text: &str) -> Self {
+        self.bytes(name, text.as_bytes())
+    }
+
+    /// Writes a file of raw bytes in the test folder.
+    pub fn bytes(self, name: &str, bytes: &[u8]) -> Self {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(path, bytes).expect("write file");
+        self
+    }
+
+    /// Runs the binary in `cwd` instead of the test folder (e.g. the repository root).
+    pub fn current_dir(mut self, cwd: &Path) -> Self {
+        self.cwd = Some(cwd.to_owned());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.env_remove.push(key.to_owned());
+        self
+    }
+
+    pub fn stdin(mut self, input: impl AsRef<[u8]>) -> Self {
+        self.stdin = Some(input.as_ref().to_owned());
+        self
+    }
+
+    /// The whole stdout.
+    pub fn stdout(mut self, expected: impl Into<String>) -> Self {
+        self.stdout = Expect::Text(expected.into());
+        self
+    }
+
+    /// The whole stderr.
+    pub fn stderr(mut self, expected: impl Into<String>) -> Self {
+        self.stderr = Expect::Text(expected.into());
+        self
+    }
+
+    /// The whole stderr is the golden file at `path` (relative to the repository root).
+    pub fn stderr_golden(mut self, path: impl Into<String>) -> Self {
+        self.stderr = Expect::Golden(path.into());
+        self
+    }
+
+    /// stdout is not compared (the test reads it from the [`Outcome`]).
+    pub fn stdout_any(mut self) -> Self {
+        self.stdout = Expect::Any;
+        self
+    }
+
+    /// stderr is not compared (the test reads it from the [`Outcome`]).
+    pub fn stderr_any(mut self) -> Self {
+        self.stderr = Expect::Any;
+        self
+    }
+
+    pub fn status(mut self, code: i32) -> Self {
+        self.status = code;
+        self
+    }
+
+    /// Rewrites both outputs before they are compared, e.g. to blank out a duration.
+    pub fn normalise(mut self, rewrite: impl Fn(&str) -> String + 'static) -> Self {
+        self.normalisers.push(Box::new(rewrite));
+        self
+    }
+
+    fn normalised(&self, text: &str) -> String {
+        let tmp = self.dir.path().to_string_lossy().into_owned();
+        let text = text.replace(&tmp, "[TMP]");
+        self.normalisers.iter().fold(text, |text, rewrite| rewrite(&text))
+    }
+
+    /// Runs the binary and compares; the outcome (normalised) for further checks.
+    pub fn run(self) -> Outcome {
+        use std::io::Write;
+        use std::process::Stdio;
+        let cwd = self.cwd.clone().unwrap_or_else(|| self.dir.path().to_owned());
+        let mut runbook = Runbook::new(&cwd).args(&self.args);
+        for (key, value) in &self.env {
+            runbook = runbook.env(key, value);
+        }
+        for key in &self.env_remove {
+            runbook = runbook.env_remove(key);
+        }
+        let mut command = runbook.command();
+        command.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run the runbook binary");
+        if let Some(input) = &self.stdin {
+            let mut pipe = child.stdin.take().expect("stdin");
+            let input = input.clone();
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&input);
+            });
+        }
+        let output = child.wait_with_output().expect("wait for the runbook binary");
+        let out = Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: self.normalised(&String::from_utf8_lossy(&output.stdout)),
+            stderr: self.normalised(&String::from_utf8_lossy(&output.stderr)),
+        };
+        let mut problems = Vec::new();
+        if out.code != self.status {
+            problems.push(format!("exit code: expected {}, got {}", self.status, out.code));
+        }
+        problems.extend(compare("stdout", &self.stdout, &out.stdout));
+        problems.extend(compare("stderr", &self.stderr, &out.stderr));
+        assert!(
+            problems.is_empty(),
+            "`runbook {}`:\n{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "),
+            problems.join("\n"),
+            out.stdout,
+            out.stderr
+        );
+        out
+    }
+}
+
+/// Why `actual` is not what `expect` says, if it is not.
+fn compare(stream: &str, expect: &Expect, actual: &str) -> Option<String> {
+    match expect {
+        Expect::Text(expected) if expected != actual => {
+            Some(format!("{stream}: {}\n--- expected {stream} ---\n{expected}", first_difference(expected, actual)))
+        }
+        Expect::Golden(path) => golden_check(path, actual).err().map(|why| format!("{stream}: {why}")),
+        _ => None,
+    }
+}
