@@ -63,6 +63,47 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// Why an expression gave no value or no verdict. Its `Display` is the message a step
+/// or a summary shows; the variant and its fields are the same facts as data.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    /// Stopped before it finished: its loop or `+` budget, the step's deadline, the run stopping.
+    #[error("{}", .halt.describe(.expression))]
+    Halted { expression: String, halt: Halt },
+    /// A check that gave something other than true or false.
+    #[error("`{expression}` gave {value}, not true or false")]
+    NotBoolean { expression: String, value: Value },
+    /// A check CEL could not evaluate: a missing name, a type mismatch, a helper's error.
+    #[error("`{expression}` could not be evaluated: {message}")]
+    Failed { expression: String, message: String },
+    /// A value [`Expression::evaluate`] could not compute; its message does not repeat the
+    /// expression, which callers name themselves.
+    #[error("{message}")]
+    Unevaluable { expression: String, message: String },
+}
+
+impl EvalError {
+    /// What sort of failure, as a step's `error_kind` says it: `timeout` (the step's
+    /// deadline), `stopped` (the run is stopping) or `expression`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Halted { halt: Halt::Deadline(_), .. } => "timeout",
+            Self::Halted { halt: Halt::Stopped, .. } => "stopped",
+            _ => "expression",
+        }
+    }
+
+    /// The expression's source text.
+    pub fn expression(&self) -> &str {
+        match self {
+            Self::Halted { expression, .. }
+            | Self::NotBoolean { expression, .. }
+            | Self::Failed { expression, .. }
+            | Self::Unevaluable { expression, .. } => expression,
+        }
+    }
+}
+
 /// Earlier runs' captured values of the step being judged.
 pub trait History: Send + Sync {
     /// The newest values of `name`, newest first, at most `limit`.
@@ -135,44 +176,50 @@ impl Expression {
     }
 
     /// Evaluates to a value, within the budget alone.
-    pub fn evaluate(&self, scope: &Scope) -> Result<Value, String> {
+    pub fn evaluate(&self, scope: &Scope) -> Result<Value, EvalError> {
         self.evaluate_within(scope, &Stop::default())
     }
 
     /// Evaluates to a value, stopping early as `stop` says.
-    pub fn evaluate_within(&self, scope: &Scope, stop: &Stop) -> Result<Value, String> {
+    pub fn evaluate_within(&self, scope: &Scope, stop: &Stop) -> Result<Value, EvalError> {
         let missing = Arc::new(AtomicBool::new(false));
         let meter = Arc::new(budget::Meter::new(stop));
         let context = context(scope, &self.variables, &missing, &meter);
         let value = cel::Value::resolve(&self.ast, &context);
         if let Some(halt) = meter.halted() {
-            return Err(halt.describe(&self.source));
+            return Err(self.halted(halt));
         }
-        Ok(from_cel(&value.map_err(|e| e.to_string())?))
+        let value =
+            value.map_err(|e| EvalError::Unevaluable { expression: self.source.clone(), message: e.to_string() })?;
+        Ok(from_cel(&value))
+    }
+
+    fn halted(&self, halt: Halt) -> EvalError {
+        EvalError::Halted { expression: self.source.clone(), halt }
     }
 
     /// Judges the expression as a check, within the budget alone.
-    pub fn judge(&self, scope: &Scope) -> Result<Judgement, String> {
+    pub fn judge(&self, scope: &Scope) -> Result<Judgement, EvalError> {
         self.judge_within(scope, &Stop::default())
     }
 
     /// Judges the expression as a check: it must be a boolean. It stops
     /// early as `stop` says.
-    pub fn judge_within(&self, scope: &Scope, stop: &Stop) -> Result<Judgement, String> {
+    pub fn judge_within(&self, scope: &Scope, stop: &Stop) -> Result<Judgement, EvalError> {
         let missing = Arc::new(AtomicBool::new(false));
         let meter = Arc::new(budget::Meter::new(stop));
         let context = context(scope, &self.variables, &missing, &meter);
         let result = cel::Value::resolve(&self.ast, &context);
         if let Some(halt) = meter.halted() {
-            return Err(halt.describe(&self.source));
+            return Err(self.halted(halt));
         }
         let no_history = missing.load(Ordering::Relaxed);
         match result {
             Ok(cel::Value::Bool(true)) => Ok(Judgement::True),
             _ if no_history => Ok(Judgement::NoHistory),
             Ok(cel::Value::Bool(false)) => Ok(Judgement::False { observed: self.observed(&context) }),
-            Ok(other) => Err(format!("`{}` gave {}, not true or false", self.source, from_cel(&other))),
-            Err(error) => Err(format!("`{}` could not be evaluated: {error}", self.source)),
+            Ok(other) => Err(EvalError::NotBoolean { expression: self.source.clone(), value: from_cel(&other) }),
+            Err(error) => Err(EvalError::Failed { expression: self.source.clone(), message: error.to_string() }),
         }
     }
 
@@ -184,19 +231,34 @@ impl Expression {
         self.observed(&context(scope, &self.variables, &Arc::new(AtomicBool::new(false)), &meter))
     }
 
+    /// The value of each path the expression reads (`prev("size")`, `body.status`), from
+    /// `scope`, in full: the data behind [`Expression::observed_in`]'s text. Paths that
+    /// resolve to nothing (a loop variable, a missing field) are left out.
+    pub fn observed_values(&self, scope: &Scope) -> Vec<(String, Value)> {
+        let meter = Arc::new(budget::Meter::new(&Stop::default()));
+        self.observed_pairs(&context(scope, &self.variables, &Arc::new(AtomicBool::new(false)), &meter))
+    }
+
     /// `name = value` for each path the expression reads, as observed.
     fn observed(&self, context: &Context) -> String {
         let shown: Vec<String> = self
-            .lookups
+            .observed_pairs(context)
+            .into_iter()
+            .map(|(path, value)| format!("{path} = {}", shorten(&value.to_string(), 120)))
+            .collect();
+        shown.join(", ")
+    }
+
+    fn observed_pairs(&self, context: &Context) -> Vec<(String, Value)> {
+        self.lookups
             .iter()
             .chain(&self.paths)
             .filter_map(|path| {
                 let ast = compile_path(path)?;
                 let value = cel::Value::resolve(&ast, context).ok()?;
-                Some(format!("{path} = {}", shorten(&from_cel(&value).to_string(), 120)))
+                Some((path.clone(), from_cel(&value)))
             })
-            .collect();
-        shown.join(", ")
+            .collect()
     }
 }
 
@@ -437,6 +499,34 @@ mod tests {
         assert_eq!(
             check.judge(&scope(2415, true)),
             Ok(Judgement::False { observed: r#"prev("size") = 2100, size = 2415"#.to_owned() })
+        );
+    }
+
+    #[test]
+    fn errors_are_typed_and_say_what_they_said_as_text() {
+        let text = compile("body > 3").unwrap();
+        let scope = Scope { variables: BTreeMap::from([("body".to_owned(), Value::from("ok"))]), history: None };
+        let error = text.judge(&scope).unwrap_err();
+        assert!(matches!(&error, EvalError::Failed { expression, .. } if expression == "body > 3"), "{error:?}");
+        assert_eq!(error.kind(), "expression");
+        assert!(error.to_string().starts_with("`body > 3` could not be evaluated: "), "{error}");
+        let number = compile("1 + 1").unwrap().judge(&Scope::default()).unwrap_err();
+        assert_eq!(number, EvalError::NotBoolean { expression: "1 + 1".to_owned(), value: Value::from(2) });
+        assert_eq!(number.to_string(), "`1 + 1` gave 2, not true or false");
+        let late =
+            EvalError::Halted { expression: "x".to_owned(), halt: Halt::Deadline(std::time::Duration::from_secs(2)) };
+        assert_eq!((late.kind(), late.to_string().as_str()), ("timeout", "timed out after 2s judging `x`"));
+        let unevaluable = compile("body > 3").unwrap().evaluate(&scope).unwrap_err();
+        assert_eq!(unevaluable.expression(), "body > 3");
+        assert!(!unevaluable.to_string().contains("could not be evaluated"), "{unevaluable}");
+    }
+
+    #[test]
+    fn a_failed_check_observes_its_values_as_data() {
+        let check = compile(r#"delta_pct(prev("size"), size) < 10"#).unwrap();
+        assert_eq!(
+            check.observed_values(&scope(2415, true)),
+            vec![(r#"prev("size")"#.to_owned(), Value::from(2100)), ("size".to_owned(), Value::from(2415))]
         );
     }
 

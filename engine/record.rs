@@ -99,6 +99,50 @@ pub struct StepResult {
     /// `insecure: true`); absent otherwise. Every report format shows it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
+    /// The `expect` and `warn` expressions as judged, `expect` first, each in playbook order;
+    /// the same facts as `message`, as data. Absent when nothing was judged (the probe
+    /// errored, the step was skipped or is pending) and in records stored before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
+    /// For an `error` verdict, what sort of error: from the probe `refused` (nothing listens),
+    /// `connect` (no connection otherwise: a name that does not resolve, unreachable),
+    /// `timeout`, `tls`, `protocol` (the peer said no or broke its protocol), `decode` (an
+    /// answer that cannot be read), `io` (local files and processes), `check` (a parameter
+    /// that is not usable), `limit` (too large) or `other`; from the runner `timeout` (the
+    /// step's deadline), `expression` (an expression that could not be judged), `stopped`,
+    /// `template` (the parameters could not be filled in), `capture`, `internal` or
+    /// `unfinished` (the run stopped first). Absent for other verdicts and in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+}
+
+/// One `expect` or `warn` expression of a step, as judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckResult {
+    /// The expression, as the playbook wrote it.
+    pub expression: String,
+    /// Whether it is an `expect` or a `warn` expression.
+    pub kind: CheckKind,
+    /// Whether it held. A check that reads history with no earlier value yet counts as held
+    /// (see `no_history`).
+    pub held: bool,
+    /// For a check that did not hold: the values it read, by the path or history look-up it
+    /// read them with (`cpu_pct`, `body.status`, `prev("size")`), in full and redacted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub observed: BTreeMap<String, Value>,
+    /// True when a history function had no earlier value, so nothing was judged yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_history: bool,
+}
+
+/// Which list of a step an expression is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckKind {
+    /// Must hold, or the step fails.
+    Expect,
+    /// Should hold, or the step warns.
+    Warn,
 }
 
 /// A person's answer to a `manual` step.

@@ -221,8 +221,9 @@ mod tests {
         Scope { variables: BTreeMap::from([("l".to_owned(), list)]), history: None }
     }
 
+    /// The verdict, or the error's message.
     fn judged(source: &str, scope: &Scope, stop: &Stop) -> Result<crate::expr::Judgement, String> {
-        compile(source).unwrap().judge_within(scope, stop)
+        compile(source).unwrap().judge_within(scope, stop).map_err(|e| e.to_string())
     }
 
     #[test]

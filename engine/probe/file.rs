@@ -95,30 +95,31 @@ impl Probe for FileProbe {
         "tail",
     ]);
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ProbeError> {
         match (&self.path, &self.glob) {
             (Some(_), None) | (None, Some(_)) => {}
-            (Some(_), Some(_)) => return Err("give `path` or `glob`, not both".to_owned()),
-            (None, None) => return Err("give `path` (a file) or `glob` (a pattern)".to_owned()),
+            (Some(_), Some(_)) => return Err(ProbeError::check("glob", "give `path` or `glob`, not both")),
+            (None, None) => return Err(ProbeError::check("path", "give `path` (a file) or `glob` (a pattern)")),
         }
         if let Some(glob) = self.glob.as_deref().filter(|g| !g.contains("{{")) {
-            glob::Pattern::new(glob).map_err(|e| format!("`glob` is not a valid pattern: {e}"))?;
+            glob::Pattern::new(glob)
+                .map_err(|e| ProbeError::check("glob", format!("`glob` is not a valid pattern: {e}")))?;
         }
         if let Some(age) = self.older_than.as_deref().filter(|a| !a.contains("{{")) {
-            parse_duration(age)?;
+            parse_duration(age).map_err(|e| ProbeError::check("older_than", e))?;
         }
         self.tail_lines.as_ref().map_or(Ok(()), |n| n.check("tail_lines"))
     }
 
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
-        self.check().map_err(ProbeError)?;
+        self.check()?;
         let probe = self.clone();
         let base_dir = ctx.base_dir.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let _stop_on_drop = StopOnDrop(Arc::clone(&stop));
         tokio::task::spawn_blocking(move || probe.observe_blocking(&base_dir, &stop))
             .await
-            .map_err(|e| ProbeError::new(format!("file probe failed: {e}")))?
+            .map_err(|e| ProbeError::Other(format!("file probe failed: {e}")))?
     }
 
     fn describe(&self) -> String {
@@ -146,7 +147,12 @@ impl FileProbe {
         let mut found = self.find(base_dir)?;
         found.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.path.cmp(&b.path)));
         let now = SystemTime::now();
-        let older_than = self.older_than.as_deref().map(parse_duration).transpose().map_err(ProbeError)?;
+        let older_than = self
+            .older_than
+            .as_deref()
+            .map(parse_duration)
+            .transpose()
+            .map_err(|e| ProbeError::check("older_than", e))?;
         let count_older =
             older_than.map(|limit| found.iter().filter(|f| age(now, f.modified) > limit.as_secs_f64()).count());
         let matches: Vec<Value> = found
@@ -181,7 +187,7 @@ impl FileProbe {
         }
         if self.lines {
             let keep = match &self.tail_lines {
-                Some(n) => n.get("tail_lines").map_err(ProbeError)?,
+                Some(n) => n.get("tail_lines")?,
                 None => DEFAULT_TAIL_LINES,
             };
             out["line_count"] = json!(count_lines(&newest.path, stop)?);
@@ -201,7 +207,8 @@ impl FileProbe {
         } else {
             format!("{}/{pattern}", glob::Pattern::escape(&base_dir.display().to_string()))
         };
-        let paths = glob::glob(&full).map_err(|e| ProbeError::new(format!("`glob` is not a valid pattern: {e}")))?;
+        let paths =
+            glob::glob(&full).map_err(|e| ProbeError::check("glob", format!("`glob` is not a valid pattern: {e}")))?;
         Ok(paths.filter_map(Result::ok).filter_map(found).collect())
     }
 }
@@ -221,7 +228,7 @@ fn age(now: SystemTime, modified: SystemTime) -> f64 {
 }
 
 fn open(path: &Path) -> Result<File, ProbeError> {
-    File::open(path).map_err(|e| ProbeError::new(format!("cannot read `{}`: {e}", path.display())))
+    File::open(path).map_err(|e| ProbeError::Io(format!("cannot read `{}`: {e}", path.display())))
 }
 
 /// Reads `path` in chunks, giving each to `each`; stops early when the attempt is dropped.
@@ -230,10 +237,9 @@ fn stream(path: &Path, stop: &AtomicBool, mut each: impl FnMut(&[u8])) -> Result
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         if stop.load(Ordering::Relaxed) {
-            return Err(ProbeError::new("stopped reading: the step's deadline passed"));
+            return Err(ProbeError::Timeout("stopped reading: the step's deadline passed".to_owned()));
         }
-        let n =
-            file.read(&mut buffer).map_err(|e| ProbeError::new(format!("cannot read `{}`: {e}", path.display())))?;
+        let n = file.read(&mut buffer).map_err(|e| ProbeError::Io(format!("cannot read `{}`: {e}", path.display())))?;
         if n == 0 {
             return Ok(());
         }
@@ -253,7 +259,7 @@ fn expected_digest(sums: &Path, file: &Path) -> Result<String, ProbeError> {
     open(sums)?
         .take(MAX_TAIL_BYTES)
         .read_to_string(&mut text)
-        .map_err(|e| ProbeError::new(format!("cannot read `{}`: {e}", sums.display())))?;
+        .map_err(|e| ProbeError::Io(format!("cannot read `{}`: {e}", sums.display())))?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     text.lines()
         .filter_map(|line| line.split_once(char::is_whitespace))
@@ -262,7 +268,7 @@ fn expected_digest(sums: &Path, file: &Path) -> Result<String, ProbeError> {
             Path::new(listed).file_name().is_some_and(|n| n.to_string_lossy() == name)
         })
         .map(|(hex, _)| hex.to_owned())
-        .ok_or_else(|| ProbeError::new(format!("`{}` has no line for `{name}`", sums.display())))
+        .ok_or_else(|| ProbeError::Decode(format!("`{}` has no line for `{name}`", sums.display())))
 }
 
 fn count_lines(path: &Path, stop: &AtomicBool) -> Result<u64, ProbeError> {
@@ -282,7 +288,7 @@ fn tail(path: &Path, keep: usize) -> Result<String, ProbeError> {
     let mut bytes = Vec::new();
     file.seek(SeekFrom::Start(start))
         .and_then(|_| file.take(MAX_TAIL_BYTES).read_to_end(&mut bytes))
-        .map_err(|e| ProbeError::new(format!("cannot read `{}`: {e}", path.display())))?;
+        .map_err(|e| ProbeError::Io(format!("cannot read `{}`: {e}", path.display())))?;
     // A window that starts mid-file starts mid-line: drop that partial line.
     let whole = if start > 0 {
         bytes.iter().position(|&b| b == b'\n').map_or(&bytes[..0], |i| &bytes[i + 1..])

@@ -64,51 +64,49 @@ const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
 /// The run's HTTP clients: one verifying certificates, one not (made only if a step asks).
 #[derive(Default)]
 struct Clients {
-    verified: OnceLock<Result<reqwest::Client, String>>,
-    insecure: OnceLock<Result<reqwest::Client, String>>,
+    verified: OnceLock<Result<reqwest::Client, ProbeError>>,
+    insecure: OnceLock<Result<reqwest::Client, ProbeError>>,
 }
 
-fn build_client(insecure: bool) -> Result<reqwest::Client, String> {
+fn build_client(insecure: bool) -> Result<reqwest::Client, ProbeError> {
     crate::tls::install_crypto_provider();
     reqwest::Client::builder()
         .user_agent(concat!("runbook/", env!("CARGO_PKG_VERSION")))
         .tls_danger_accept_invalid_certs(insecure)
         .pool_max_idle_per_host(64)
         .build()
-        .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+        .map_err(|e| ProbeError::Other(format!("cannot set up the HTTP client: {e}")))
 }
 
 impl Probe for Http {
     const TEMPLATES: &'static [(&'static str, Context)] = &[("url", Context::Url), ("headers", Context::Header)];
     const OBSERVES: Option<&'static [&'static str]> = Some(&["status", "latency_ms", "headers", "body", "url"]);
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ProbeError> {
         if !self.method.contains("{{") && !METHODS.contains(&self.method.to_ascii_uppercase().as_str()) {
             let hint = crate::suggest::did_you_mean(&self.method.to_ascii_uppercase(), METHODS.iter().copied())
                 .map(|m| format!("; did you mean `{m}`?"))
                 .unwrap_or_default();
-            return Err(format!("`{}` is not an HTTP method{hint} (use one of {})", self.method, METHODS.join(", ")));
+            let problem = format!("`{}` is not an HTTP method{hint} (use one of {})", self.method, METHODS.join(", "));
+            return Err(ProbeError::check("method", problem));
         }
         let scheme_ok = ["http://", "https://", "{{"].iter().any(|p| self.url.to_ascii_lowercase().starts_with(p));
         if !scheme_ok {
-            return Err(format!("`{}` is not an http:// or https:// URL", self.url));
+            return Err(ProbeError::check("url", format!("`{}` is not an http:// or https:// URL", self.url)));
         }
         if self.json.is_some() && self.body.is_some() {
-            return Err("give `json` or `body`, not both".to_owned());
+            return Err(ProbeError::check("body", "give `json` or `body`, not both"));
         }
-        self.max_body.as_deref().map(parse_size).transpose().map(|_| ())
+        self.max_body().map(|_| ())
     }
 
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
         let clients = ctx.shared.get::<Clients>();
         let slot = if self.insecure { &clients.insecure } else { &clients.verified };
-        let client = slot.get_or_init(|| build_client(self.insecure)).clone().map_err(ProbeError)?;
+        let client = slot.get_or_init(|| build_client(self.insecure)).clone()?;
         let method = reqwest::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes())
-            .map_err(|_| ProbeError::new(format!("`{}` is not an HTTP method", self.method)))?;
-        let max_body = match &self.max_body {
-            Some(size) => parse_size(size).map_err(ProbeError)? as usize,
-            None => DEFAULT_MAX_BODY,
-        };
+            .map_err(|_| ProbeError::check("method", format!("`{}` is not an HTTP method", self.method)))?;
+        let max_body = self.max_body()?;
         let mut request = client.request(method, &self.url).timeout(ctx.timeout);
         for (name, value) in &self.headers {
             request = request.header(name, value);
@@ -124,7 +122,7 @@ impl Probe for Http {
         }
         let started = Instant::now();
         let shown = format!("{} {}", self.method.to_ascii_uppercase(), self.url);
-        let failed = |e: reqwest::Error| ProbeError(describe_error(&e, &shown, ctx.timeout));
+        let failed = |e: reqwest::Error| describe_error(&e, &shown, ctx.timeout);
         let mut response = request.send().await.map_err(failed)?;
         let status = response.status().as_u16();
         let headers: BTreeMap<String, String> = response
@@ -135,7 +133,7 @@ impl Probe for Http {
         let mut bytes = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(failed)? {
             if bytes.len() + chunk.len() > max_body {
-                return Err(ProbeError::new(format!(
+                return Err(ProbeError::Limit(format!(
                     "response body is larger than {max_body} bytes (raise `max_body` to read it)"
                 )));
             }
@@ -171,10 +169,21 @@ impl Probe for Http {
     }
 }
 
+impl Http {
+    /// The largest body read; `parse_size`'s message is the problem with `max_body`.
+    fn max_body(&self) -> Result<usize, ProbeError> {
+        match &self.max_body {
+            Some(size) => parse_size(size).map(|n| n as usize).map_err(|e| ProbeError::check("max_body", e)),
+            None => Ok(DEFAULT_MAX_BODY),
+        }
+    }
+}
+
 fn parse_body(bytes: &[u8], is_json: bool) -> Result<Value, ProbeError> {
     let text = String::from_utf8_lossy(bytes);
     if is_json {
-        return serde_json::from_str(&text).map_err(|e| ProbeError::new(format!("response says JSON but is not: {e}")));
+        return serde_json::from_str(&text)
+            .map_err(|e| ProbeError::Decode(format!("response says JSON but is not: {e}")));
     }
     Ok(Value::String(text.into_owned()))
 }
@@ -183,10 +192,11 @@ fn parse_body(bytes: &[u8], is_json: bool) -> Result<Value, ProbeError> {
 /// step's deadline (as the runner's own deadline does), a refused connection
 /// the request and the operating system's reason, a rejected certificate the
 /// failed verification and rustls's reason; anything else reqwest's message
-/// and its causes.
-fn describe_error(error: &reqwest::Error, request: &str, timeout: Duration) -> String {
+/// and its causes. The kind follows the cause: a timeout, a refused or failed
+/// connection, TLS, a body that cannot be decoded, else the protocol.
+fn describe_error(error: &reqwest::Error, request: &str, timeout: Duration) -> ProbeError {
     if error.is_timeout() {
-        return format!("timed out after {}", show_duration(timeout));
+        return ProbeError::Timeout(format!("timed out after {}", show_duration(timeout)));
     }
     let mut causes = Vec::new();
     let mut source = std::error::Error::source(error);
@@ -198,8 +208,10 @@ fn describe_error(error: &reqwest::Error, request: &str, timeout: Duration) -> S
         && let Some(root) = causes.last()
     {
         // rustls says "invalid peer certificate: …"; name what failed in the operator's words.
-        let what = if root.contains("certificate") { "TLS certificate verification failed" } else { "cannot connect" };
-        return format!("{request}: {what}: {root}");
+        if root.contains("certificate") {
+            return ProbeError::Tls(format!("{request}: TLS certificate verification failed: {root}"));
+        }
+        return ProbeError::connect(format!("{request}: cannot connect: {root}"), error);
     }
     let mut message = error.to_string();
     for cause in causes {
@@ -208,5 +220,5 @@ fn describe_error(error: &reqwest::Error, request: &str, timeout: Duration) -> S
             message.push_str(&cause);
         }
     }
-    message
+    if error.is_decode() { ProbeError::Decode(message) } else { ProbeError::Protocol(message) }
 }

@@ -18,7 +18,7 @@ impl Probe for Manual {
     const OBSERVES: Option<&'static [&'static str]> = Some(&["answer", "comment"]);
 
     async fn observe(&self, _ctx: &ProbeContext) -> Result<Value, ProbeError> {
-        Err(ProbeError::new("a manual step is answered by the operator, not observed"))
+        Err(ProbeError::Other("a manual step is answered by the operator, not observed".to_owned()))
     }
 
     fn describe(&self) -> String {

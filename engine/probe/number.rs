@@ -11,6 +11,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::ProbeError;
+
 /// A number, or text that is (or will render to) one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NumberParam<T> {
@@ -19,18 +21,18 @@ pub enum NumberParam<T> {
 }
 
 impl<T: FromStr + Copy + fmt::Display> NumberParam<T> {
-    /// The number; `name` is the parameter, for the message when the text is not one.
-    pub fn get(&self, name: &str) -> Result<T, String> {
+    /// The number; `name` is the parameter, which the error names when the text is not one.
+    pub fn get(&self, name: &'static str) -> Result<T, ProbeError> {
         match self {
             Self::Number(n) => Ok(*n),
-            Self::Text(text) => {
-                text.trim().parse().map_err(|_| format!("`{name}` is `{text}`, which is not a valid number here"))
-            }
+            Self::Text(text) => text.trim().parse().map_err(|_| {
+                ProbeError::check(name, format!("`{name}` is `{text}`, which is not a valid number here"))
+            }),
         }
     }
 
     /// Checks the value before templates are filled in: text must be a number or hold a template.
-    pub fn check(&self, name: &str) -> Result<(), String> {
+    pub fn check(&self, name: &'static str) -> Result<(), ProbeError> {
         match self {
             Self::Text(text) if text.contains("{{") => Ok(()),
             _ => self.get(name).map(|_| ()),
@@ -119,7 +121,9 @@ mod tests {
         assert!(serde_json::from_str::<NumberParam<u16>>("70000").is_err());
         assert!(serde_json::from_str::<NumberParam<u16>>("-1").is_err());
         let word: NumberParam<u16> = serde_json::from_str("\"http\"").unwrap();
-        assert_eq!(word.check("port").unwrap_err(), "`port` is `http`, which is not a valid number here");
+        let err = word.check("port").unwrap_err();
+        assert_eq!(err.to_string(), "`port` is `http`, which is not a valid number here");
+        assert_eq!(err.param(), Some("port"));
     }
 
     #[test]

@@ -87,12 +87,12 @@ const READ_ONLY_SUB: &[(&str, &[&str])] =
     &[("CONFIG", &["GET"]), ("CLIENT", &["LIST"]), ("MEMORY", &["USAGE"]), ("SLOWLOG", &["GET", "LEN"])];
 
 /// Splits a command line into words; double quotes keep spaces (`\"` inside is a quote).
-fn split_command(line: &str) -> Result<Vec<String>, String> {
-    template::split_words(line, &[])
+fn split_command(line: &str) -> Result<Vec<String>, ProbeError> {
+    template::split_words(line, &[]).map_err(|e| ProbeError::check("command", e))
 }
 
 /// Refuses a command that may write unless the step allows it.
-fn allowed(words: &[String], write: bool) -> Result<(), String> {
+fn allowed(words: &[String], write: bool) -> Result<(), ProbeError> {
     let name = words[0].to_ascii_uppercase();
     let sub = words.get(1).map(|s| s.to_ascii_uppercase()).unwrap_or_default();
     let read_only = READ_ONLY.contains(&name.as_str())
@@ -101,7 +101,7 @@ fn allowed(words: &[String], write: bool) -> Result<(), String> {
         return Ok(());
     }
     let shown = if READ_ONLY_SUB.iter().any(|(cmd, _)| *cmd == name) { format!("{name} {sub}") } else { name };
-    Err(format!("`{shown}` is not a read-only command; add `write: true` to run it"))
+    Err(ProbeError::check("command", format!("`{shown}` is not a read-only command; add `write: true` to run it")))
 }
 
 /// The run's connections, by URL.
@@ -146,7 +146,7 @@ impl Probe for Redis {
         }
     }
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ProbeError> {
         let words = split_command(&self.command)?;
         if words[0].contains("{{") { Ok(()) } else { allowed(&words, self.write) }
     }
@@ -154,26 +154,27 @@ impl Probe for Redis {
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
         let words = match &self.words {
             Some(words) => words.clone(),
-            None => split_command(&self.command).map_err(ProbeError)?,
+            None => split_command(&self.command)?,
         };
-        allowed(&words, self.write).map_err(ProbeError)?;
+        allowed(&words, self.write)?;
         let target = without_password(&self.url);
-        let fail = |what: &str, e: redis::RedisError| {
-            ProbeError(clean_message(&format!("{what} `{target}`: {}", describe_error(&e)), &self.url))
+        let say = |what: &str, e: &redis::RedisError| {
+            clean_message(&format!("{what} `{target}`: {}", describe_error(e)), &self.url)
         };
         let started = Instant::now();
         let connections = ctx.shared.get::<Connections>();
         let mut conn = match connections.cached(&self.url) {
             Some(conn) => conn,
             None => {
-                let client = redis::Client::open(self.url.as_str()).map_err(|e| fail("bad Redis URL", e))?;
+                let client = redis::Client::open(self.url.as_str())
+                    .map_err(|e| ProbeError::check("url", say("bad Redis URL", &e)))?;
                 let config = redis::AsyncConnectionConfig::new()
                     .set_connection_timeout(Some(ctx.timeout))
                     .set_response_timeout(None);
                 let conn = client
                     .get_multiplexed_async_connection_with_config(&config)
                     .await
-                    .map_err(|e| fail("cannot connect to", e))?;
+                    .map_err(|e| kind_of(&e, true)(say("cannot connect to", &e)))?;
                 connections
                     .by_url
                     .lock()
@@ -189,7 +190,8 @@ impl Probe for Redis {
         }
         let reply = command.query_async::<redis::Value>(&mut conn).await;
         guard.done = reply.as_ref().err().is_none_or(|e| !(e.is_io_error() || e.is_connection_dropped()));
-        let reply = reply.map_err(|e| fail(&format!("`{}` failed on", words[0].to_ascii_uppercase()), e))?;
+        let reply = reply
+            .map_err(|e| kind_of(&e, false)(say(&format!("`{}` failed on", words[0].to_ascii_uppercase()), &e)))?;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let reply = to_json(reply);
         let mut out = Map::new();
@@ -206,6 +208,21 @@ impl Probe for Redis {
     fn describe(&self) -> String {
         let write = if self.write { " (may write)" } else { "" };
         format!("{} on {}{write}", self.command, without_password(&self.url))
+    }
+}
+
+/// What sort of failure `e` is, while `connecting` or running the command.
+fn kind_of(e: &redis::RedisError, connecting: bool) -> fn(String) -> ProbeError {
+    if e.is_connection_refusal() {
+        ProbeError::Refused
+    } else if e.is_timeout() {
+        ProbeError::Timeout
+    } else if connecting && e.is_io_error() {
+        ProbeError::Connect
+    } else if e.is_io_error() || e.is_connection_dropped() {
+        ProbeError::Io
+    } else {
+        ProbeError::Protocol
     }
 }
 
@@ -284,8 +301,8 @@ mod tests {
         let words = |s: &str| split_command(s).unwrap_or_default();
         assert!(allowed(&words("info memory"), false).is_ok());
         assert!(allowed(&words("CONFIG GET maxmemory"), false).is_ok());
-        assert!(allowed(&words("CONFIG SET maxmemory 1"), false).unwrap_err().contains("`CONFIG SET`"));
-        assert!(allowed(&words("SET k v"), false).unwrap_err().contains("write: true"));
+        assert!(allowed(&words("CONFIG SET maxmemory 1"), false).unwrap_err().to_string().contains("`CONFIG SET`"));
+        assert!(allowed(&words("SET k v"), false).unwrap_err().to_string().contains("write: true"));
         assert!(allowed(&words("FLUSHALL"), false).is_err());
         assert!(allowed(&words("SET k v"), true).is_ok());
     }

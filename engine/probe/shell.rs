@@ -61,30 +61,30 @@ impl Probe for Shell {
     const TEMPLATES: &'static [(&'static str, Context)] = &[("run", Context::Shell)];
     const EXPOSED: &'static [&'static str] = &["run", "argv"];
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ProbeError> {
         if let Some(name) = self.env.keys().find(|k| k.starts_with(ENV_PREFIX)) {
-            return Err(format!(
-                "`{name}` in `env`: names starting with `{ENV_PREFIX}` carry template values into the script; rename it"
+            return Err(ProbeError::check(
+                "env",
+                format!(
+                    "`{name}` in `env`: names starting with `{ENV_PREFIX}` carry template values into the script; rename it"
+                ),
             ));
         }
-        if let Some(size) = &self.max_output {
-            parse_size(size)?;
-        }
+        self.max_output()?;
         match (&self.run, &self.argv) {
             (Some(_), None) => Ok(()),
             (None, Some(argv)) if !argv.is_empty() => Ok(()),
-            (None, Some(_)) => Err("`argv` is empty; name a program".to_owned()),
-            (Some(_), Some(_)) => Err("give `run` or `argv`, not both".to_owned()),
-            (None, None) => Err("give `run` (a command line) or `argv` (a program and its arguments)".to_owned()),
+            (None, Some(_)) => Err(ProbeError::check("argv", "`argv` is empty; name a program")),
+            (Some(_), Some(_)) => Err(ProbeError::check("argv", "give `run` or `argv`, not both")),
+            (None, None) => {
+                Err(ProbeError::check("run", "give `run` (a command line) or `argv` (a program and its arguments)"))
+            }
         }
     }
 
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
-        self.check().map_err(ProbeError)?;
-        let max = match &self.max_output {
-            Some(size) => parse_size(size).map_err(ProbeError)? as usize,
-            None => DEFAULT_MAX_OUTPUT,
-        };
+        self.check()?;
+        let max = self.max_output()?;
         let mut command = match (&self.run, &self.argv) {
             (Some(line), _) => {
                 let mut c = tokio::process::Command::new("sh");
@@ -110,18 +110,18 @@ impl Probe for Shell {
         crate::process::die_with_runbook(&mut command);
         let started = Instant::now();
         let mut child =
-            command.spawn().map_err(|e| ProbeError::new(format!("cannot start `{}`: {e}", self.program())))?;
+            command.spawn().map_err(|e| ProbeError::Io(format!("cannot start `{}`: {e}", self.program())))?;
         let _group = child.id().map(crate::process::GroupGuard::new);
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
         let (out, err, status) =
             tokio::try_join!(read_capped(stdout, max, "stdout"), read_capped(stderr, max, "stderr"), async {
-                child.wait().await.map_err(|e| ProbeError::new(format!("cannot wait for the command: {e}")))
+                child.wait().await.map_err(|e| ProbeError::Io(format!("cannot wait for the command: {e}")))
             })?;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let exit_code = status.code().unwrap_or_else(|| 128 + crate::process::signal_of(&status));
         let json = if self.json {
-            serde_json::from_str(&out).map_err(|e| ProbeError::new(format!("stdout is not JSON: {e}")))?
+            serde_json::from_str(&out).map_err(|e| ProbeError::Decode(format!("stdout is not JSON: {e}")))?
         } else {
             Value::Null
         };
@@ -155,6 +155,14 @@ impl Probe for Shell {
 }
 
 impl Shell {
+    /// The most output kept per stream; `parse_size`'s message is the problem with `max_output`.
+    fn max_output(&self) -> Result<usize, ProbeError> {
+        match &self.max_output {
+            Some(size) => parse_size(size).map(|n| n as usize).map_err(|e| ProbeError::check("max_output", e)),
+            None => Ok(DEFAULT_MAX_OUTPUT),
+        }
+    }
+
     fn program(&self) -> &str {
         self.argv.as_ref().and_then(|a| a.first()).map_or("sh", String::as_str)
     }
@@ -165,12 +173,12 @@ async fn read_capped(stream: Option<impl AsyncRead + Unpin>, max: usize, name: &
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
-        let n = stream.read(&mut chunk).await.map_err(|e| ProbeError::new(format!("cannot read {name}: {e}")))?;
+        let n = stream.read(&mut chunk).await.map_err(|e| ProbeError::Io(format!("cannot read {name}: {e}")))?;
         if n == 0 {
             return Ok(String::from_utf8_lossy(&buffer).into_owned());
         }
         if buffer.len() + n > max {
-            return Err(ProbeError::new(format!(
+            return Err(ProbeError::Limit(format!(
                 "{name} is longer than {max} bytes (raise `max_output` to keep more)"
             )));
         }

@@ -47,12 +47,12 @@ impl Probe for Sysinfo {
     ]);
 
     async fn observe(&self, _ctx: &ProbeContext) -> Result<Value, ProbeError> {
-        let mut system = System::new().map_err(|e| ProbeError::new(format!("cannot read system information: {e}")))?;
+        let mut system = System::new().map_err(|e| ProbeError::Io(format!("cannot read system information: {e}")))?;
         system.refresh_cpu_usage();
         tokio::time::sleep(CPU_SAMPLE.max(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL)).await;
         tokio::task::spawn_blocking(move || snapshot(system))
             .await
-            .map_err(|e| ProbeError::new(format!("system information task failed: {e}")))?
+            .map_err(|e| ProbeError::Other(format!("system information task failed: {e}")))?
     }
 
     fn describe(&self) -> String {
@@ -63,9 +63,9 @@ impl Probe for Sysinfo {
 fn snapshot(mut system: System) -> Result<Value, ProbeError> {
     system.refresh_cpu_usage();
     system.refresh_memory();
-    let load = System::load_average().map_err(|e| ProbeError::new(format!("cannot read the load average: {e}")))?;
-    let uptime = System::uptime().map_err(|e| ProbeError::new(format!("cannot read the uptime: {e}")))?;
-    let disks = Disks::new_with_refreshed_list().map_err(|e| ProbeError::new(format!("cannot list disks: {e}")))?;
+    let load = System::load_average().map_err(|e| ProbeError::Io(format!("cannot read the load average: {e}")))?;
+    let uptime = System::uptime().map_err(|e| ProbeError::Io(format!("cannot read the uptime: {e}")))?;
+    let disks = Disks::new_with_refreshed_list().map_err(|e| ProbeError::Io(format!("cannot list disks: {e}")))?;
     let mut seen = std::collections::BTreeSet::new();
     let disks: Vec<Value> = disks
         .iter()

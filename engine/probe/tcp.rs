@@ -43,22 +43,22 @@ impl Probe for Tcp {
     const TEMPLATES: &'static [(&'static str, Context)] = &[("host", Context::Host)];
     const OBSERVES: Option<&'static [&'static str]> = Some(&["open", "latency_ms", "address", "error"]);
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ProbeError> {
         if self.host.trim().is_empty() {
-            return Err("`host` is empty".to_owned());
+            return Err(ProbeError::check("host", "`host` is empty"));
         }
         self.port.check("port")
     }
 
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
-        let port = self.port.get("port").map_err(ProbeError)?;
+        let port = self.port.get("port")?;
         let started = Instant::now();
         let addresses: Vec<_> = tokio::net::lookup_host((self.host.as_str(), port))
             .await
-            .map_err(|e| ProbeError::new(format!("cannot resolve `{}`: {e}", self.host)))?
+            .map_err(|e| ProbeError::Connect(format!("cannot resolve `{}`: {e}", self.host)))?
             .collect();
         if addresses.is_empty() {
-            return Err(ProbeError::new(format!("`{}` resolves to no address", self.host)));
+            return Err(ProbeError::Connect(format!("`{}` resolves to no address", self.host)));
         }
         let deadline = started + connect_budget(ctx.timeout);
         let mut error = String::new();

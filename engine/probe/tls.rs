@@ -66,9 +66,9 @@ impl Probe for Tls {
     const OBSERVES: Option<&'static [&'static str]> =
         Some(&["valid", "error", "days_left", "not_after", "not_before", "subject", "issuer", "names", "latency_ms"]);
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ProbeError> {
         if self.host.trim().is_empty() {
-            return Err("`host` is empty".to_owned());
+            return Err(ProbeError::check("host", "`host` is empty"));
         }
         self.port.as_ref().map_or(Ok(()), |p| p.check("port"))
     }
@@ -76,10 +76,10 @@ impl Probe for Tls {
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
         crate::tls::install_crypto_provider();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let port = self.port.as_ref().map_or(Ok(DEFAULT_PORT), |p| p.get("port")).map_err(ProbeError)?;
+        let port = self.port.as_ref().map_or(Ok(DEFAULT_PORT), |p| p.get("port"))?;
         let name = self.server_name.as_deref().unwrap_or(&self.host);
         let server_name = ServerName::try_from(name.to_owned())
-            .map_err(|_| ProbeError::new(format!("`{name}` is not a valid server name")))?;
+            .map_err(|_| ProbeError::check(self.name_param(), format!("`{name}` is not a valid server name")))?;
         let roots = match &self.ca_file {
             Some(file) => Arc::new(roots_from_file(&ctx.base_dir.join(file))?),
             None => ctx.shared.get::<SystemRoots>().0.get_or_init(system_roots).clone(),
@@ -88,23 +88,23 @@ impl Probe for Tls {
         let recorder = Arc::new(Recorder { provider: provider.clone(), chain: Mutex::default() });
         let config = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| ProbeError::new(format!("cannot set up TLS: {e}")))?
+            .map_err(|e| ProbeError::Tls(format!("cannot set up TLS: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(recorder.clone())
             .with_no_client_auth();
         let started = Instant::now();
         let tcp = tokio::net::TcpStream::connect((self.host.as_str(), port))
             .await
-            .map_err(|e| ProbeError::new(format!("cannot connect to {}:{port}: {e}", self.host)))?;
+            .map_err(|e| ProbeError::connect(format!("cannot connect to {}:{port}: {e}", self.host), &e))?;
         tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(server_name.clone(), tcp)
             .await
-            .map_err(|e| ProbeError::new(format!("TLS handshake with {}:{port} failed: {e}", self.host)))?;
+            .map_err(|e| ProbeError::Tls(format!("TLS handshake with {}:{port} failed: {e}", self.host)))?;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
 
         let chain = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
         let Some((leaf, intermediates)) = chain.split_first() else {
-            return Err(ProbeError::new("the server sent no certificate"));
+            return Err(ProbeError::Tls("the server sent no certificate".to_owned()));
         };
         let error = verify(roots, provider, leaf, intermediates, &server_name).err();
         let mut out = describe_certificate(leaf)?;
@@ -122,6 +122,13 @@ impl Probe for Tls {
     }
 }
 
+impl Tls {
+    /// The parameter that names the server: `server_name` when given, else `host`.
+    fn name_param(&self) -> &'static str {
+        if self.server_name.is_some() { "server_name" } else { "host" }
+    }
+}
+
 fn system_roots() -> Arc<RootCertStore> {
     let mut store = RootCertStore::empty();
     store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
@@ -129,7 +136,7 @@ fn system_roots() -> Arc<RootCertStore> {
 }
 
 fn roots_from_file(path: &Path) -> Result<RootCertStore, ProbeError> {
-    let unreadable = |e: &dyn std::fmt::Display| ProbeError::new(format!("cannot read `{}`: {e}", path.display()));
+    let unreadable = |e: &dyn std::fmt::Display| ProbeError::Io(format!("cannot read `{}`: {e}", path.display()));
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
         .map_err(|e| unreadable(&e))?
         .collect::<Result<_, _>>()
@@ -137,12 +144,13 @@ fn roots_from_file(path: &Path) -> Result<RootCertStore, ProbeError> {
     let mut store = RootCertStore::empty();
     let (added, _) = store.add_parsable_certificates(certs);
     if added == 0 {
-        return Err(ProbeError::new(format!("`{}` holds no usable CA certificate", path.display())));
+        return Err(ProbeError::check("ca_file", format!("`{}` holds no usable CA certificate", path.display())));
     }
     Ok(store)
 }
 
-/// Why the chain does not verify for `name`, if it does not.
+/// Why the chain does not verify for `name`, if it does not. Text, not a [`ProbeError`]:
+/// the reason is part of the observation (`error`), and the probe still succeeds.
 fn verify(
     roots: Arc<RootCertStore>,
     provider: Arc<CryptoProvider>,
@@ -160,7 +168,7 @@ fn verify(
 /// Dates and names of a certificate, read without trusting it.
 fn describe_certificate(der: &CertificateDer<'_>) -> Result<Value, ProbeError> {
     let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref())
-        .map_err(|e| ProbeError::new(format!("the server's certificate cannot be read: {e}")))?;
+        .map_err(|e| ProbeError::Decode(format!("the server's certificate cannot be read: {e}")))?;
     let not_after = cert.validity().not_after.timestamp();
     let not_before = cert.validity().not_before.timestamp();
     let days_left =

@@ -65,26 +65,26 @@ impl Probe for Websocket {
     const TEMPLATES: &'static [(&'static str, Context)] = &[("url", Context::Url), ("headers", Context::Header)];
     const OBSERVES: Option<&'static [&'static str]> = Some(&["connected", "latency_ms", "message"]);
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ProbeError> {
         let templated = self.url.contains("{{");
         if !templated && !self.url.starts_with("ws://") && !self.url.starts_with("wss://") {
-            return Err(format!("`url` must start with ws:// or wss://, not `{}`", self.url));
+            return Err(ProbeError::check("url", format!("`url` must start with ws:// or wss://, not `{}`", self.url)));
         }
         Ok(())
     }
 
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
-        self.check().map_err(ProbeError)?;
+        self.check()?;
         let mut request = self
             .url
             .as_str()
             .into_client_request()
-            .map_err(|e| ProbeError::new(format!("`{}` is not a WebSocket URL: {e}", self.url)))?;
+            .map_err(|e| ProbeError::check("url", format!("`{}` is not a WebSocket URL: {e}", self.url)))?;
         for (name, value) in &self.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ProbeError::new(format!("`{name}` is not a header name")))?;
+                .map_err(|_| ProbeError::check("headers", format!("`{name}` is not a header name")))?;
             let value = HeaderValue::from_str(value)
-                .map_err(|_| ProbeError::new(format!("the value of header `{name}` is not valid")))?;
+                .map_err(|_| ProbeError::check("headers", format!("the value of header `{name}` is not valid")))?;
             request.headers_mut().insert(name, value);
         }
         let uri = request.uri().clone();
@@ -95,19 +95,19 @@ impl Probe for Websocket {
         let started = Instant::now();
         let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
             .await
-            .map_err(|e| ProbeError::new(format!("cannot connect to {host}:{port}: {e}")))?;
+            .map_err(|e| ProbeError::connect(format!("cannot connect to {host}:{port}: {e}"), &e))?;
         let stream: Box<dyn Stream> = if secure { Box::new(tls(tcp, &host).await?) } else { Box::new(tcp) };
         let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE)).max_frame_size(Some(MAX_MESSAGE));
         let (mut socket, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
             .await
-            .map_err(|e| ProbeError::new(format!("WebSocket upgrade of {} failed: {e}", self.url)))?;
+            .map_err(|e| ProbeError::Protocol(format!("WebSocket upgrade of {} failed: {e}", self.url)))?;
         let latency = started.elapsed();
 
         if let Some(text) = &self.send {
             socket
                 .send(Message::text(text.as_str()))
                 .await
-                .map_err(|e| ProbeError::new(format!("cannot send the message: {e}")))?;
+                .map_err(|e| ProbeError::Protocol(format!("cannot send the message: {e}")))?;
         }
         let mut message = Value::Null;
         if self.expect_message {
@@ -134,7 +134,7 @@ async fn first_message<S: AsyncRead + AsyncWrite + Unpin>(
     socket: &mut tokio_tungstenite::WebSocketStream<S>,
 ) -> Result<Value, ProbeError> {
     while let Some(next) = socket.next().await {
-        let text = match next.map_err(|e| ProbeError::new(format!("cannot read a message: {e}")))? {
+        let text = match next.map_err(|e| read_failed(&e))? {
             Message::Text(text) => text.as_str().to_owned(),
             Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Message::Close(_) => break,
@@ -145,6 +145,17 @@ async fn first_message<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(Value::Null)
 }
 
+/// A message that could not be read: too large is a limit, anything else the protocol.
+fn read_failed(e: &tokio_tungstenite::tungstenite::Error) -> ProbeError {
+    use tokio_tungstenite::tungstenite::error::{CapacityError, Error};
+    let message = format!("cannot read a message: {e}");
+    match e {
+        Error::Capacity(CapacityError::MessageTooLong { .. }) => ProbeError::Limit(message),
+        Error::Io(_) => ProbeError::Io(message),
+        _ => ProbeError::Protocol(message),
+    }
+}
+
 /// TLS for `wss://`, verified against the system roots.
 async fn tls(tcp: tokio::net::TcpStream, host: &str) -> Result<impl Stream, ProbeError> {
     crate::tls::install_crypto_provider();
@@ -152,13 +163,13 @@ async fn tls(tcp: tokio::net::TcpStream, host: &str) -> Result<impl Stream, Prob
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
-        .map_err(|e| ProbeError::new(format!("cannot set up TLS: {e}")))?
+        .map_err(|e| ProbeError::Tls(format!("cannot set up TLS: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())
-        .map_err(|_| ProbeError::new(format!("`{host}` is not a valid server name")))?;
+        .map_err(|_| ProbeError::check("url", format!("`{host}` is not a valid server name")))?;
     tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
         .await
-        .map_err(|e| ProbeError::new(format!("TLS with {host} failed: {e}")))
+        .map_err(|e| ProbeError::Tls(format!("TLS with {host} failed: {e}")))
 }

@@ -9,9 +9,9 @@ use serde_json::{Map, Value};
 
 use super::confirm::{self, ActionRequest, Decision};
 use super::{RunScope, judging};
-use crate::expr::{Expression, Judgement, Scope, Stop};
-use crate::probe::{ProbeContext, RenderError};
-use crate::record::{StepResult, Verdict};
+use crate::expr::{EvalError, Expression, Judgement, Scope, Stop};
+use crate::probe::{ProbeContext, ProbeSpec, RenderError};
+use crate::record::{CheckKind, CheckResult, StepResult, Verdict};
 use crate::units::show_duration;
 use crate::{capture, template};
 
@@ -34,7 +34,14 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         confirmation: None,
         answer: None,
         insecure: false,
+        checks: Vec::new(),
+        error_kind: None,
     }
+}
+
+/// An `error` verdict of the kind `kind` (see [`StepResult::error_kind`]).
+fn error(scope: &RunScope, index: usize, kind: &str, message: String) -> StepResult {
+    StepResult { error_kind: Some(kind.to_owned()), ..result(scope, index, Verdict::Error, message) }
 }
 
 pub(super) fn skipped(scope: &RunScope, index: usize, why: String) -> StepResult {
@@ -42,11 +49,12 @@ pub(super) fn skipped(scope: &RunScope, index: usize, why: String) -> StepResult
 }
 
 pub(super) fn errored(scope: &RunScope, index: usize, why: String) -> StepResult {
-    result(scope, index, Verdict::Error, why)
+    error(scope, index, "other", why)
 }
 
 pub(super) fn unfinished(scope: &RunScope, index: usize, reason: &str) -> StepResult {
-    result(scope, index, Verdict::UNFINISHED, format!("not finished: {reason}"))
+    let out = result(scope, index, Verdict::UNFINISHED, format!("not finished: {reason}"));
+    StepResult { error_kind: out.verdict.is_bad().then(|| "unfinished".to_owned()), ..out }
 }
 
 /// Runs step `index` to its verdict.
@@ -58,22 +66,24 @@ pub(super) async fn run(scope: &Arc<RunScope>, index: usize, captured: &Value) -
     out
 }
 
+/// Judging stops at the step's deadline (counted from `begun`) or when the run stops;
+/// a timeout too large to add to a clock reading sets no deadline.
+fn stop_at(scope: &RunScope, index: usize, begun: Instant) -> Stop {
+    let timeout = scope.plan.steps[index].timeout;
+    Stop { deadline: begun.checked_add(timeout).map(|at| (at, timeout)), flag: Some(scope.halt.clone()) }
+}
+
 async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> StepResult {
     let step = &scope.plan.steps[index];
     let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
     let base = base_scope(scope, index, &vars, captured);
-    // Judging stops at the step's deadline (counted from the attempt's start) or when the run stops;
-    // a timeout too large to add to a clock reading sets no deadline.
-    let stop = |begun: Instant| Stop {
-        deadline: begun.checked_add(step.timeout).map(|at| (at, step.timeout)),
-        flag: Some(scope.halt.clone()),
-    };
     if let Some(when) = &step.when {
-        let (expression, base, stop) = (when.clone(), base.clone(), stop(Instant::now()));
+        let (expression, base, stop) = (when.clone(), base.clone(), stop_at(scope, index, Instant::now()));
         match judging::apart_if(expression.loops, move || expression.judge_within(&base, &stop)).await {
             Ok(Ok(Judgement::True)) => {}
             Ok(Ok(_)) => return result(scope, index, Verdict::Skipped, format!("`when: {}` is false", when.source)),
-            Ok(Err(e)) | Err(e) => return result(scope, index, Verdict::Error, e),
+            Ok(Err(e)) => return error(scope, index, e.kind(), e.to_string()),
+            Err(e) => return error(scope, index, "internal", e),
         }
     }
     if let Some(instruction) = step.probe.manual_instruction() {
@@ -85,33 +95,63 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
     let probe = match step.probe.render(&mut |text, context| template::render(text, &template_scope, context)) {
         Ok(probe) => probe,
         Err(RenderError::Template(e) | RenderError::Shape(e)) => {
-            return result(scope, index, Verdict::Error, format!("cannot fill in the parameters: {e}"));
+            return error(scope, index, "template", format!("cannot fill in the parameters: {e}"));
         }
     };
-    let ctx =
-        ProbeContext { timeout: step.timeout, base_dir: scope.plan.base_dir.clone(), shared: scope.shared.clone() };
     let mut confirmation = None;
     let attempts = if step.action {
-        let request = ActionRequest {
-            step_id: step.id.clone(),
-            title: step.title.clone(),
-            kind: probe.kind().to_owned(),
-            request: scope.redactor.redact(&probe.describe()),
-        };
-        if scope.dry_run {
-            return result(scope, index, Verdict::Skipped, format!("dry run: would {}", request.request));
+        match confirm_action(scope, index, &probe).await {
+            Ok(record) => confirmation = Some(record),
+            Err(refused) => return *refused,
         }
-        let decision = scope.confirm.confirm(request).await;
-        let record = confirm::record(&decision);
-        if let Decision::Refused { reason, .. } = decision {
-            return StepResult { confirmation: Some(record), ..result(scope, index, Verdict::Skipped, reason) };
-        }
-        confirmation = Some(record);
         // Attempted once: a retry could repeat what the action changed.
         1
     } else {
         step.retries.saturating_add(1)
     };
+    let out = attempts_of(scope, index, &probe, &base, attempts).await;
+    StepResult { confirmation, insecure: probe.skips_tls_verification(), ..out }
+}
+
+/// Asks whether action step `index` may run `probe`: its confirmation record, or the
+/// step's result when it may not (a dry run, a refusal).
+async fn confirm_action(
+    scope: &RunScope,
+    index: usize,
+    probe: &ProbeSpec,
+) -> Result<crate::record::Confirmation, Box<StepResult>> {
+    let step = &scope.plan.steps[index];
+    let request = ActionRequest {
+        step_id: step.id.clone(),
+        title: step.title.clone(),
+        kind: probe.kind().to_owned(),
+        request: scope.redactor.redact(&probe.describe()),
+    };
+    if scope.dry_run {
+        return Err(Box::new(result(scope, index, Verdict::Skipped, format!("dry run: would {}", request.request))));
+    }
+    let decision = scope.confirm.confirm(request).await;
+    let record = confirm::record(&decision);
+    if let Decision::Refused { reason, .. } = decision {
+        return Err(Box::new(StepResult {
+            confirmation: Some(record),
+            ..result(scope, index, Verdict::Skipped, reason)
+        }));
+    }
+    Ok(record)
+}
+
+/// Up to `attempts` attempts of `probe`, each under the step's deadline, until one is not bad.
+async fn attempts_of(
+    scope: &Arc<RunScope>,
+    index: usize,
+    probe: &ProbeSpec,
+    base: &Scope,
+    attempts: u32,
+) -> StepResult {
+    let step = &scope.plan.steps[index];
+    let ctx =
+        ProbeContext { timeout: step.timeout, base_dir: scope.plan.base_dir.clone(), shared: scope.shared.clone() };
     let mut last = None;
     for attempt in 1..=attempts {
         if attempt > 1 {
@@ -120,14 +160,14 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
         let begun = Instant::now();
         let observed = match tokio::time::timeout(step.timeout, probe.observe(&ctx)).await {
             Ok(Ok(observation)) => {
-                let (run, base, stop) = (Arc::clone(scope), base.clone(), stop(begun));
+                let (run, base, stop) = (Arc::clone(scope), base.clone(), stop_at(scope, index, begun));
                 let loops = step.expect.iter().chain(&step.warn).any(|e| e.loops);
                 judging::apart_if(loops, move || judge(&run, index, observation, base, &stop))
                     .await
-                    .unwrap_or_else(|e| result(scope, index, Verdict::Error, e))
+                    .unwrap_or_else(|e| error(scope, index, "internal", e))
             }
-            Ok(Err(e)) => result(scope, index, Verdict::Error, e.0),
-            Err(_) => result(scope, index, Verdict::Error, format!("timed out after {}", show_duration(step.timeout))),
+            Ok(Err(e)) => error(scope, index, e.kind(), e.to_string()),
+            Err(_) => error(scope, index, "timeout", format!("timed out after {}", show_duration(step.timeout))),
         };
         let done = !observed.verdict.is_bad();
         last = Some(StepResult { attempts: attempt, ..observed });
@@ -135,8 +175,7 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
             break;
         }
     }
-    let out = last.unwrap_or_else(|| result(scope, index, Verdict::Error, "no attempt was made".to_owned()));
-    StepResult { confirmation, insecure: probe.skips_tls_verification(), ..out }
+    last.unwrap_or_else(|| error(scope, index, "other", "no attempt was made".to_owned()))
 }
 
 /// The expression scope before the observation: `vars`, `steps` and history.
@@ -156,7 +195,7 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
             Ok(value) => {
                 captured.insert(name.clone(), value);
             }
-            Err(e) => return result(scope, index, Verdict::Error, e.to_string()),
+            Err(e) => return error(scope, index, "capture", e.to_string()),
         }
     }
     if let Value::Object(fields) = observation {
@@ -176,25 +215,13 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
             copy
         })
     };
-    let (failed, notes_fail) = check_all(&step.expect, &expr_scope, stop, &shown, "expected");
-    let (warned, notes_warn) = match failed {
-        // A step already stopped (its deadline, the run) is not judged further.
-        Err(_) => (Ok(Vec::new()), Vec::new()),
-        Ok(_) => check_all(&step.warn, &expr_scope, stop, &shown, "wanted"),
-    };
-    let (verdict, message) = match (failed, warned) {
-        (Err(e), _) | (Ok(_), Err(e)) => (Verdict::Error, e),
-        (Ok(f), _) if !f.is_empty() => (Verdict::Fail, f.join("; ")),
-        (Ok(_), Ok(w)) if !w.is_empty() => (Verdict::Warn, w.join("; ")),
-        _ => (Verdict::Pass, String::new()),
-    };
-    let notes: Vec<String> = notes_fail.into_iter().chain(notes_warn).collect();
-    let message = match (message.is_empty(), notes.is_empty()) {
-        (_, true) => message,
-        (true, false) => notes.join("; "),
-        (false, false) => format!("{message}; {}", notes.join("; ")),
-    };
-    let mut out = result(scope, index, verdict, message);
+    let mut found = Findings::default();
+    check_all(&step.expect, CheckKind::Expect, &expr_scope, stop, &shown, &mut found);
+    // A step already stopped (its deadline, the run) is not judged further.
+    if found.error.is_none() {
+        check_all(&step.warn, CheckKind::Warn, &expr_scope, stop, &shown, &mut found);
+    }
+    let mut out = found.verdict(scope, index);
     let mut captured_value = Value::Object(Map::from_iter(captured));
     scope.redactor.redact_json(&mut captured_value);
     if let Value::Object(fields) = captured_value {
@@ -203,32 +230,91 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
     out
 }
 
-/// The messages of expressions that did not hold, and notes for those with no history yet.
+/// What judging a step's expressions found.
+#[derive(Default)]
+struct Findings {
+    /// The messages of `expect` expressions that did not hold.
+    failed: Vec<String>,
+    /// The messages of `warn` expressions that did not hold.
+    warned: Vec<String>,
+    /// Notes for expressions with no history yet.
+    notes: Vec<String>,
+    /// Every expression judged, as data.
+    checks: Vec<CheckResult>,
+    /// The expression that could not be judged; judging stopped there.
+    error: Option<EvalError>,
+}
+
+impl Findings {
+    /// The step's result: its verdict, the message (misses, then notes) and the checks.
+    fn verdict(self, scope: &RunScope, index: usize) -> StepResult {
+        let (verdict, message, error_kind) = match &self.error {
+            Some(e) => (Verdict::Error, e.to_string(), Some(e.kind().to_owned())),
+            None if !self.failed.is_empty() => (Verdict::Fail, self.failed.join("; "), None),
+            None if !self.warned.is_empty() => (Verdict::Warn, self.warned.join("; "), None),
+            None => (Verdict::Pass, String::new(), None),
+        };
+        let message = match (message.is_empty(), self.notes.is_empty()) {
+            (_, true) => message,
+            (true, false) => self.notes.join("; "),
+            (false, false) => format!("{message}; {}", self.notes.join("; ")),
+        };
+        StepResult { checks: self.checks, error_kind, ..result(scope, index, verdict, message) }
+    }
+}
+
+/// Judges each expression of `list` (of kind `kind`) into `found`, stopping at the first
+/// that cannot be judged. What a miss shows, as text and as data, is read from `shown()`,
+/// the scope with secrets masked.
 fn check_all<'a>(
     list: &[Expression],
+    kind: CheckKind,
     scope: &Scope,
     stop: &Stop,
     shown: &dyn Fn() -> &'a Scope,
-    word: &str,
-) -> (Result<Vec<String>, String>, Vec<String>) {
-    let mut misses = Vec::new();
-    let mut notes = Vec::new();
+    found: &mut Findings,
+) {
+    let word = match kind {
+        CheckKind::Expect => "expected",
+        CheckKind::Warn => "wanted",
+    };
     for expression in list {
-        match expression.judge_within(scope, stop) {
-            Ok(Judgement::True) => {}
-            Ok(Judgement::False { observed }) if observed.is_empty() => {
-                misses.push(format!("{word} {}", expression.source))
+        let judgement = match expression.judge_within(scope, stop) {
+            Ok(judgement) => judgement,
+            Err(e) => {
+                found.error = Some(e);
+                return;
             }
-            Ok(Judgement::False { .. }) => {
-                misses.push(format!("{} → {word} {}", expression.observed_in(shown()), expression.source))
+        };
+        let mut check = CheckResult {
+            expression: expression.source.clone(),
+            kind,
+            held: true,
+            observed: BTreeMap::new(),
+            no_history: false,
+        };
+        match judgement {
+            Judgement::True => {}
+            Judgement::False { observed } => {
+                let miss = if observed.is_empty() {
+                    format!("{word} {}", expression.source)
+                } else {
+                    format!("{} → {word} {}", expression.observed_in(shown()), expression.source)
+                };
+                match kind {
+                    CheckKind::Expect => found.failed.push(miss),
+                    CheckKind::Warn => found.warned.push(miss),
+                }
+                check.held = false;
+                check.observed = expression.observed_values(shown()).into_iter().collect();
             }
-            Ok(Judgement::NoHistory) => {
-                notes.push(format!("no earlier value for `{}` yet; judged from the next run", expression.source))
+            Judgement::NoHistory => {
+                found.notes.push(format!("no earlier value for `{}` yet; judged from the next run", expression.source));
+                check.no_history = true;
             }
-            Err(e) => return (Err(e), notes),
         }
+        found.checks.push(check);
     }
-    (Ok(misses), notes)
 }
 
 /// Debug builds only: `RUNBOOK_TEST_PANIC=<step id>` makes that step panic

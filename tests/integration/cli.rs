@@ -168,7 +168,19 @@ fn the_json_record_has_the_documented_shape() {
     let keys: Vec<&str> = steps[0].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["id", "section", "title", "kind", "verdict", "severity", "message", "captured", "duration_ms", "attempts"]
+        [
+            "id",
+            "section",
+            "title",
+            "kind",
+            "verdict",
+            "severity",
+            "message",
+            "captured",
+            "duration_ms",
+            "attempts",
+            "checks"
+        ]
     );
     let summary: Vec<(&str, &str, &str, &str)> = steps
         .iter()

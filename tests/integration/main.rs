@@ -10,6 +10,7 @@ mod util;
 mod actions;
 mod architecture;
 mod bounds;
+mod check_data;
 mod cli;
 mod coverage;
 mod data_checks;

@@ -52,6 +52,13 @@ fn the_json_output_conforms_to_the_report_schema() {
         out.step("news")["answer"],
         serde_json::json!({"verdict": "pass", "comment": "quiet day; token ••••••", "source": "answers_file"})
     );
+    // A failed check's observed values are data in the record, masked like the rest of it.
+    assert_eq!(
+        out.step("token_echo")["checks"],
+        serde_json::json!([{"expression": "stdout == \"nope\"", "kind": "expect", "held": false,
+            "observed": {"stdout": "••••••"}}])
+    );
+    assert_eq!(out.step("hung")["error_kind"], "timeout");
 }
 
 #[test]

@@ -58,6 +58,7 @@ fn unsupported(column: &str, type_name: &str) -> String {
 /// stored)` reads column `i`, given the type the column declares and the type
 /// its value is stored with (they differ only in SQLite); `None` means the
 /// type has no JSON form. NULL is read here, before `cell` is asked.
+/// The error is text for [`super::run::QueryError::Decode`] (see `Dialect::decode`).
 pub fn object<R: sqlx::Row>(
     row: &R,
     cell: impl Fn(usize, &str, &str) -> Result<Option<Value>, sqlx::Error>,

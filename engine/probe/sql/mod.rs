@@ -86,7 +86,7 @@ enum Driver {
     Sqlite,
 }
 
-fn driver_of(url: &str) -> Result<(Driver, String), String> {
+fn driver_of(url: &str) -> Result<(Driver, String), ProbeError> {
     let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
     match scheme.as_str() {
         "postgres" | "postgresql" => Ok((Driver::Postgres, url.to_owned())),
@@ -94,9 +94,12 @@ fn driver_of(url: &str) -> Result<(Driver, String), String> {
         // sqlx knows MariaDB by MySQL's scheme; the protocol is the same.
         "mariadb" => Ok((Driver::MySql, format!("mysql{}", &url["mariadb".len()..]))),
         "sqlite" => Ok((Driver::Sqlite, url.to_owned())),
-        _ => Err(format!(
-            "`{}` is not a database URL this probe knows; it takes `postgres://`, `mysql://`, `mariadb://` or `sqlite:`",
-            without_password(url)
+        _ => Err(ProbeError::check(
+            "url",
+            format!(
+                "`{}` is not a database URL this probe knows; it takes `postgres://`, `mysql://`, `mariadb://` or `sqlite:`",
+                without_password(url)
+            ),
         )),
     }
 }
@@ -105,31 +108,33 @@ impl Probe for Sql {
     const TEMPLATES: &'static [(&'static str, Context)] = &[("url", Context::Url)];
     const OBSERVES: Option<&'static [&'static str]> = None;
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ProbeError> {
         if !self.url.starts_with("{{") {
             driver_of(&self.url)?;
         }
         if self.query.trim().is_empty() {
-            return Err("`query` is empty".to_owned());
+            return Err(ProbeError::check("query", "`query` is empty"));
         }
         // A value spliced into SQL text could become SQL; bound parameters never do.
         if self.query.contains("{{") {
-            return Err("`query` holds a `{{…}}` template; pass the value in `params` and write `$1` \
-                        (PostgreSQL) or `?` (MySQL, SQLite), so it is bound, never spliced into the SQL"
-                .to_owned());
+            return Err(ProbeError::check(
+                "query",
+                "`query` holds a `{{…}}` template; pass the value in `params` and write `$1` \
+                 (PostgreSQL) or `?` (MySQL, SQLite), so it is bound, never spliced into the SQL",
+            ));
         }
         match &self.max_rows {
-            Some(NumberParam::Number(0)) => Err("`max_rows` must be at least 1".to_owned()),
+            Some(NumberParam::Number(0)) => Err(ProbeError::check("max_rows", "`max_rows` must be at least 1")),
             Some(rows) => rows.check("max_rows"),
             None => Ok(()),
         }
     }
 
     async fn observe(&self, ctx: &ProbeContext) -> Result<Value, ProbeError> {
-        let (driver, url) = driver_of(&self.url).map_err(ProbeError)?;
+        let (driver, url) = driver_of(&self.url)?;
         let target = without_password(&self.url);
         let max_rows = match &self.max_rows {
-            Some(rows) => rows.get("max_rows").map_err(ProbeError)?.max(1),
+            Some(rows) => rows.get("max_rows")?.max(1),
             None => DEFAULT_MAX_ROWS,
         };
         let started = Instant::now();
@@ -137,24 +142,21 @@ impl Probe for Sql {
         let rows = match driver {
             Driver::Postgres => {
                 let pools = ctx.shared.get::<Pools<PgConnection>>();
-                let pool =
-                    pools.for_url(&url, &ctx.shared, || options::<PgConnectOptions>(&url)).map_err(ProbeError)?;
+                let pool = pools.for_url(&url, &ctx.shared, || options::<PgConnectOptions>(&url))?;
                 run::on_pool(&pool, &postgres::dialect(ctx.timeout), &query).await
             }
             Driver::MySql => {
                 let pools = ctx.shared.get::<Pools<MySqlConnection>>();
-                let pool =
-                    pools.for_url(&url, &ctx.shared, || options::<MySqlConnectOptions>(&url)).map_err(ProbeError)?;
+                let pool = pools.for_url(&url, &ctx.shared, || options::<MySqlConnectOptions>(&url))?;
                 run::on_pool(&pool, &mysql::dialect(ctx.timeout), &query).await
             }
             Driver::Sqlite => {
                 let pools = ctx.shared.get::<Pools<SqliteConnection>>();
-                let pool =
-                    pools.for_url(&url, &ctx.shared, || sqlite_options(&url, &ctx.base_dir)).map_err(ProbeError)?;
+                let pool = pools.for_url(&url, &ctx.shared, || sqlite_options(&url, &ctx.base_dir))?;
                 run::on_pool(&pool, &sqlite::dialect(self.write), &query).await
             }
         }
-        .map_err(|e| ProbeError(clean_message(&describe(&e, &target), &self.url)))?;
+        .map_err(|e| kind_of(&e)(clean_message(&describe(&e, &target), &self.url)))?;
         Ok(observation(rows, started.elapsed().as_secs_f64() * 1000.0))
     }
 
@@ -168,12 +170,13 @@ impl Probe for Sql {
     }
 }
 
-fn options<O: FromStr<Err = sqlx::Error>>(url: &str) -> Result<O, String> {
-    O::from_str(url).map_err(|e| format!("`{}` is not a usable database URL: {e}", without_password(url)))
+fn options<O: FromStr<Err = sqlx::Error>>(url: &str) -> Result<O, ProbeError> {
+    O::from_str(url)
+        .map_err(|e| ProbeError::check("url", format!("`{}` is not a usable database URL: {e}", without_password(url))))
 }
 
 /// SQLite's options, a relative file taken from the playbook's folder.
-fn sqlite_options(url: &str, base_dir: &Path) -> Result<SqliteConnectOptions, String> {
+fn sqlite_options(url: &str, base_dir: &Path) -> Result<SqliteConnectOptions, ProbeError> {
     let options: SqliteConnectOptions = options(url)?;
     let file = options.get_filename().to_path_buf();
     if file.is_relative() && file.as_os_str() != ":memory:" && !url.contains("mode=memory") {
@@ -192,6 +195,34 @@ fn describe(error: &QueryError, target: &str) -> String {
         }
         QueryError::Decode(e) => format!("cannot read the result from `{target}`: {e}"),
     }
+}
+
+/// What sort of failure a failed query is.
+fn kind_of(error: &QueryError) -> fn(String) -> ProbeError {
+    match error {
+        QueryError::Connect(e) => match e {
+            sqlx::Error::Tls(_) => ProbeError::Tls,
+            sqlx::Error::PoolTimedOut => ProbeError::Timeout,
+            sqlx::Error::Configuration(_) => |message| ProbeError::check("url", message),
+            other => match super::io_kind(other) {
+                Some(std::io::ErrorKind::ConnectionRefused) => ProbeError::Refused,
+                Some(std::io::ErrorKind::TimedOut) => ProbeError::Timeout,
+                _ => ProbeError::Connect,
+            },
+        },
+        QueryError::Database(sqlx::Error::Database(db)) if is_timeout(db.code().as_deref()) => ProbeError::Timeout,
+        QueryError::Database(sqlx::Error::Io(_)) => ProbeError::Io,
+        QueryError::Database(sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)) => ProbeError::Decode,
+        QueryError::Database(_) => ProbeError::Protocol,
+        QueryError::TooManyRows(_) => ProbeError::Limit,
+        QueryError::Decode(_) => ProbeError::Decode,
+    }
+}
+
+/// Whether a database error code says the statement ran out of time: PostgreSQL's
+/// `query_canceled` (its `statement_timeout`), MariaDB's `max_statement_time`.
+fn is_timeout(code: Option<&str>) -> bool {
+    matches!(code, Some("57014" | "70100"))
 }
 
 /// The driver's reason without its boilerplate ("error returned from database: …").
@@ -229,7 +260,7 @@ mod tests {
             Ok((Driver::MySql, "mysql://root@127.0.0.1/test".into()))
         );
         assert_eq!(driver_of("sqlite:data.db").map(|d| d.0), Ok(Driver::Sqlite));
-        let err = driver_of("oracle://u:hunter22@h/db").unwrap_err();
+        let err = driver_of("oracle://u:hunter22@h/db").unwrap_err().to_string();
         assert!(err.contains("`oracle://u@h/db`") && !err.contains("hunter22"), "{err}");
     }
 

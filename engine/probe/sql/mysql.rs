@@ -28,6 +28,7 @@ pub fn dialect(timeout: Duration) -> Dialect<MySql> {
     }
 }
 
+/// A row as JSON; the error is text for `QueryError::Decode` (see `Dialect::decode`).
 fn row(row: &MySqlRow) -> Result<Map<String, Value>, String> {
     json::object(row, |i, _, type_name| {
         Ok(Some(match type_name {

@@ -17,6 +17,7 @@ use std::time::Duration;
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::probe::ProbeError;
 use crate::probe::context::RunShared;
 
 /// Connections open at once to one URL.
@@ -49,8 +50,8 @@ impl<C: Connection + 'static> Pools<C> {
         &self,
         url: &str,
         shared: &RunShared,
-        options: impl FnOnce() -> Result<<C as Connection>::Options, String>,
-    ) -> Result<Arc<Pool<C>>, String> {
+        options: impl FnOnce() -> Result<<C as Connection>::Options, ProbeError>,
+    ) -> Result<Arc<Pool<C>>, ProbeError> {
         let mut pools = self.by_url.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(pool) = pools.get(url) {
             return Ok(Arc::clone(pool));

@@ -39,6 +39,8 @@ pub struct Dialect<DB: Database> {
     pub setup: Vec<String>,
     /// Begins the read-only transaction; `None` where the setup makes the session read-only.
     pub begin_read_only: Option<&'static str>,
+    /// Reads a row; the error is text (a column and why), which [`QueryError::Decode`] carries
+    /// and the probe words with its target, so a typed error would add nothing here.
     pub decode: fn(&DB::Row) -> Result<Row, String>,
     /// Makes the query stop inside the database once the flag is set (it is
     /// when the query is dropped: its timeout or the step's deadline); `None`

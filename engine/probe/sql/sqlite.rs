@@ -38,6 +38,7 @@ fn interrupt(conn: &mut SqliteConnection, stop: Arc<AtomicBool>) -> BoxFuture<'_
     })
 }
 
+/// A row as JSON; the error is text for `QueryError::Decode` (see `Dialect::decode`).
 fn row(row: &SqliteRow) -> Result<Map<String, Value>, String> {
     json::object(row, |i, declared, stored| {
         Ok(Some(match stored {
