@@ -69,7 +69,7 @@ pub enum ProbeError {
     /// A parameter's value is not usable; `param` names the parameter (the later one
     /// when two clash), `problem` is the message.
     #[error("{problem}")]
-    Check { param: &'static str, problem: String },
+    Check { param: &'static str, item: Option<String>, problem: String },
     /// More than a limit allows: a body, an output, rows.
     #[error("{0}")]
     Limit(String),
@@ -81,7 +81,12 @@ pub enum ProbeError {
 impl ProbeError {
     /// A parameter check failure naming `param`.
     pub fn check(param: &'static str, problem: impl Into<String>) -> Self {
-        Self::Check { param, problem: problem.into() }
+        Self::Check { param, item: None, problem: problem.into() }
+    }
+
+    /// A parameter check failure about one key or item (`item`) of the map or list `param`.
+    pub fn check_item(param: &'static str, item: &str, problem: impl Into<String>) -> Self {
+        Self::Check { param, item: Some(item.to_owned()), problem: problem.into() }
     }
 
     /// The kind's name, as the record's `error_kind` says it.
@@ -104,6 +109,14 @@ impl ProbeError {
     pub fn param(&self) -> Option<&'static str> {
         match self {
             Self::Check { param, .. } => Some(param),
+            _ => None,
+        }
+    }
+
+    /// The key or item of the parameter a check failure is about, when it is one of several.
+    pub fn item(&self) -> Option<&str> {
+        match self {
+            Self::Check { item, .. } => item.as_deref(),
             _ => None,
         }
     }
@@ -247,13 +260,6 @@ macro_rules! registry {
             /// Checks the parameters beyond their types; a failure names its parameter.
             pub fn check_params(&self) -> Result<(), ProbeError> {
                 match self { $(Self::$variant(p) => p.check(),)* }
-            }
-
-            /// [`ProbeSpec::check_params`] as text. Kept only because the playbook validator
-            /// (engine/playbook, reworked apart from this change) reads the message and finds
-            /// the parameter from its backticks; it can take `check_params` and its `param` instead.
-            pub fn check(&self) -> Result<(), String> {
-                self.check_params().map_err(|e| e.to_string())
             }
 
             /// The instruction of a manual step.
@@ -436,7 +442,7 @@ mod tests {
         assert_eq!(error.param(), Some("argv"));
         assert_eq!(error.kind(), "check");
         assert_eq!(error.to_string(), "give `run` or `argv`, not both");
-        assert_eq!(both.check(), Err("give `run` or `argv`, not both".to_owned()));
+        assert_eq!(both.check_params().unwrap_err().to_string(), "give `run` or `argv`, not both");
         let port = spec("tcp", serde_json::json!({"host": "localhost", "port": "http"}));
         assert_eq!(port.check_params().unwrap_err().param(), Some("port"));
         let size = spec("http", serde_json::json!({"url": "http://x", "max_body": "lots"}));

@@ -63,8 +63,9 @@ impl Probe for Shell {
 
     fn check(&self) -> Result<(), ProbeError> {
         if let Some(name) = self.env.keys().find(|k| k.starts_with(ENV_PREFIX)) {
-            return Err(ProbeError::check(
+            return Err(ProbeError::check_item(
                 "env",
+                name,
                 format!(
                     "`{name}` in `env`: names starting with `{ENV_PREFIX}` carry template values into the script; rename it"
                 ),

@@ -1,7 +1,6 @@
 //! Exact places for problems: a token inside a scalar (the `=` of a bad
 //! expression, the `{{` of a template), and the probe parameter a probe's
-//! own `check()` complains about (it names the parameter or the value in
-//! backticks; the spanned tree finds where that stands).
+//! own check names (the spanned tree finds where its value stands).
 
 use super::Validator;
 use crate::playbook::diagnostic::Pos;
@@ -32,48 +31,25 @@ impl Validator<'_> {
         self.tree.get_or_init(|| tree::parse(&self.loaded.source)).as_ref()
     }
 
-    /// Where the problem a probe's `check()` reports stands: the value it quotes,
-    /// else the parameter it names (the later one, when it names two that clash),
-    /// else the probe's key. Also the parameter's name, for the message.
-    ///
-    /// The places are the spans the reader recorded for the probe's parameters;
-    /// which parameter is meant is still told by the words the message quotes,
-    /// because `ProbeSpec::check` (in `probe/`) returns only text. Once it
-    /// returns the parameter (and value) at fault, this takes them instead.
-    pub(super) fn param_place(&self, probe_at: Pos, message: &str) -> (Pos, Option<String>) {
+    /// Where the parameter `param` of the probe whose key stands at `probe_at`
+    /// is, from the spans the reader recorded: the key or item `item` of it
+    /// when one is named, its value when that is one scalar (a bad size), else
+    /// its key (two parameters that clash); the probe's key when the parameter
+    /// is not written out.
+    pub(super) fn param_place(&self, probe_at: Pos, param: Option<&str>, item: Option<&str>) -> Pos {
         let Some(entry) = self.tree().and_then(|t| t.entries().into_iter().find(|e| e.key_at == probe_at)) else {
-            return (probe_at, None);
+            return probe_at;
         };
-        let Value::Map(params) = &entry.value.value else { return (probe_at, None) };
-        let quoted = backticked(message);
-        for name in &quoted {
-            for param in params {
-                if let Some(node) = param.value.walk().into_iter().find(|n| n.scalar() == Some(name.as_str())) {
-                    return (node.at, Some(param.key.clone()));
-                }
-            }
+        let Value::Map(params) = &entry.value.value else { return probe_at };
+        let Some(named) = params.iter().find(|p| Some(p.key.as_str()) == param) else { return probe_at };
+        let part = item.and_then(|item| match &named.value.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == item).map(|e| e.key_at),
+            _ => named.value.walk().into_iter().find(|n| n.scalar() == Some(item)).map(|n| n.at),
+        });
+        match part {
+            Some(at) => at,
+            None if named.value.scalar().is_some() => named.value.at,
+            None => named.key_at,
         }
-        let named: Vec<&tree::Entry> = params.iter().filter(|p| quoted.contains(&p.key)).collect();
-        match named.as_slice() {
-            [] => (probe_at, None),
-            [one] => (one.value.at, Some(one.key.clone())),
-            [.., last] => (last.key_at, Some(last.key.clone())),
-        }
-    }
-}
-
-/// The `names` a message quotes in backticks, in order.
-fn backticked(message: &str) -> Vec<String> {
-    message.split('`').skip(1).step_by(2).map(str::to_owned).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::backticked;
-
-    #[test]
-    fn quoted_names_are_found_in_order() {
-        assert_eq!(backticked("give `run` or `argv`, not both"), ["run", "argv"]);
-        assert!(backticked("no names").is_empty());
     }
 }

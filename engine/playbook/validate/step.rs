@@ -56,11 +56,12 @@ impl Validator<'_> {
     ) {
         let step_at = Pos::from(step.referenced);
         let step = &step.value;
-        if let Err(message) = step.probe.check() {
+        if let Err(problem) = step.probe.check_params() {
             let kind = step.probe.kind();
-            let (at, param) = self.param_place(step.probe_at, &message);
+            let param = problem.param();
+            let at = self.param_place(step.probe_at, param, problem.item());
             let subject = param.map_or_else(|| format!("`{kind}`"), |p| format!("`{kind}.{p}`"));
-            self.report(at, format!("{subject}: {message}"));
+            self.report(at, format!("{subject}: {problem}"));
         }
         if step.action && step.retries.is_some_and(|r| r > 0) {
             let message = format!("step `{}` is an action, which runs at most once; remove `retries`", step.id.value);
