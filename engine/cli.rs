@@ -239,7 +239,7 @@ pub enum RunFormat {
 /// A size such as `16MB` (powers of 1024, as in playbooks), as whole bytes.
 // clap value parsers: clap prints the String as the argument's error, as is.
 fn parse_byte_count(text: &str) -> Result<u64, String> {
-    let bytes = crate::units::parse_size(text)?;
+    let bytes = crate::units::parse_size(text).map_err(|e| e.to_string())?;
     if bytes < 1.0 {
         return Err(format!("`{text}` is too small; give at least one byte"));
     }

@@ -9,7 +9,7 @@
 
 mod shell;
 mod url;
-mod words;
+pub mod words;
 
 #[cfg(test)]
 mod props;
@@ -175,16 +175,6 @@ pub fn fill(text: &str, scope: &Value, context: Context) -> Result<Filled, Error
     Ok(Filled { text: splice(text, &spans, &pieces), bound })
 }
 
-/// [`fill`] with its error as text, for callers that report problems as text (the runner).
-pub fn render(text: &str, scope: &Value, context: Context) -> Result<Filled, String> {
-    fill(text, scope, context).map_err(String::from)
-}
-
-/// [`words::split`] with its error as text, for callers that report problems as text.
-pub fn split_words(line: &str, values: &[(usize, usize, &str)]) -> Result<Vec<String>, String> {
-    words::split(line, values).map_err(|error| error.to_string())
-}
-
 /// Why pieces could not be made: the value with this index does not fit, or the template itself.
 enum Refusal {
     Value(usize, Unfit),
@@ -284,6 +274,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// [`fill`] with its error as the text a user sees.
+    fn render(text: &str, scope: &Value, context: Context) -> Result<Filled, String> {
+        fill(text, scope, context).map_err(|e| e.to_string())
+    }
+
     fn text(template: &str, scope: &Value, context: Context) -> String {
         render(template, scope, context).unwrap().text
     }
@@ -369,7 +364,7 @@ mod tests {
         for (text, context, expected) in cases {
             assert_eq!(message(text, &scope, context), expected, "{text:?} as {context:?}");
         }
-        assert_eq!(split_words("", &[]).unwrap_err(), "`command` is empty");
+        assert_eq!(words::split("", &[]).unwrap_err().to_string(), "`command` is empty");
         assert_eq!(render("{{vars.nope}}", &scope, Context::Text).unwrap_err(), "`{{vars.nope}}` has no value");
     }
 

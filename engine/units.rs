@@ -4,44 +4,61 @@
 
 use std::time::Duration;
 
+/// A duration or size that does not read; each names the text it was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnitError {
+    #[error("`{0}` is not a duration; write a number and a unit, e.g. `5s`, `250ms`, `2m`")]
+    NotADuration(String),
+    #[error("unknown duration unit `{unit}` in `{text}`; use ms, s, m, h or d")]
+    DurationUnit { unit: String, text: String },
+    #[error("duration `{0}` is out of range")]
+    DurationRange(String),
+    #[error("`{0}` is not a size; write a number and a unit, e.g. `200MB`, `1GB`")]
+    NotASize(String),
+    #[error("unknown size unit `{unit}` in `{text}`; use B, KB, MB, GB or TB")]
+    SizeUnit { unit: String, text: String },
+    #[error("size `{0}` is negative")]
+    NegativeSize(String),
+    #[error("size `{0}` is out of range")]
+    SizeRange(String),
+}
+
 /// Parses a duration such as `5s`, `250ms`, `1.5m`, `2h` or `1d`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = split_number(text.trim())
-        .ok_or_else(|| format!("`{text}` is not a duration; write a number and a unit, e.g. `5s`, `250ms`, `2m`"))?;
+pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
+    let (number, unit) = split_number(text.trim()).ok_or_else(|| UnitError::NotADuration(text.to_owned()))?;
     let scale = match unit {
         "ms" => 0.001,
         "s" | "" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
         "d" => 86_400.0,
-        other => return Err(format!("unknown duration unit `{other}` in `{text}`; use ms, s, m, h or d")),
+        other => return Err(UnitError::DurationUnit { unit: other.to_owned(), text: text.to_owned() }),
     };
     let seconds = number * scale;
     if !seconds.is_finite() || !(0.0..=1e9).contains(&seconds) {
-        return Err(format!("duration `{text}` is out of range"));
+        return Err(UnitError::DurationRange(text.to_owned()));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
 
 /// Parses a size such as `512`, `200MB`, `1.5GiB` into bytes.
-pub fn parse_size(text: &str) -> Result<f64, String> {
-    let (number, unit) = split_number(text.trim())
-        .ok_or_else(|| format!("`{text}` is not a size; write a number and a unit, e.g. `200MB`, `1GB`"))?;
+pub fn parse_size(text: &str) -> Result<f64, UnitError> {
+    let (number, unit) = split_number(text.trim()).ok_or_else(|| UnitError::NotASize(text.to_owned()))?;
     let power = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 1,
         "m" | "mb" | "mib" => 2,
         "g" | "gb" | "gib" => 3,
         "t" | "tb" | "tib" => 4,
-        _ => return Err(format!("unknown size unit `{unit}` in `{text}`; use B, KB, MB, GB or TB")),
+        _ => return Err(UnitError::SizeUnit { unit: unit.to_owned(), text: text.to_owned() }),
     };
     if number < 0.0 {
-        return Err(format!("size `{text}` is negative"));
+        return Err(UnitError::NegativeSize(text.to_owned()));
     }
     let bytes = number * 1024f64.powi(power);
     // Hundreds of digits overflow to infinity, which a cap would read as "no cap".
     if !bytes.is_finite() {
-        return Err(format!("size `{text}` is out of range"));
+        return Err(UnitError::SizeRange(text.to_owned()));
     }
     Ok(bytes)
 }
@@ -91,8 +108,8 @@ mod tests {
 
     #[test]
     fn bad_durations_say_why() {
-        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
-        assert!(parse_duration("5 weeks").unwrap_err().contains("unknown duration unit"));
+        assert!(parse_duration("soon").unwrap_err().to_string().contains("not a duration"));
+        assert!(parse_duration("5 weeks").unwrap_err().to_string().contains("unknown duration unit"));
         assert!(parse_duration("1e400s").is_err());
     }
 
@@ -107,7 +124,7 @@ mod tests {
     #[test]
     fn a_size_too_large_for_a_number_is_refused() {
         let huge = format!("{}MB", "9".repeat(400));
-        assert_eq!(parse_size(&huge).unwrap_err(), format!("size `{huge}` is out of range"));
+        assert_eq!(parse_size(&huge).unwrap_err().to_string(), format!("size `{huge}` is out of range"));
     }
 }
 

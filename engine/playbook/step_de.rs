@@ -145,7 +145,7 @@ fn placed<E: de::Error>(at: impl Into<Pos>, message: String) -> E {
 /// A severity by name, with a suggestion for a near miss.
 fn severity<E: de::Error>(name: &Spanned<String>) -> Result<Severity, E> {
     // `Severity::from_str` (in `record/`) says what is wrong in words only.
-    name.value.parse().map_err(|message: String| placed(name.referenced, message))
+    name.value.parse().map_err(|e: crate::record::UnknownSeverity| placed(name.referenced, e.to_string()))
 }
 
 fn unknown_key(name: &str) -> String {

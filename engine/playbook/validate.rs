@@ -166,7 +166,7 @@ impl Validator<'_> {
 
     fn duration(&mut self, text: &Spanned<String>) -> std::time::Duration {
         parse_duration(&text.value).unwrap_or_else(|e| {
-            self.report(text.referenced, e);
+            self.report(text.referenced, e.to_string());
             DEFAULT_TIMEOUT
         })
     }

@@ -106,7 +106,7 @@ impl Probe for FileProbe {
                 .map_err(|e| ProbeError::check("glob", format!("`glob` is not a valid pattern: {e}")))?;
         }
         if let Some(age) = self.older_than.as_deref().filter(|a| !a.contains("{{")) {
-            parse_duration(age).map_err(|e| ProbeError::check("older_than", e))?;
+            parse_duration(age).map_err(|e| ProbeError::check("older_than", e.to_string()))?;
         }
         self.tail_lines.as_ref().map_or(Ok(()), |n| n.check("tail_lines"))
     }
@@ -152,7 +152,7 @@ impl FileProbe {
             .as_deref()
             .map(parse_duration)
             .transpose()
-            .map_err(|e| ProbeError::check("older_than", e))?;
+            .map_err(|e| ProbeError::check("older_than", e.to_string()))?;
         let count_older =
             older_than.map(|limit| found.iter().filter(|f| age(now, f.modified) > limit.as_secs_f64()).count());
         let matches: Vec<Value> = found

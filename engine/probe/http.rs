@@ -173,7 +173,9 @@ impl Http {
     /// The largest body read; `parse_size`'s message is the problem with `max_body`.
     fn max_body(&self) -> Result<usize, ProbeError> {
         match &self.max_body {
-            Some(size) => parse_size(size).map(|n| n as usize).map_err(|e| ProbeError::check("max_body", e)),
+            Some(size) => {
+                parse_size(size).map(|n| n as usize).map_err(|e| ProbeError::check("max_body", e.to_string()))
+            }
             None => Ok(DEFAULT_MAX_BODY),
         }
     }

@@ -88,7 +88,7 @@ const READ_ONLY_SUB: &[(&str, &[&str])] =
 
 /// Splits a command line into words; double quotes keep spaces (`\"` inside is a quote).
 fn split_command(line: &str) -> Result<Vec<String>, ProbeError> {
-    template::split_words(line, &[]).map_err(|e| ProbeError::check("command", e))
+    template::words::split(line, &[]).map_err(|e| ProbeError::check("command", e.to_string()))
 }
 
 /// Refuses a command that may write unless the step allows it.

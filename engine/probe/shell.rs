@@ -159,7 +159,9 @@ impl Shell {
     /// The most output kept per stream; `parse_size`'s message is the problem with `max_output`.
     fn max_output(&self) -> Result<usize, ProbeError> {
         match &self.max_output {
-            Some(size) => parse_size(size).map(|n| n as usize).map_err(|e| ProbeError::check("max_output", e)),
+            Some(size) => {
+                parse_size(size).map(|n| n as usize).map_err(|e| ProbeError::check("max_output", e.to_string()))
+            }
             None => Ok(DEFAULT_MAX_OUTPUT),
         }
     }

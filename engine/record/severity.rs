@@ -32,15 +32,21 @@ impl Severity {
     }
 }
 
-impl std::str::FromStr for Severity {
-    type Err = String;
+/// A name that is not a severity, with the near miss it may be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{name}` is not a severity; {}write `critical` or `warning`", near.map(|s| format!("did you mean `{s}`? ")).unwrap_or_default())]
+pub struct UnknownSeverity {
+    pub name: String,
+    pub near: Option<&'static str>,
+}
 
-    fn from_str(name: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| {
-            let hint = crate::suggest::did_you_mean(name, Self::ALL.map(Self::name))
-                .map(|s| format!("did you mean `{s}`? "))
-                .unwrap_or_default();
-            format!("`{name}` is not a severity; {hint}write `critical` or `warning`")
+impl std::str::FromStr for Severity {
+    type Err = UnknownSeverity;
+
+    fn from_str(name: &str) -> Result<Self, UnknownSeverity> {
+        Self::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| UnknownSeverity {
+            name: name.to_owned(),
+            near: crate::suggest::did_you_mean(name, Self::ALL.map(Self::name)),
         })
     }
 }

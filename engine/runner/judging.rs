@@ -14,6 +14,18 @@ const STACK: usize = 16 << 20;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Why a judgement did not come back.
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    /// Like the runner's: a panic's payload could quote a secret, so it is not shown.
+    #[error("internal error: judging panicked (a bug in runbook)")]
+    Panicked,
+    #[error("cannot hand the step to a judge")]
+    NoJudge,
+    #[error("cannot start a thread to judge the step: {0}")]
+    NoThread(std::io::Error),
+}
+
 /// The judges waiting for work, each by the channel that hands it a job.
 static IDLE: Mutex<Vec<mpsc::Sender<Job>>> = Mutex::new(Vec::new());
 
@@ -23,21 +35,20 @@ static IDLE: Mutex<Vec<mpsc::Sender<Job>>> = Mutex::new(Vec::new());
 pub(super) async fn apart_if<T: Send + 'static>(
     loops: bool,
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, JudgeError> {
     if loops { apart(work).await } else { Ok(work()) }
 }
 
 /// Runs `work` on a judge thread and waits for it without blocking the runtime.
-pub(super) async fn apart<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+pub(super) async fn apart<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, JudgeError> {
     let (tell, told) = tokio::sync::oneshot::channel();
     hand_over(Box::new(move || {
         let _ = tell.send(work());
     }))?;
-    // Like the runner's: a panic's payload could quote a secret, so it is not shown.
-    told.await.map_err(|_| "internal error: judging panicked (a bug in runbook)".to_owned())
+    told.await.map_err(|_| JudgeError::Panicked)
 }
 
-fn hand_over(job: Job) -> Result<(), String> {
+fn hand_over(job: Job) -> Result<(), JudgeError> {
     let idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner).pop();
     // A judge never drops its receiver while it lives, so a send to an idle one
     // fails only if that judge died of a panic: then a new one takes the job.
@@ -50,7 +61,7 @@ fn hand_over(job: Job) -> Result<(), String> {
     };
     let (hand, jobs) = mpsc::channel::<Job>();
     let me = hand.clone();
-    hand.send(job).map_err(|_| "cannot hand the step to a judge".to_owned())?;
+    hand.send(job).map_err(|_| JudgeError::NoJudge)?;
     std::thread::Builder::new()
         .name("runbook-judge".to_owned())
         .stack_size(STACK)
@@ -61,5 +72,5 @@ fn hand_over(job: Job) -> Result<(), String> {
             }
         })
         .map(drop)
-        .map_err(|e| format!("cannot start a thread to judge the step: {e}"))
+        .map_err(JudgeError::NoThread)
 }

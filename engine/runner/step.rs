@@ -83,7 +83,7 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
             Ok(Ok(Judgement::True)) => {}
             Ok(Ok(_)) => return result(scope, index, Verdict::Skipped, format!("`when: {}` is false", when.source)),
             Ok(Err(e)) => return error(scope, index, e.kind(), e.to_string()),
-            Err(e) => return error(scope, index, "internal", e),
+            Err(e) => return error(scope, index, "internal", e.to_string()),
         }
     }
     if let Some(instruction) = step.probe.manual_instruction() {
@@ -92,9 +92,12 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
     let secrets =
         Value::Object(scope.secrets.values.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect());
     let template_scope = serde_json::json!({ "vars": vars, "secrets": secrets, "steps": captured });
-    let probe = match step.probe.render(&mut |text, context| template::render(text, &template_scope, context)) {
+    let probe = match step.probe.render(&mut |text, context| template::fill(text, &template_scope, context)) {
         Ok(probe) => probe,
-        Err(RenderError::Template(e) | RenderError::Shape(e)) => {
+        Err(RenderError::Template(e)) => {
+            return error(scope, index, "template", format!("cannot fill in the parameters: {e}"));
+        }
+        Err(RenderError::Shape(e)) => {
             return error(scope, index, "template", format!("cannot fill in the parameters: {e}"));
         }
     };
@@ -164,7 +167,7 @@ async fn attempts_of(
                 let loops = step.expect.iter().chain(&step.warn).any(|e| e.loops);
                 judging::apart_if(loops, move || judge(&run, index, observation, base, &stop))
                     .await
-                    .unwrap_or_else(|e| error(scope, index, "internal", e))
+                    .unwrap_or_else(|e| error(scope, index, "internal", e.to_string()))
             }
             Ok(Err(e)) => error(scope, index, e.kind(), e.to_string()),
             Err(_) => error(scope, index, "timeout", format!("timed out after {}", show_duration(step.timeout))),

@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use serde_json::json;
 
-use super::{Bound, Context, render};
+use super::{Bound, Context, fill as render};
 
 fn hostile() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
