@@ -4,6 +4,7 @@
 //! store; its JSON Schema is committed as `schemas/report.schema.json`.
 //! Everything in it is redacted: secrets never reach any output.
 
+pub mod attest;
 mod severity;
 pub mod signoff;
 pub mod summary;
@@ -114,6 +115,10 @@ pub struct StepResult {
     /// `unfinished` (the run stopped first). Absent for other verdicts and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
+    /// The ids of the steps this one attests (the playbook's `attests`): if one of them failed
+    /// or errored, this step fails and no answer can pass it. Absent when it attests nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attests: Vec<String>,
 }
 
 /// One `expect` or `warn` expression of a step, as judged.

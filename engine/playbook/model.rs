@@ -184,7 +184,7 @@ pub struct Section {
 #[derive(Debug, JsonSchema)]
 #[schemars(deny_unknown_fields, transform = crate::probe::add_probe_properties)]
 pub struct Step {
-    /// A stable identifier, unique in the playbook: history and `needs` use it.
+    /// A stable identifier, unique in the playbook: history, `needs` and `attests` use it.
     #[schemars(with = "String", regex(pattern = r"^[A-Za-z_][A-Za-z0-9_-]*$"), example = &"brain_health")]
     pub id: Spanned<String>,
     /// The checklist line, as the runbook words it.
@@ -216,6 +216,12 @@ pub struct Step {
     #[schemars(default)]
     #[schemars(with = "Vec<String>", example = vec!["db_connect"])]
     pub needs: Vec<Spanned<String>>,
+    /// Steps this one vouches for, as a sign-off item over earlier checks ("All health checks
+    /// passed"). It waits for them like `needs`, but if one failed or errored this step fails
+    /// (never skipped) and names them, and no answer can pass it over them.
+    #[schemars(default)]
+    #[schemars(with = "Vec<String>", example = vec!["brain_health", "db_connect"])]
+    pub attests: Vec<Spanned<String>>,
     /// How long one attempt may take, e.g. `5s` (overrides `defaults.timeout`).
     #[schemars(with = "Option<String>", example = &"5s")]
     pub timeout: Option<Spanned<String>>,
@@ -241,7 +247,7 @@ pub struct Step {
 impl Step {
     /// The keys a step takes besides its probe, in the order the reference lists them.
     pub const FIELDS: &'static [&'static str] =
-        &["id", "title", "capture", "expect", "warn", "when", "needs", "timeout", "retries", "action", "severity"];
+        &["id", "title", "capture", "expect", "warn", "when", "needs", "attests", "timeout", "retries", "action", "severity"];
 }
 
 fn example_playbook() -> serde_json::Value {
