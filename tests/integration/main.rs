@@ -9,6 +9,7 @@ mod util;
 
 mod actions;
 mod architecture;
+mod attests;
 mod bounds;
 mod check_data;
 mod cli;
