@@ -8,6 +8,7 @@ pub mod attest;
 mod severity;
 pub mod signoff;
 pub mod summary;
+pub mod waiver;
 
 use std::collections::BTreeMap;
 
@@ -34,10 +35,14 @@ pub enum Verdict {
     Skipped,
     /// A manual step nobody has answered yet.
     Pending,
+    /// It failed, but a waiver in force (a known exception with a reason, an owner and an
+    /// expiry date) covers it. Never given to an `error`.
+    Waived,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 6] = [Self::Pass, Self::Warn, Self::Fail, Self::Error, Self::Skipped, Self::Pending];
+    pub const ALL: [Verdict; 7] =
+        [Self::Pass, Self::Warn, Self::Fail, Self::Error, Self::Skipped, Self::Pending, Self::Waived];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -47,6 +52,7 @@ impl Verdict {
             Self::Error => "error",
             Self::Skipped => "skipped",
             Self::Pending => "pending",
+            Self::Waived => "waived",
         }
     }
 
@@ -119,6 +125,33 @@ pub struct StepResult {
     /// or errored, this step fails and no answer can pass it. Absent when it attests nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attests: Vec<String>,
+    /// The waiver that covers this step's failure: in force for a `waived` step, expired for a
+    /// `fail` that names it. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waiver>,
+}
+
+/// A known exception: a step whose failure is accepted, by whom, why and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Waiver {
+    /// The step id.
+    pub step: String,
+    /// Why the failure is accepted.
+    pub reason: String,
+    /// Who accepted it.
+    pub owner: String,
+    /// The last day it is in force, `YYYY-MM-DD`.
+    pub expires: String,
+    /// True when the run came after that day: the step fails and names the waiver.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expired: bool,
+}
+
+impl Waiver {
+    /// `reason (owner, until YYYY-MM-DD)`, as reports and the sign-off name it.
+    pub fn describe(&self) -> String {
+        format!("{} ({}, until {})", self.reason, self.owner, self.expires)
+    }
 }
 
 /// One `expect` or `warn` expression of a step, as judged.
@@ -210,6 +243,9 @@ pub struct SignOff {
     /// Ids of the action steps that did not run for want of confirmation.
     #[serde(default)]
     pub unconfirmed: Vec<String>,
+    /// The waivers in force that turned failures into `waived`, as `step: reason (owner, until date)`.
+    #[serde(default)]
+    pub waived: Vec<String>,
 }
 
 /// The decision on an action step (`action: true`).
@@ -247,6 +283,9 @@ pub struct Counts {
     pub error: usize,
     pub skipped: usize,
     pub pending: usize,
+    /// Failures a waiver in force covers (records stored before waivers read 0).
+    #[serde(default)]
+    pub waived: usize,
     /// The steps that failed or errored, by severity.
     #[serde(default)]
     pub failed_by_severity: BySeverity,
@@ -293,6 +332,7 @@ impl Counts {
                 Verdict::Error => &mut c.error,
                 Verdict::Skipped => &mut c.skipped,
                 Verdict::Pending => &mut c.pending,
+                Verdict::Waived => &mut c.waived,
             } += 1;
         }
         c

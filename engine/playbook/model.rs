@@ -58,6 +58,34 @@ pub struct Playbook {
     #[serde(default)]
     #[schemars(with = "Vec<crate::notify::Target>", example = example_notify())]
     pub notify: Vec<Spanned<crate::notify::Target>>,
+    /// Known exceptions: while a waiver is in force, its step's `fail` is shown as `waived` (never
+    /// an `error`), counted apart and listed in the sign-off; after its expiry date the step fails
+    /// and names the waiver. `runbook run --waivers FILE` adds more of the same shape.
+    #[serde(default)]
+    #[schemars(example = example_waivers())]
+    pub waivers: Vec<WaiverEntry>,
+}
+
+/// One known exception.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverEntry {
+    /// The id of the step whose failure is accepted.
+    #[schemars(with = "String", example = &"disk_space")]
+    pub step: Spanned<String>,
+    /// Why it is accepted.
+    #[schemars(example = &"The new volume arrives on Friday")]
+    pub reason: String,
+    /// Who accepted it.
+    #[schemars(example = &"ops-lead")]
+    pub owner: String,
+    /// The last day it is in force, `YYYY-MM-DD`.
+    #[schemars(with = "String", regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-12-31")]
+    pub expires: Spanned<String>,
+}
+
+fn example_waivers() -> serde_json::Value {
+    serde_json::json!([{"step": "disk_space", "reason": "The new volume arrives on Friday", "owner": "ops-lead", "expires": "2026-12-31"}])
 }
 
 /// One figure of the end-of-day summary.
@@ -246,8 +274,10 @@ pub struct Step {
 
 impl Step {
     /// The keys a step takes besides its probe, in the order the reference lists them.
-    pub const FIELDS: &'static [&'static str] =
-        &["id", "title", "capture", "expect", "warn", "when", "needs", "attests", "timeout", "retries", "action", "severity"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "id", "title", "capture", "expect", "warn", "when", "needs", "attests", "timeout", "retries", "action",
+        "severity",
+    ];
 }
 
 fn example_playbook() -> serde_json::Value {

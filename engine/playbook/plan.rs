@@ -34,6 +34,8 @@ pub struct Plan {
     pub report_template: Option<PathBuf>,
     /// Where `watch` and `serve` send results (the playbook's own `notify:`).
     pub notify: Vec<crate::notify::Target>,
+    /// Known exceptions (the playbook's `waivers:`, then `--waivers FILE`).
+    pub waivers: Vec<crate::record::Waiver>,
 }
 
 /// One step ready to run.

@@ -112,6 +112,7 @@ impl Validator<'_> {
             summary,
             report_template,
             notify: self.notify(),
+            waivers: self.waivers(&ids, &self.loaded.playbook.waivers),
         }
     }
 
@@ -127,6 +128,33 @@ impl Validator<'_> {
                 format!("the playbook's report.template `{}` at {line}:{column}: {}", named.value, e.reason());
             self.report(named.referenced, message);
         }
+    }
+
+    /// Waivers, each naming a step of the playbook and a real date.
+    pub(super) fn waivers(
+        &mut self,
+        ids: &BTreeMap<String, usize>,
+        entries: &[super::model::WaiverEntry],
+    ) -> Vec<crate::record::Waiver> {
+        let mut out = Vec::new();
+        for entry in entries {
+            let known = self.step_ref(ids, "waivers", &entry.step).is_some();
+            let date = chrono::NaiveDate::parse_from_str(&entry.expires.value, "%Y-%m-%d");
+            if date.is_err() {
+                let message = format!("waiver `expires: {}` is not a date of the form YYYY-MM-DD", entry.expires.value);
+                self.report(entry.expires.referenced, message);
+            }
+            if known && date.is_ok() {
+                out.push(crate::record::Waiver {
+                    step: entry.step.value.clone(),
+                    reason: entry.reason.clone(),
+                    owner: entry.owner.clone(),
+                    expires: entry.expires.value.clone(),
+                    expired: false,
+                });
+            }
+        }
+        out
     }
 
     /// The `notify:` targets, each checked where it stands.

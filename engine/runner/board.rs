@@ -146,6 +146,9 @@ impl Board {
     }
 
     fn settle(&mut self, i: usize, result: StepResult, on_event: &mut dyn FnMut(Event)) {
+        // Before anyone sees it: the verdict shown, counted and attested is the waived one.
+        let today = chrono::Local::now().date_naive();
+        let result = crate::record::waiver::judge(result, &self.scope.plan.waivers, today);
         on_event(Event::Finished { index: i, result: &result });
         self.results[i] = Some(result);
     }

@@ -37,6 +37,7 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         checks: Vec::new(),
         error_kind: None,
         attests: step.attests.iter().map(|&a| scope.plan.steps[a].id.clone()).collect(),
+        waiver: None,
     }
 }
 

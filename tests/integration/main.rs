@@ -56,5 +56,6 @@ mod template_depth;
 mod titan_playbooks;
 mod titan_sim;
 mod tls;
+mod waivers;
 mod watch;
 mod websocket;
