@@ -34,7 +34,12 @@ fn a_waiver_in_force_turns_a_failure_into_waived_in_every_output_but_never_hides
     assert_eq!(out.code, 1, "the error still fails the run: {out:?}");
     let disk = out.step("disk");
     assert_eq!(disk["verdict"], "waived", "{disk}");
-    assert!(disk["message"].as_str().unwrap().contains("accepted by a waiver: new volume on Friday (ops-lead, until 2099-12-31)"));
+    assert!(
+        disk["message"]
+            .as_str()
+            .unwrap()
+            .contains("accepted by a waiver: new volume on Friday (ops-lead, until 2099-12-31)")
+    );
     assert_eq!(out.step("api")["verdict"], "error", "an error is never waived");
     let record = out.json();
     assert_eq!(record["counts"]["waived"], 1);
@@ -79,4 +84,19 @@ fn a_waiver_naming_an_unknown_step_or_a_bad_date_is_placed_in_the_file() {
         out.stderr
     );
     assert!(out.stderr.contains("waiver `expires: 31/12/2099` is not a date of the form YYYY-MM-DD"), "{}", out.stderr);
+}
+
+#[test]
+fn a_waivers_file_adds_waivers_and_is_checked_against_the_playbook() {
+    let dir = crate::util::TestDir::new();
+    dir.write("p.yaml", &playbook("2099-12-31").replace("step: disk,", "step: ok,"));
+    dir.write("w.yaml", "waivers:\n  - { step: disk, reason: kept apart, owner: sre, expires: \"2099-01-01\" }\n");
+    let out = dir.runbook().args(["run", "p.yaml", "--format", "json", "--waivers", "w.yaml"]).run();
+    let disk = out.step("disk");
+    assert_eq!(disk["verdict"], "waived", "{disk}");
+    assert_eq!(disk["waiver"]["owner"], "sre");
+    dir.write("w.yaml", "waivers:\n  - { step: dsk, reason: kept apart, owner: sre, expires: \"2099-01-01\" }\n");
+    let out = dir.runbook().args(["run", "p.yaml", "--waivers", "w.yaml"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.stderr, "error: --waivers: w.yaml:2:13: `waivers` names unknown step `dsk`; did you mean `disk`?\n");
 }
