@@ -50,6 +50,10 @@ fn a_waiver_in_force_turns_a_failure_into_waived_in_every_output_but_never_hides
     assert!(md.contains("1 waived"), "{md}");
     let junit = std::fs::read_to_string(dir.path().join("j.xml")).unwrap();
     assert!(junit.contains("waived: "), "{junit}");
+    let journal = dir.runbook().args(["run", "p.yaml", "--journal", "ops.log"]).run();
+    assert_eq!(journal.code, 1);
+    let journal = std::fs::read_to_string(dir.path().join("ops.log")).unwrap();
+    assert!(journal.trim_end().ends_with(" waived=1"), "{journal}");
     let text = dir.runbook().args(["run", "p.yaml"]).run();
     assert!(text.stdout.contains("1 waived"), "{}", text.stdout);
     let html = dir.runbook().args(["run", "p.yaml", "--report", "r.html"]).run();
@@ -99,4 +103,17 @@ fn a_waivers_file_adds_waivers_and_is_checked_against_the_playbook() {
     let out = dir.runbook().args(["run", "p.yaml", "--waivers", "w.yaml"]).run();
     assert_eq!(out.code, 2, "{out:?}");
     assert_eq!(out.stderr, "error: --waivers: w.yaml:2:13: `waivers` names unknown step `dsk`; did you mean `disk`?\n");
+}
+
+#[test]
+fn a_sign_off_attesting_a_waived_step_is_left_to_the_person() {
+    let dir = crate::util::TestDir::new();
+    let book = playbook("2099-12-31").replace(
+        "waivers:",
+        "      - id: signoff\n        title: Disk checked\n        attests: [disk]\n        manual: Confirm.\nwaivers:",
+    );
+    dir.write("p.yaml", &book);
+    let out = dir.runbook().args(["run", "p.yaml", "--format", "json"]).run();
+    assert_eq!(out.step("disk")["verdict"], "waived", "{out:?}");
+    assert_eq!(out.step("signoff")["verdict"], "pending");
 }
