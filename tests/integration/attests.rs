@@ -128,3 +128,64 @@ fn an_unknown_attested_step_is_placed_in_the_file() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("dependency cycle: signoff_feeds → signoff_feeds"), "{}", out.stderr);
 }
+
+/// Drives the binary on a pseudo-terminal: answers `feeds` fail, leaves `signoff_health`
+/// pending, and records what the prompt showed.
+const PTY_DRIVER: &str = r#"
+import os, pty, select, subprocess, sys, time
+master, slave = pty.openpty()
+proc = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+os.close(slave)
+script = [(b"pass / fail / skip?", b"f\n"), (b"comment (optional):", b"\n"), (b"pass / fail / skip?", b"\n")]
+seen, pending, deadline = b"", b"", time.time() + 60
+def pump():
+    global seen, pending
+    ready, _, _ = select.select([master], [], [], 0.5)
+    if ready:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            chunk = b""
+        seen += chunk
+        pending += chunk
+        return bool(chunk)
+    return True
+for prompt, reply in script:
+    while prompt not in pending:
+        if time.time() > deadline or not pump():
+            sys.stdout.write(seen.decode(errors="replace")); proc.kill(); sys.exit(99)
+    pending = pending[pending.index(prompt) + len(prompt):]
+    os.write(master, reply)
+while proc.poll() is None and time.time() < deadline:
+    pump()
+while pump() and select.select([master], [], [], 0)[0]:
+    pass
+sys.stdout.write(seen.decode(errors="replace"))
+sys.exit(proc.wait(timeout=10))
+"#;
+
+#[test]
+fn the_prompt_does_not_ask_to_vouch_for_evidence_answered_fail() {
+    let dir = crate::util::TestDir::new();
+    dir.write("p.yaml", PLAYBOOK);
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(PTY_DRIVER)
+        .arg(env!("CARGO_BIN_EXE_runbook"))
+        .args(["run", "p.yaml", "--out", "record.json", "--format", "json"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("RUNBOOK_NO_HISTORY", "1")
+        .output()
+        .expect("run python3");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{screen}");
+    assert!(
+        screen.contains("[3/3] Feeds signed off  [signoff_feeds]\r\n      fails, not asked: blocked by the evidence it attests: `feeds` failed"),
+        "{screen}"
+    );
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("record.json")).unwrap()).unwrap();
+    let item = record["steps"].as_array().unwrap().iter().find(|s| s["id"] == "signoff_feeds").unwrap();
+    assert_eq!(item["verdict"], "fail", "{item}");
+}
