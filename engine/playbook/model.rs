@@ -231,6 +231,7 @@ pub struct Step {
     /// Wait for a condition before judging: the probe observes again every `every` until
     /// `expr` is true, then `expect` and `warn` judge the last observation. If it is still
     /// false after `within`, the step fails.
+    #[schemars(example = serde_json::json!({"expr": "state == \"ready\"", "every": "2s", "within": "60s"}))]
     pub until: Option<Until>,
     /// The step changes something (a POST that flattens positions, a script that rotates keys).
     /// It never runs unconfirmed: on a terminal `runbook run` shows the fully rendered request and
