@@ -127,8 +127,8 @@ pub struct StepResult {
 /// One attempt of a step, or one poll of its `until` condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Try {
-    /// `error` when the probe could not observe; for an `until` poll that observed, `pass`
-    /// when the condition held and `fail` when it did not; otherwise the attempt's verdict.
+    /// `error` when the probe could not observe; `fail` for an `until` poll whose condition
+    /// did not hold; otherwise the verdict that observation was judged.
     pub verdict: Verdict,
     /// The error, or what a poll whose condition did not hold read (redacted).
     #[serde(default, skip_serializing_if = "String::is_empty")]
