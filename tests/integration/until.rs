@@ -118,6 +118,23 @@ fn until_shows_the_wait_in_the_checklist() {
 }
 
 #[test]
+fn markdown_and_html_reports_show_retried_errors() {
+    for format in ["markdown", "html"] {
+        let service = service::start();
+        let steps = r#"
+      - id: hiccup
+        title: Answers on the second try
+        retries: 1
+        http: { url: "{{vars.url}}/hiccup" }
+        expect: ['status == 200']
+"#;
+        let out = run_playbook(&playbook(&service.url, steps), &["--format", format]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stdout.contains("after 2 attempts; attempt 1: error: "), "{format}:\n{}", out.stdout);
+    }
+}
+
+#[test]
 fn until_that_never_holds_fails_at_its_limit() {
     let service = service::start();
     let clock = Instant::now();
@@ -163,4 +180,24 @@ fn until_is_checked_where_it_stands() {
     assert!(out.stderr.contains("playbook.yaml:11:25: `stat` in `stat == 200` is not defined"), "{}", out.stderr);
     assert!(out.stderr.contains("playbook.yaml:11:46: `until.every` must be more than 0"), "{}", out.stderr);
     assert!(out.stderr.contains("playbook.yaml:11:58: `soon` is not a duration"), "{}", out.stderr);
+}
+
+#[test]
+fn an_action_cannot_wait() {
+    let out = run_playbook(
+        &playbook(
+            "http://127.0.0.1:1",
+            r#"
+      - id: flatten
+        title: Flatten
+        action: true
+        http: { url: "{{vars.url}}/flatten", method: POST }
+        until: { expr: 'status == 200', within: 5s }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    let want = "playbook.yaml:12:24: step `flatten` is an action, which runs at most once; remove `until`";
+    assert!(out.stderr.contains(want), "{}", out.stderr);
 }
