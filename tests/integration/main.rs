@@ -56,6 +56,7 @@ mod template_depth;
 mod titan_playbooks;
 mod titan_sim;
 mod tls;
+mod until;
 mod waivers;
 mod watch;
 mod websocket;
