@@ -8,11 +8,11 @@ pub mod load;
 mod load_error;
 pub mod model;
 pub mod notify_file;
-pub mod waivers_file;
 pub mod plan;
 mod step_de;
 pub mod tree;
 pub mod validate;
+pub mod waivers_file;
 
 pub use diagnostic::Diagnostic;
 pub use error::{LoadError, Problem};

@@ -283,8 +283,8 @@ pub struct Step {
 impl Step {
     /// The keys a step takes besides its probe, in the order the reference lists them.
     pub const FIELDS: &'static [&'static str] = &[
-        "id", "title", "capture", "expect", "warn", "when", "needs", "attests", "timeout", "retries", "until", "action",
-        "severity",
+        "id", "title", "capture", "expect", "warn", "when", "needs", "attests", "timeout", "retries", "until",
+        "action", "severity",
     ];
 }
 

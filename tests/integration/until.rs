@@ -113,7 +113,7 @@ fn until_shows_the_wait_in_the_checklist() {
         &["--format", "text"],
     );
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains(&format!("condition held after ")), "{}", out.stdout);
+    assert!(out.stdout.contains("condition held after "), "{}", out.stdout);
     assert!(out.stdout.contains(&format!("({WARM_AFTER} polls)")), "{}", out.stdout);
 }
 
