@@ -85,6 +85,7 @@ impl Validator<'_> {
                 retries: if step.action { 0 } else { step.retries.unwrap_or(default_retries) },
                 action: step.action,
                 severity: step.severity,
+                on_no_history: step.on_no_history.or(book.defaults.on_no_history).unwrap_or_default(),
             });
         }
         let scope = step::Scope { ids: &ids, vars: &vars };
