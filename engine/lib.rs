@@ -20,6 +20,7 @@ mod input;
 pub mod monitor;
 pub mod notify;
 pub mod playbook;
+mod printable;
 pub mod probe;
 mod process;
 pub mod record;

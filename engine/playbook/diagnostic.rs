@@ -56,12 +56,13 @@ impl Diagnostic {
 
     /// The headline, then the source line with a caret under the column.
     pub fn render(&self, source: Option<&str>) -> String {
-        let mut out = self.headline();
+        let mut out = crate::printable::printable(&self.headline()).into_owned();
         let line = source.and_then(|s| s.lines().nth(self.line.saturating_sub(1) as usize));
         if let (Some(text), true) = (line, self.line > 0) {
             let number = self.line.to_string();
             let pad = " ".repeat(number.len());
             let shown: String = text.chars().take(200).collect();
+            let shown = crate::printable::printable(&shown);
             let caret = " ".repeat(self.column.saturating_sub(1) as usize);
             let _ = write!(out, "\n{pad} |\n{number} | {shown}\n{pad} | {caret}^");
         }

@@ -56,6 +56,9 @@ impl Style {
 
 /// The whole checklist.
 pub fn render(record: &RunRecord, style: Style) -> String {
+    // Values from probed systems reach a terminal here: none may drive it.
+    let shown = printable_record(record);
+    let record = shown.as_ref().unwrap_or(record);
     let mut out = String::new();
     let _ = writeln!(out, "{}  {}", style.bold(&record.playbook), style.dim(&format!("({})", record.file)));
     for section in &record.sections {
@@ -125,4 +128,15 @@ pub fn summary(record: &RunRecord) -> String {
         c.pending,
         record.duration_ms as f64 / 1000.0
     )
+}
+
+/// A copy of `record` with every string [`printable`](crate::printable), or `None` when it
+/// holds no control character.
+fn printable_record(record: &RunRecord) -> Option<RunRecord> {
+    let mut value = serde_json::to_value(record).ok()?;
+    if !crate::printable::json_has_hidden(&value) {
+        return None;
+    }
+    crate::printable::printable_json(&mut value);
+    serde_json::from_value(value).ok()
 }

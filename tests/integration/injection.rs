@@ -284,3 +284,38 @@ fn a_template_in_an_sql_query_is_refused_in_favour_of_params() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("pass the value in `params`"), "{}", out.stderr);
 }
+
+/// A probed server's value holding terminal escapes (set the title, ring the
+/// bell, clear the screen) reaches the operator's checklist as visible
+/// pictures, and so does a playbook's own line in an error snippet.
+#[test]
+fn terminal_escapes_from_a_server_or_a_playbook_never_reach_the_terminal() {
+    let server = HttpServer::start(Router::new().route(
+        "/status",
+        get(|| async { axum::Json(serde_json::json!({"state": "\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m"})) }),
+    ));
+    let dir = TestDir::new();
+    dir.write(
+        "p.yaml",
+        &format!(
+            "name: escapes\nsections:\n  - name: s\n    steps:\n      - id: status\n        title: status\n        \
+             http: {{ url: \"{}/status\" }}\n        capture: {{ state: $.body.state }}\n        \
+             expect: ['state == \"ok\"']\n",
+            server.url
+        ),
+    );
+    let out = dir.runbook().args(["run", "p.yaml", "--no-history"]).env("NO_COLOR", "1").run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        !out.stdout.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+        "a control character reached stdout: {:?}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("owned") && out.stdout.contains('\u{fffd}'), "{}", out.stdout);
+
+    dir.write("bad.yaml", "name: x\nsections:\n  - name: \"\u{1b}[2J\"\n    stepz: []\n");
+    let out = dir.runbook().args(["validate", "bad.yaml"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(!out.stderr.contains('\u{1b}'), "a control character reached stderr: {:?}", out.stderr);
+    assert!(out.stderr.contains("␛[2J"), "{}", out.stderr);
+}
