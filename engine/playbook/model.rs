@@ -168,7 +168,7 @@ pub struct Defaults {
     /// The verdict of a step whose trend check has no earlier value yet (`prev()`, `avg()` on a
     /// first run or a new history store): `pass`, `warn` (the default) or `fail`. Either way the
     /// check is shown and counted as not judged.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "NoHistoryRule::some_by_name")]
     #[schemars(example = &"fail")]
     pub on_no_history: Option<NoHistoryRule>,
 }
@@ -250,8 +250,7 @@ pub struct Step {
 
 impl Step {
     /// The keys a step takes besides its probe, in the order the reference lists them.
-    pub const FIELDS: &'static [&'static str] =
-        &[
+    pub const FIELDS: &'static [&'static str] = &[
         "id",
         "title",
         "capture",

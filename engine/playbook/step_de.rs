@@ -147,11 +147,7 @@ fn placed<E: de::Error>(at: impl Into<Pos>, message: String) -> E {
 
 /// An `on_no_history` rule by name, placed where it stands.
 fn no_history_rule<E: de::Error>(name: &Spanned<String>) -> Result<NoHistoryRule, E> {
-    let rules = [NoHistoryRule::Pass, NoHistoryRule::Warn, NoHistoryRule::Fail];
-    rules.into_iter().find(|r| r.name() == name.value).ok_or_else(|| {
-        let message = format!("`{}` is not an on_no_history rule; write `pass`, `warn` or `fail`", name.value);
-        placed(name.referenced, message)
-    })
+    NoHistoryRule::named(&name.value).map_err(|message| placed(name.referenced, message))
 }
 
 /// A severity by name, with a suggestion for a near miss.

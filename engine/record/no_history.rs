@@ -18,6 +18,21 @@ pub enum NoHistoryRule {
 }
 
 impl NoHistoryRule {
+    pub const ALL: [NoHistoryRule; 3] = [Self::Pass, Self::Warn, Self::Fail];
+
+    /// A rule by name; the error says what to write instead.
+    pub fn named(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name() == name)
+            .ok_or_else(|| format!("`{name}` is not an on_no_history rule; write `pass`, `warn` or `fail`"))
+    }
+
+    /// For `#[serde(deserialize_with)]` on an optional rule: told as in a step.
+    pub fn some_by_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Self>, D::Error> {
+        Self::named(&String::deserialize(deserializer)?).map(Some).map_err(serde::de::Error::custom)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Pass => "pass",

@@ -273,14 +273,10 @@ impl Findings {
         };
         let listed = nj.checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
         let rule = nj.rule.name();
-        let note = format!("not judged: no earlier value for {listed} (on_no_history: {rule}); judged from the next run");
+        let note =
+            format!("not judged: no earlier value for {listed} (on_no_history: {rule}); judged from the next run");
         let message = if message.is_empty() { note } else { format!("{message}; {note}") };
-        StepResult {
-            checks: self.checks,
-            error_kind,
-            not_judged: Some(nj),
-            ..result(scope, index, verdict, message)
-        }
+        StepResult { checks: self.checks, error_kind, not_judged: Some(nj), ..result(scope, index, verdict, message) }
     }
 }
 

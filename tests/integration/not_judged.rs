@@ -40,7 +40,10 @@ fn a_first_run_says_not_judged_in_every_format_and_a_second_run_judges() {
     let step = first.step("db_size");
     assert_eq!(step["verdict"], "warn", "{step}");
     assert_eq!(step["message"], NOTE);
-    assert_eq!(step["not_judged"], serde_json::json!({"checks": [r#"delta_pct(prev("size"), size) < 10"#], "rule": "warn"}));
+    assert_eq!(
+        step["not_judged"],
+        serde_json::json!({"checks": [r#"delta_pct(prev("size"), size) < 10"#], "rule": "warn"})
+    );
     assert_eq!(step["checks"][0]["no_history"], true);
     assert!(first.step("plain").get("not_judged").is_none(), "{json}");
     assert_eq!(json["counts"]["not_judged"], 1, "{json}");
@@ -58,7 +61,10 @@ fn a_first_run_says_not_judged_in_every_format_and_a_second_run_judges() {
     let xml = read(&store, "j.xml");
     let case = xml.split("[db_size]").nth(1).and_then(|rest| rest.split("</testcase>").next()).unwrap_or_default();
     assert!(case.contains(r#"<property name="on_no_history" value="warn"/>"#), "{xml}");
-    assert!(case.contains(r#"<property name="not_judged" value="delta_pct(prev(&quot;size&quot;), size) &lt; 10"/>"#), "{xml}");
+    assert!(
+        case.contains(r#"<property name="not_judged" value="delta_pct(prev(&quot;size&quot;), size) &lt; 10"/>"#),
+        "{xml}"
+    );
     assert!(case.contains("not judged: no earlier value"), "{xml}");
     // Still a valid JUnit file an independent reader takes.
     let suites = crate::report_junit::parse(&store.dir.path().join("j.xml"));
@@ -162,4 +168,23 @@ fn metrics_show_a_step_not_judged_and_pass_promtool() {
     let warn = format!(r#"runbook_step_verdict{{{step},severity="critical",verdict="warn"}}"#);
     assert_eq!(samples[&warn], 1.0, "never a plain pass:\n{text}");
     assert_eq!(serve.terminate(), 0, "{}", serve.stderr());
+}
+
+#[test]
+fn a_rule_that_is_not_one_is_placed_and_named() {
+    let dir = TestDir::new();
+    dir.write("bad.yaml", &RULES.replace("on_no_history: fail", "on_no_history: maybe"));
+    let out = dir.runbook().args(["validate", "bad.yaml"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("bad.yaml:3:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`maybe` is not an on_no_history rule; write `pass`, `warn` or `fail`"),
+        "{}",
+        out.stderr
+    );
+    dir.write("bad.yaml", &RULES.replace("on_no_history: pass", "on_no_history: sometimes"));
+    let out = dir.runbook().args(["validate", "bad.yaml"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("bad.yaml:17:"), "{}", out.stderr);
+    assert!(out.stderr.contains("`sometimes` is not an on_no_history rule"), "{}", out.stderr);
 }
