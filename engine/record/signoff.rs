@@ -66,7 +66,7 @@ fn statement(judged: Judged, failed: &[String], pending: &[String], unconfirmed:
     // Never "All N checks passed" while some check judged nothing.
     if !judged.not_judged.is_empty() {
         let n = judged.not_judged.len();
-        if parts.is_empty() {
+        if parts.is_empty() && judged.passed > 0 {
             parts.push(format!("{} passed.", count(judged.passed)));
         }
         let not = list(judged.not_judged);
@@ -95,6 +95,8 @@ mod tests {
         let not_judged = ["growth".to_owned()];
         let text = statement(Judged { passed: 2, not_judged: &not_judged }, &[], &[], &[], true);
         assert_eq!(text, "2 checks passed. 1 check not judged (no history yet): growth.");
+        let alone = statement(Judged { passed: 0, not_judged: &not_judged }, &[], &[], &[], true);
+        assert_eq!(alone, "1 check not judged (no history yet): growth.");
     }
 
     #[test]
