@@ -116,11 +116,71 @@ pub struct StepResult {
     /// `unfinished` (the run stopped first). Absent for other verdicts and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
+    /// Every attempt (or `until` poll) when there was more than one, in order, the last
+    /// included: what each read or why it could not. Absent after a single attempt and in
+    /// older records. Polls past [`Try::KEPT`] are counted in `attempts`, not listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tries: Vec<Try>,
+    /// For a step with `until`: how the wait came out. Absent otherwise and in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Waited>,
     /// Present when a check could not be judged for want of an earlier value (a first run, a
     /// new history store): which checks, and the playbook's `on_no_history` rule that gave the
     /// verdict. Such a step is never a plain pass. Absent otherwise and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_judged: Option<NotJudged>,
+}
+
+/// One attempt of a step, or one poll of its `until` condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Try {
+    /// `error` when the probe could not observe; `fail` for an `until` poll whose condition
+    /// did not hold; otherwise the verdict that observation was judged.
+    pub verdict: Verdict,
+    /// The error, or what a poll whose condition did not hold read (redacted).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// For an `error`, what sort (see [`StepResult::error_kind`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+    pub duration_ms: u64,
+}
+
+impl Try {
+    /// How many tries a step keeps: the first ones, so a long wait cannot grow the record.
+    pub const KEPT: usize = 50;
+}
+
+impl StepResult {
+    /// One line on how the verdict came after more than one observation, for reports:
+    /// `condition held after 4.2s (3 polls)` or `after 2 attempts; attempt 1: error: refused`.
+    pub fn tries_note(&self) -> Option<String> {
+        if let Some(wait) = &self.until {
+            let waited = crate::units::show_duration(std::time::Duration::from_millis(wait.waited_ms));
+            return (wait.held && wait.polls > 1)
+                .then(|| format!("condition held after {waited} ({} polls)", wait.polls));
+        }
+        let (_, earlier) = self.tries.split_last()?;
+        let earlier: Vec<String> = earlier
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("attempt {}: {}: {}", i + 1, t.verdict.name(), t.message))
+            .collect();
+        Some(format!("after {} attempts; {}", self.attempts, earlier.join("; ")))
+    }
+}
+
+/// How a step's `until` wait came out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Waited {
+    /// The condition, as the playbook wrote it.
+    pub condition: String,
+    /// Whether it held before `within` passed.
+    pub held: bool,
+    /// How many times the probe observed.
+    pub polls: u32,
+    /// From the first observation's start to the last one's end.
+    pub waited_ms: u64,
 }
 
 /// One `expect` or `warn` expression of a step, as judged.

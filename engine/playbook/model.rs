@@ -161,7 +161,8 @@ pub struct Defaults {
     #[serde(default)]
     #[schemars(with = "Option<String>", example = &"5s")]
     pub timeout: Option<Spanned<String>>,
-    /// How many times a step that errored or failed is tried again (default 0).
+    /// How many times a step whose probe errored (could not observe) is tried again
+    /// (default 0). A failed `expect` is never retried.
     #[serde(default)]
     #[schemars(example = 1)]
     pub retries: Option<u32>,
@@ -225,12 +226,19 @@ pub struct Step {
     /// How long one attempt may take, e.g. `5s` (overrides `defaults.timeout`).
     #[schemars(with = "Option<String>", example = &"5s")]
     pub timeout: Option<Spanned<String>>,
-    /// How many more attempts after an error or failure (overrides `defaults.retries`).
+    /// How many more attempts after an error: the probe could not observe (refused, timed
+    /// out). A failed `expect` is final and never retried; to wait for a condition, use
+    /// `until` (overrides `defaults.retries`).
     #[schemars(example = 2)]
     pub retries: Option<u32>,
     /// Where the `retries` key stands in the file, when the step has one.
     #[schemars(skip)]
     pub retries_at: Option<Pos>,
+    /// Wait for a condition before judging: the probe observes again every `every` until
+    /// `expr` is true, then `expect` and `warn` judge the last observation. If it is still
+    /// false after `within`, the step fails.
+    #[schemars(example = serde_json::json!({"expr": "state == \"ready\"", "every": "2s", "within": "60s"}))]
+    pub until: Option<Until>,
     /// The step changes something (a POST that flattens positions, a script that rotates keys).
     /// It never runs unconfirmed: on a terminal `runbook run` shows the fully rendered request and
     /// asks; otherwise it needs `--yes`, and `--dry-run` only shows it. It is attempted once, never
@@ -251,19 +259,26 @@ pub struct Step {
 impl Step {
     /// The keys a step takes besides its probe, in the order the reference lists them.
     pub const FIELDS: &'static [&'static str] = &[
-        "id",
-        "title",
-        "capture",
-        "expect",
-        "warn",
-        "when",
-        "needs",
-        "timeout",
-        "retries",
-        "action",
-        "severity",
-        "on_no_history",
+        "id", "title", "capture", "expect", "warn", "when", "needs", "timeout", "retries", "until", "action",
+        "severity", "on_no_history",
     ];
+}
+
+/// A step's `until`: the condition it waits for, how often it looks and for how long.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"expr": "state == \"ready\"", "every": "2s", "within": "60s"}))]
+pub struct Until {
+    /// A CEL expression over the same names as `expect`; the wait ends when it is true.
+    #[schemars(with = "String", example = &"state == \"ready\"")]
+    pub expr: Spanned<String>,
+    /// How long to pause between observations, e.g. `2s` (default `1s`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>", example = &"2s")]
+    pub every: Option<Spanned<String>>,
+    /// How long to wait at most, from the first observation, e.g. `60s`.
+    #[schemars(with = "String", example = &"60s")]
+    pub within: Spanned<String>,
 }
 
 fn example_playbook() -> serde_json::Value {

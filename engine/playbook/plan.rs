@@ -56,11 +56,23 @@ pub struct PlannedStep {
     pub timeout: Duration,
     /// Always 0 for an action.
     pub retries: u32,
+    /// The step's `until`: observe again until its condition holds.
+    pub until: Option<Wait>,
     /// Changes something: runs only once confirmed, and only once.
     pub action: bool,
     pub severity: Severity,
     /// The verdict when a check has no earlier value yet (the step's or the defaults' rule).
     pub on_no_history: NoHistoryRule,
+}
+
+/// A compiled `until`.
+#[derive(Debug, Clone)]
+pub struct Wait {
+    pub condition: Expression,
+    /// The pause between observations.
+    pub every: Duration,
+    /// How long the wait may last, from the first observation.
+    pub within: Duration,
 }
 
 impl Plan {

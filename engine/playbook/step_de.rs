@@ -36,6 +36,7 @@ struct Fields {
     timeout: Option<Spanned<String>>,
     retries: Option<u32>,
     retries_at: Option<Pos>,
+    until: Option<super::model::Until>,
     action: Option<bool>,
     severity: Option<Severity>,
     on_no_history: Option<NoHistoryRule>,
@@ -74,6 +75,7 @@ impl<'de> Visitor<'de> for StepVisitor {
                     put(&mut f.retries, map.next_value()?, &key)?;
                     f.retries_at = Some(key.referenced.into());
                 }
+                "until" => put(&mut f.until, map.next_value()?, &key)?,
                 "action" => put(&mut f.action, map.next_value()?, &key)?,
                 "severity" => put(&mut f.severity, severity(&map.next_value()?)?, &key)?,
                 "on_no_history" => put(&mut f.on_no_history, no_history_rule(&map.next_value()?)?, &key)?,
@@ -115,6 +117,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             timeout: f.timeout,
             retries: f.retries,
             retries_at: f.retries_at,
+            until: f.until,
             action: f.action.unwrap_or(false),
             severity: f.severity.unwrap_or_default(),
             on_no_history: f.on_no_history,

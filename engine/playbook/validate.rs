@@ -83,6 +83,7 @@ impl Validator<'_> {
                 timeout: step.timeout.as_ref().map_or(default_timeout, |t| self.duration(t)),
                 // An action is attempted once: a retry could repeat what it changed.
                 retries: if step.action { 0 } else { step.retries.unwrap_or(default_retries) },
+                until: step.until.as_ref().and_then(|u| self.until(u)),
                 action: step.action,
                 severity: step.severity,
                 on_no_history: step.on_no_history.or(book.defaults.on_no_history).unwrap_or_default(),

@@ -5,6 +5,8 @@
 //! - `by_section`: `[{name, verdict, steps}]`, sections in playbook order;
 //! - `attention`: critical failures and errors first, then warning-level ones, then warnings;
 //! - `pending_steps`: manual steps nobody answered;
+//! - in those, each step's `tries_note`: how a verdict that took several observations came
+//!   (`after 2 attempts; attempt 1: error: …`, `condition held after 4.2s (3 polls)`);
 //! - `generator`: `runbook <version>`.
 //!
 //! HTML escapes every value (handlebars' default, kept); markdown and text
@@ -81,6 +83,15 @@ fn escape_tags(text: &str) -> String {
     out
 }
 
+/// A step as the views show it: its record, plus `tries_note` when it took several observations.
+fn step_view(step: &crate::record::StepResult) -> Value {
+    let mut value = serde_json::to_value(step).unwrap_or(Value::Null);
+    if let (Value::Object(map), Some(note)) = (&mut value, step.tries_note()) {
+        map.insert("tries_note".into(), note.into());
+    }
+    value
+}
+
 /// The data a template sees.
 pub fn context(record: &RunRecord) -> Value {
     let mut value = serde_json::to_value(record).unwrap_or(Value::Null);
@@ -89,7 +100,8 @@ pub fn context(record: &RunRecord) -> Value {
         .iter()
         .filter_map(|name| {
             let steps: Vec<_> = record.steps.iter().filter(|s| &s.section == name).cloned().collect();
-            (!steps.is_empty()).then(|| json!({"name": name, "verdict": RunRecord::overall(&steps), "steps": steps}))
+            let views: Vec<Value> = steps.iter().map(step_view).collect();
+            (!steps.is_empty()).then(|| json!({"name": name, "verdict": RunRecord::overall(&steps), "steps": views}))
         })
         .collect();
     let with = |wanted: &[(Verdict, Option<Severity>)]| -> Vec<Value> {
@@ -98,7 +110,7 @@ pub fn context(record: &RunRecord) -> Value {
             .flat_map(|(v, severity)| {
                 record.steps.iter().filter(move |s| s.verdict == *v && severity.is_none_or(|want| s.severity == want))
             })
-            .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
+            .map(step_view)
             .collect()
     };
     let mut attention: Vec<(Verdict, Option<Severity>)> = Severity::ALL

@@ -91,6 +91,9 @@ pub fn render(record: &RunRecord, style: Style) -> String {
                     let _ = writeln!(out, "      {tag}{line}");
                 }
             }
+            if let Some(note) = step.tries_note() {
+                let _ = writeln!(out, "      {}", style.dim(&note));
+            }
             if let Some(c) = step.confirmation.as_ref().filter(|c| c.confirmed) {
                 let _ = writeln!(
                     out,

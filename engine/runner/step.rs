@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 use super::confirm::{self, ActionRequest, Decision};
 use super::{RunScope, judging};
 use crate::expr::{EvalError, Expression, Judgement, Scope, Stop};
+use crate::playbook::plan::Wait;
 use crate::probe::{ProbeContext, ProbeSpec, RenderError};
-use crate::record::{CheckKind, CheckResult, NoHistoryRule, NotJudged, StepResult, Verdict};
+use crate::record::{CheckKind, CheckResult, NoHistoryRule, NotJudged, StepResult, Try, Verdict, Waited};
 use crate::units::show_duration;
 use crate::{capture, template};
 
@@ -37,6 +38,8 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         checks: Vec::new(),
         error_kind: None,
         not_judged: None,
+        tries: Vec::new(),
+        until: None,
     }
 }
 
@@ -145,7 +148,61 @@ async fn confirm_action(
     Ok(record)
 }
 
-/// Up to `attempts` attempts of `probe`, each under the step's deadline, until one is not bad.
+/// What one observation of a step came to.
+enum Outcome {
+    /// Observed and judged (or judging failed): the step's result for it.
+    Observed(StepResult),
+    /// Observed, but the step's `until` condition did not hold: what it read.
+    NotYet(String),
+    /// The probe could not observe (its error, a timeout): the only outcome `retries` repeats.
+    Unobserved(StepResult),
+}
+
+/// Observes once under the step's timeout and judges; `gate` judges `until` first.
+async fn observe_once(scope: &Arc<RunScope>, index: usize, probe: &ProbeSpec, base: &Scope, gate: bool) -> Outcome {
+    let step = &scope.plan.steps[index];
+    let ctx =
+        ProbeContext { timeout: step.timeout, base_dir: scope.plan.base_dir.clone(), shared: scope.shared.clone() };
+    let begun = Instant::now();
+    match tokio::time::timeout(step.timeout, probe.observe(&ctx)).await {
+        Ok(Ok(observation)) => {
+            let (run, base, stop) = (Arc::clone(scope), base.clone(), stop_at(scope, index, begun));
+            let until = step.until.as_ref().filter(|_| gate).map(|u| &u.condition);
+            let loops = step.expect.iter().chain(&step.warn).chain(until).any(|e| e.loops);
+            judging::apart_if(loops, move || judge(&run, index, observation, base, &stop, gate))
+                .await
+                .unwrap_or_else(|e| Outcome::Observed(error(scope, index, "internal", e.to_string())))
+        }
+        Ok(Err(e)) => Outcome::Unobserved(error(scope, index, e.kind(), e.to_string())),
+        Err(_) => Outcome::Unobserved(error(
+            scope,
+            index,
+            "timeout",
+            format!("timed out after {}", show_duration(step.timeout)),
+        )),
+    }
+}
+
+/// What an attempt that ended as `out`, begun at `begun`, leaves in the record.
+fn try_of(out: &StepResult, begun: Instant) -> Try {
+    Try {
+        verdict: out.verdict,
+        message: out.message.clone(),
+        error_kind: out.error_kind.clone(),
+        duration_ms: u64::try_from(begun.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+/// `out` as the last of `attempts`, with the tries that led to it (kept only when there were several).
+fn last_of(out: StepResult, attempts: u32, mut tries: Vec<Try>) -> StepResult {
+    if tries.len() < 2 {
+        tries.clear();
+    }
+    StepResult { attempts, tries, ..out }
+}
+
+/// Up to `attempts` attempts of `probe`: another only when the probe could not observe. A
+/// failed expectation is final; waiting for a condition is `until`'s.
 async fn attempts_of(
     scope: &Arc<RunScope>,
     index: usize,
@@ -153,33 +210,66 @@ async fn attempts_of(
     base: &Scope,
     attempts: u32,
 ) -> StepResult {
-    let step = &scope.plan.steps[index];
-    let ctx =
-        ProbeContext { timeout: step.timeout, base_dir: scope.plan.base_dir.clone(), shared: scope.shared.clone() };
-    let mut last = None;
+    if let Some(wait) = &scope.plan.steps[index].until {
+        return wait_until(scope, index, probe, base, wait).await;
+    }
+    let mut tries = Vec::new();
     for attempt in 1..=attempts {
         if attempt > 1 {
             tokio::time::sleep((BACKOFF * (attempt - 1)).min(MAX_BACKOFF)).await;
         }
         let begun = Instant::now();
-        let observed = match tokio::time::timeout(step.timeout, probe.observe(&ctx)).await {
-            Ok(Ok(observation)) => {
-                let (run, base, stop) = (Arc::clone(scope), base.clone(), stop_at(scope, index, begun));
-                let loops = step.expect.iter().chain(&step.warn).any(|e| e.loops);
-                judging::apart_if(loops, move || judge(&run, index, observation, base, &stop))
-                    .await
-                    .unwrap_or_else(|e| error(scope, index, "internal", e.to_string()))
-            }
-            Ok(Err(e)) => error(scope, index, e.kind(), e.to_string()),
-            Err(_) => error(scope, index, "timeout", format!("timed out after {}", show_duration(step.timeout))),
+        let (out, again) = match observe_once(scope, index, probe, base, false).await {
+            Outcome::Observed(out) => (out, false),
+            Outcome::Unobserved(out) => (out, true),
+            Outcome::NotYet(_) => (error(scope, index, "internal", "`until` judged without a wait".to_owned()), false),
         };
-        let done = !observed.verdict.is_bad();
-        last = Some(StepResult { attempts: attempt, ..observed });
-        if done {
-            break;
+        tries.push(try_of(&out, begun));
+        if !again || attempt == attempts {
+            return last_of(out, attempt, tries);
         }
     }
-    last.unwrap_or_else(|| error(scope, index, "other", "no attempt was made".to_owned()))
+    error(scope, index, "other", "no attempt was made".to_owned())
+}
+
+/// Observes every `wait.every` until the `until` condition holds, then the step is judged on
+/// that observation; if it has not held by `wait.within`, the step fails (or errors, when the
+/// last poll could not observe). While waiting, a probe error is one more poll.
+async fn wait_until(scope: &Arc<RunScope>, index: usize, probe: &ProbeSpec, base: &Scope, wait: &Wait) -> StepResult {
+    let started = Instant::now();
+    let mut tries = Vec::new();
+    let mut polls: u32 = 0;
+    loop {
+        polls = polls.saturating_add(1);
+        let begun = Instant::now();
+        let (out, held) = match observe_once(scope, index, probe, base, true).await {
+            Outcome::Observed(out) => (out, true),
+            Outcome::NotYet(seen) => (result(scope, index, Verdict::Fail, seen), false),
+            Outcome::Unobserved(out) => (out, false),
+        };
+        if tries.len() < Try::KEPT {
+            tries.push(try_of(&out, begun));
+        }
+        if held || started.elapsed().saturating_add(wait.every) > wait.within {
+            let waited = Waited {
+                condition: wait.condition.source.clone(),
+                held,
+                polls,
+                waited_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            };
+            let out = if held { out } else { not_held(out, wait, polls) };
+            return StepResult { until: Some(waited), ..last_of(out, polls, tries) };
+        }
+        tokio::time::sleep(wait.every).await;
+    }
+}
+
+/// The last poll's result, `out`, turned into the step's: the condition did not hold in time.
+fn not_held(out: StepResult, wait: &Wait, polls: u32) -> StepResult {
+    let last = if out.message.is_empty() { String::new() } else { format!("; last poll: {}", out.message) };
+    let message =
+        format!("`{}` did not hold within {} ({polls} polls){last}", wait.condition.source, show_duration(wait.within));
+    StepResult { message, ..out }
 }
 
 /// The expression scope before the observation: `vars`, `steps` and history.
@@ -191,7 +281,15 @@ fn base_scope(scope: &RunScope, index: usize, vars: &Value, captured: &Value) ->
     Scope { variables, history: scope.history.as_ref().and_then(|h| h.for_step(&step.id)) }
 }
 
-fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Scope, stop: &Stop) -> StepResult {
+/// Judges `observation`: captures, then (with `gate`) the `until` condition, then `expect` and `warn`.
+fn judge(
+    scope: &RunScope,
+    index: usize,
+    observation: Value,
+    mut expr_scope: Scope,
+    stop: &Stop,
+    gate: bool,
+) -> Outcome {
     let step = &scope.plan.steps[index];
     let mut captured = BTreeMap::new();
     for (name, path) in &step.captures {
@@ -199,7 +297,7 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
             Ok(value) => {
                 captured.insert(name.clone(), value);
             }
-            Err(e) => return error(scope, index, "capture", e.to_string()),
+            Err(e) => return Outcome::Observed(error(scope, index, "capture", e.to_string())),
         }
     }
     if let Value::Object(fields) = observation {
@@ -219,6 +317,14 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
             copy
         })
     };
+    if let Some(wait) = step.until.as_ref().filter(|_| gate) {
+        // A condition with no history yet has not held.
+        match wait.condition.judge_within(&expr_scope, stop) {
+            Ok(Judgement::True) => {}
+            Ok(_) => return Outcome::NotYet(not_yet(&wait.condition, shown())),
+            Err(e) => return Outcome::Observed(error(scope, index, e.kind(), e.to_string())),
+        }
+    }
     let mut found = Findings::default();
     check_all(&step.expect, CheckKind::Expect, &expr_scope, stop, &shown, &mut found);
     // A step already stopped (its deadline, the run) is not judged further.
@@ -231,7 +337,17 @@ fn judge(scope: &RunScope, index: usize, observation: Value, mut expr_scope: Sco
     if let Value::Object(fields) = captured_value {
         out.captured = fields.into_iter().collect();
     }
-    out
+    Outcome::Observed(out)
+}
+
+/// What a poll whose `until` condition was false read, e.g. `state = "starting"`.
+fn not_yet(condition: &Expression, shown: &Scope) -> String {
+    let seen = condition.observed_in(shown);
+    if seen.is_empty() {
+        format!("`{}` is false", condition.source)
+    } else {
+        format!("{seen} → `{}` is false", condition.source)
+    }
 }
 
 /// What judging a step's expressions found.

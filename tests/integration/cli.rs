@@ -72,7 +72,7 @@ fn exit_code_2_for_an_invalid_playbook_or_command_line() {
         .args(["run", "playbook.yaml"])
         .stderr(
             "error: playbook.yaml:8:9: unknown field `expct`; did you mean `expect`? (a step takes id, title, capture, \
-             expect, warn, when, needs, timeout, retries, action, severity, on_no_history and one probe: http, shell, sysinfo, sql, \
+             expect, warn, when, needs, timeout, retries, until, action, severity, on_no_history and one probe: http, shell, sysinfo, sql, \
              redis, manual, tcp, file, tls, websocket)\n  |\n8 |         expct: []\n  |         ^\n\n",
         )
         .status(2)

@@ -190,26 +190,28 @@ fn a_slow_response_is_cut_off_at_the_step_deadline() {
 }
 
 #[test]
-fn a_flaky_endpoint_passes_on_its_second_attempt() {
+fn a_failed_expectation_is_final_even_with_retries() {
+    // The second read would pass: a retry would turn a failed read into a pass.
     let service = service::start();
     let out = run(
         &service.url,
         r#"
       - id: flaky
         title: Comes up after a restart
-        retries: 2
+        retries: 3
         http: { url: "{{vars.url}}/flaky" }
         capture: { call: $.body.call }
         expect: ['status == 200']
 "#,
         &[],
     );
-    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.code, 1, "{out:?}");
     let step = out.step("flaky");
-    assert_eq!(step["verdict"], "pass");
-    assert_eq!(step["attempts"], 2);
-    assert_eq!(step["captured"]["call"], 2);
-    assert_eq!(service.log(), ["/flaky #1", "/flaky #2"]);
+    assert_eq!(step["verdict"], "fail");
+    assert_eq!(step["attempts"], 1);
+    assert_eq!(step["message"], "status = 503 → expected status == 200");
+    assert!(step.get("tries").is_none(), "{step}");
+    assert_eq!(service.log(), ["/flaky #1"]);
 }
 
 #[test]

@@ -56,5 +56,6 @@ mod template_depth;
 mod titan_playbooks;
 mod titan_sim;
 mod tls;
+mod until;
 mod watch;
 mod websocket;

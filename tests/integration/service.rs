@@ -1,6 +1,8 @@
 //! A small real HTTP service on 127.0.0.1 standing in for the services a
 //! playbook checks: JSON endpoints, a slow one, a 500, a non-JSON body, a body
-//! that lies about being JSON, and a flaky one that fails its first request.
+//! that lies about being JSON, a flaky one that fails its first request, and
+//! one that is `starting` for its first requests, then `ready`, and one whose
+//! first answer is not JSON.
 //! It logs the path of every request, so tests can see the order steps ran in.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,7 +21,12 @@ use crate::util::HttpServer;
 struct Shared {
     log: Mutex<Vec<String>>,
     flaky_calls: AtomicUsize,
+    warming_calls: AtomicUsize,
+    hiccup_calls: AtomicUsize,
 }
+
+/// `/warming` answers `"state": "starting"` until this request, then `"ready"`.
+pub const WARM_AFTER: usize = 3;
 
 /// The running service; it stops when dropped.
 pub struct Service {
@@ -94,6 +101,23 @@ pub fn start() -> Service {
                 } else {
                     (StatusCode::OK, Json(json!({"call": call})))
                 }
+            }),
+        )
+        .route(
+            "/warming",
+            get(|State(s): State<Arc<Shared>>| async move {
+                let call = s.warming_calls.fetch_add(1, Ordering::SeqCst) + 1;
+                note(&s, format!("/warming #{call}"));
+                Json(json!({"call": call, "state": if call < WARM_AFTER { "starting" } else { "ready" }}))
+            }),
+        )
+        .route(
+            "/hiccup",
+            get(|State(s): State<Arc<Shared>>| async move {
+                let call = s.hiccup_calls.fetch_add(1, Ordering::SeqCst) + 1;
+                note(&s, format!("/hiccup #{call}"));
+                let body = if call == 1 { "{\"status\": ok".to_owned() } else { format!("{{\"call\": {call}}}") };
+                ([(header::CONTENT_TYPE, "application/json")], body)
             }),
         )
         .with_state(Arc::clone(&shared));

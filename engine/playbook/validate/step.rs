@@ -8,10 +8,13 @@ use serde_json::Value;
 use super::{Validator, list};
 use crate::expr::{self, Expression, SCOPE_NAMES};
 use crate::playbook::diagnostic::Pos;
-use crate::playbook::model::{Spanned, Step};
-use crate::playbook::plan::PlannedStep;
+use crate::playbook::model::{Spanned, Step, Until};
+use crate::playbook::plan::{PlannedStep, Wait};
 use crate::suggest::did_you_mean;
 use crate::{capture, probe, template};
+
+/// How often `until` observes when it does not say (`every`).
+const DEFAULT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What a step's checks need to know about the rest of the playbook.
 pub(super) struct Scope<'s> {
@@ -47,6 +50,20 @@ impl Validator<'_> {
         }
     }
 
+    /// A step's `until`: its condition compiled, `every` and `within` read and more than zero.
+    pub(super) fn until(&mut self, until: &Until) -> Option<Wait> {
+        let condition = self.expression(&until.expr);
+        let every = until.every.as_ref().map_or(DEFAULT_EVERY, |e| self.duration(e));
+        let within = self.duration(&until.within);
+        // Zero would poll without pause, or never look at all.
+        for (name, value, text) in [("every", every, until.every.as_ref()), ("within", within, Some(&until.within))] {
+            if let Some(text) = text.filter(|_| value.is_zero()) {
+                self.report(text.referenced, format!("`until.{name}` must be more than 0, e.g. `2s`"));
+            }
+        }
+        Some(Wait { condition: condition?, every, within })
+    }
+
     pub(super) fn check_step(
         &mut self,
         step: &Spanned<Step>,
@@ -66,6 +83,10 @@ impl Validator<'_> {
         if step.action && step.retries.is_some_and(|r| r > 0) {
             let message = format!("step `{}` is an action, which runs at most once; remove `retries`", step.id.value);
             self.report(step.retries_at.unwrap_or(step_at), message);
+        }
+        if let Some(until) = step.until.as_ref().filter(|_| step.action) {
+            let message = format!("step `{}` is an action, which runs at most once; remove `until`", step.id.value);
+            self.report(until.expr.referenced, message);
         }
         for path in step.capture.values() {
             if let Err((offset, message)) = capture::check(&path.value) {
@@ -91,9 +112,11 @@ impl Validator<'_> {
             .iter()
             .chain(&step_plan.warn)
             .chain(step_plan.when.iter())
+            .chain(step_plan.until.iter().map(|u| &u.condition))
             .map(|e| (e.source.clone(), e.variables.clone(), e.paths().to_vec()))
             .collect();
-        for text in step.expect.iter().chain(&step.warn).chain(step.when.iter()) {
+        let until = step.until.iter().map(|u| &u.expr);
+        for text in step.expect.iter().chain(&step.warn).chain(step.when.iter()).chain(until) {
             let Some((_, variables, paths)) = reads.iter().find(|(source, ..)| *source == text.value) else { continue };
             let at = Pos::from(text.referenced);
             for name in variables {
