@@ -176,6 +176,10 @@ pub struct RunArgs {
     /// Also send results where this file says (webhooks, commands, email), as the playbook's `notify:` does.
     #[arg(long, value_name = "FILE")]
     pub notify: Option<PathBuf>,
+    /// Known exceptions kept apart from the playbook (`waivers:` and a list of `{step, reason,
+    /// owner, expires}`), added to the playbook's own.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
 }

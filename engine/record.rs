@@ -4,10 +4,12 @@
 //! store; its JSON Schema is committed as `schemas/report.schema.json`.
 //! Everything in it is redacted: secrets never reach any output.
 
+pub mod attest;
 mod no_history;
 mod severity;
 pub mod signoff;
 pub mod summary;
+pub mod waiver;
 
 use std::collections::BTreeMap;
 
@@ -35,10 +37,14 @@ pub enum Verdict {
     Skipped,
     /// A manual step nobody has answered yet.
     Pending,
+    /// It failed, but a waiver in force (a known exception with a reason, an owner and an
+    /// expiry date) covers it. Never given to an `error`.
+    Waived,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 6] = [Self::Pass, Self::Warn, Self::Fail, Self::Error, Self::Skipped, Self::Pending];
+    pub const ALL: [Verdict; 7] =
+        [Self::Pass, Self::Warn, Self::Fail, Self::Error, Self::Skipped, Self::Pending, Self::Waived];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -48,6 +54,7 @@ impl Verdict {
             Self::Error => "error",
             Self::Skipped => "skipped",
             Self::Pending => "pending",
+            Self::Waived => "waived",
         }
     }
 
@@ -116,6 +123,14 @@ pub struct StepResult {
     /// `unfinished` (the run stopped first). Absent for other verdicts and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
+    /// The ids of the steps this one attests (the playbook's `attests`): if one of them failed
+    /// or errored, this step fails and no answer can pass it. Absent when it attests nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attests: Vec<String>,
+    /// The waiver that covers this step's failure: in force for a `waived` step, expired for a
+    /// `fail` that names it. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waiver>,
     /// Every attempt (or `until` poll) when there was more than one, in order, the last
     /// included: what each read or why it could not. Absent after a single attempt and in
     /// older records. Polls past [`Try::KEPT`] are counted in `attempts`, not listed.
@@ -129,6 +144,29 @@ pub struct StepResult {
     /// verdict. Such a step is never a plain pass. Absent otherwise and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_judged: Option<NotJudged>,
+}
+
+/// A known exception: a step whose failure is accepted, by whom, why and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Waiver {
+    /// The step id.
+    pub step: String,
+    /// Why the failure is accepted.
+    pub reason: String,
+    /// Who accepted it.
+    pub owner: String,
+    /// The last day it is in force, `YYYY-MM-DD`.
+    pub expires: String,
+    /// True when the run came after that day: the step fails and names the waiver.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expired: bool,
+}
+
+impl Waiver {
+    /// `reason (owner, until YYYY-MM-DD)`, as reports and the sign-off name it.
+    pub fn describe(&self) -> String {
+        format!("{} ({}, until {})", self.reason, self.owner, self.expires)
+    }
 }
 
 /// One attempt of a step, or one poll of its `until` condition.
@@ -275,6 +313,9 @@ pub struct SignOff {
     /// Ids of the steps with a check not judged for want of history (a first run).
     #[serde(default)]
     pub not_judged: Vec<String>,
+    /// The waivers in force that turned failures into `waived`, as `step: reason (owner, until date)`.
+    #[serde(default)]
+    pub waived: Vec<String>,
 }
 
 /// The decision on an action step (`action: true`).
@@ -316,6 +357,9 @@ pub struct Counts {
     /// `StepResult::not_judged`). 0 in records stored before it existed.
     #[serde(default)]
     pub not_judged: usize,
+    /// Failures a waiver in force covers (records stored before waivers read 0).
+    #[serde(default)]
+    pub waived: usize,
     /// The steps that failed or errored, by severity.
     #[serde(default)]
     pub failed_by_severity: BySeverity,
@@ -363,6 +407,7 @@ impl Counts {
                 Verdict::Error => &mut c.error,
                 Verdict::Skipped => &mut c.skipped,
                 Verdict::Pending => &mut c.pending,
+                Verdict::Waived => &mut c.waived,
             } += 1;
         }
         c

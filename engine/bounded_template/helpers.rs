@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::record::Verdict;
 use crate::units::show_bytes;
 
-/// ✓ ! ✗ ‼ – ? for pass, warn, fail, error, skipped, pending.
+/// ✓ ! ✗ ‼ – ? ~ for pass, warn, fail, error, skipped, pending, waived.
 pub fn icon(verdict: &str) -> &'static str {
     match verdict {
         "pass" => "✓",
@@ -17,6 +17,7 @@ pub fn icon(verdict: &str) -> &'static str {
         "error" => "‼",
         "skipped" => "–",
         "pending" => "?",
+        "waived" => "~",
         _ => "·",
     }
 }

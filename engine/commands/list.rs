@@ -20,6 +20,10 @@ pub fn list(file: &std::path::Path) -> Outcome {
                 let needs: Vec<&str> = step.needs.iter().map(|&i| plan.steps[i].id.as_str()).collect();
                 println!("      needs: {}", needs.join(", "));
             }
+            if !step.attests.is_empty() {
+                let attests: Vec<&str> = step.attests.iter().map(|&i| plan.steps[i].id.as_str()).collect();
+                println!("      attests: {}", attests.join(", "));
+            }
         }
     }
     Ok(exit::CLEAN)

@@ -1,12 +1,12 @@
 //! Questions on the terminal: the manual steps' answers and the operator's
 //! name. Asked on stderr (stdout may carry JSON), read from stdin; only when
 //! both are terminals. End of input stops asking: what was not answered
-//! stays `pending`.
+//! stays `pending`. An item whose attested evidence failed is not asked.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::record::{RunRecord, Verdict};
+use crate::record::{RunRecord, StepResult, Verdict, attest};
 use crate::report::answers::{Answer, parse_verdict};
 
 /// Whether a person is there to answer.
@@ -23,7 +23,13 @@ pub fn ask_manual(record: &RunRecord) -> BTreeMap<String, Answer> {
     }
     eprintln!("\nManual checks ({}): answer p(ass), f(ail) or s(kip); an empty line leaves it pending.", pending.len());
     for (n, step) in pending.iter().enumerate() {
-        eprintln!("\n[{}/{}] {}  [{}]\n      {}", n + 1, pending.len(), step.title, step.id, step.message);
+        eprintln!("\n[{}/{}] {}  [{}]", n + 1, pending.len(), step.title, step.id);
+        // Nobody is asked to vouch for evidence that failed: the evidence verdict wins.
+        if let Some(why) = evidence_failed(record, step, &answers) {
+            eprintln!("      fails, not asked: {why}");
+            continue;
+        }
+        eprintln!("      {}", step.message);
         let verdict = loop {
             let Some(line) = ask("      pass / fail / skip? ") else { return answers };
             if line.trim().is_empty() {
@@ -39,6 +45,15 @@ pub fn ask_manual(record: &RunRecord) -> BTreeMap<String, Answer> {
         answers.insert(step.id.clone(), Answer { verdict, comment });
     }
     answers
+}
+
+/// Why `step` fails on its attested evidence, counting the answers given so far.
+fn evidence_failed(record: &RunRecord, step: &StepResult, answers: &BTreeMap<String, Answer>) -> Option<String> {
+    let evidence = step.attests.iter().filter_map(|id| {
+        let recorded = || record.steps.iter().find(|s| &s.id == id).map(|s| s.verdict);
+        Some((id.as_str(), answers.get(id).map(|a| a.verdict).or_else(recorded)?))
+    });
+    attest::blocked(evidence)
 }
 
 /// Asks who signs the run off; `None` on an empty answer or end of input.

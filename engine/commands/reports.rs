@@ -87,11 +87,14 @@ pub fn sign_off(
     operator: Option<&str>,
     redactor: &Redactor,
 ) {
-    answers::apply(record, &prepared.answers, AnswerSource::AnswersFile, redactor);
+    let mut notes = answers::apply(record, &prepared.answers, AnswerSource::AnswersFile, redactor);
     let interactive = prompt::interactive();
     if interactive {
         let asked = prompt::ask_manual(record);
-        answers::apply(record, &asked, AnswerSource::Prompt, redactor);
+        notes.extend(answers::apply(record, &asked, AnswerSource::Prompt, redactor));
+    }
+    for note in notes {
+        eprintln!("note: {note}");
     }
     let wants_signer = args.file.report.is_some() || args.junit.is_some() || args.journal.is_some();
     let operator = operator

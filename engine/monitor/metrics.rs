@@ -90,7 +90,8 @@ pub fn render(latest: &[Latest]) -> String {
     family(&mut out, "runbook_run_steps", "gauge", "Steps of the last run by verdict.");
     for l in latest {
         let counts = &l.record.counts;
-        let by_verdict = [counts.pass, counts.warn, counts.fail, counts.error, counts.skipped, counts.pending];
+        let by_verdict =
+            [counts.pass, counts.warn, counts.fail, counts.error, counts.skipped, counts.pending, counts.waived];
         for (verdict, count) in Verdict::ALL.iter().zip(by_verdict) {
             sample(
                 &mut out,

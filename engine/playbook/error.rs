@@ -81,6 +81,19 @@ pub enum NotifyFileError {
     Target { path: PathBuf, pos: Pos, index: usize, problem: Box<crate::notify::NotifyError> },
 }
 
+/// Why a `--waivers` file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WaiversFileError {
+    #[error("--waivers: {0}")]
+    Read(#[from] CompanionError),
+    /// Not YAML, or not a `waivers:` list; the reader's error says where.
+    #[error("--waivers: `{}`: {}", path.display(), super::budget::plain(error))]
+    Parse { path: PathBuf, error: Box<serde_saphyr::Error> },
+    /// A waiver that names no step of the playbook, or no date.
+    #[error("--waivers: {}:{}:{}: {message}", path.display(), pos.line, pos.column)]
+    Waiver { path: PathBuf, pos: Pos, message: String },
+}
+
 /// A `--var` value that does not have the type of the playbook's own value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{text}` is not {expected}")]

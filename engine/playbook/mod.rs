@@ -8,6 +8,7 @@ pub mod load;
 mod load_error;
 pub mod model;
 pub mod notify_file;
+pub mod waivers_file;
 pub mod plan;
 mod step_de;
 pub mod tree;

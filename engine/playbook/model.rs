@@ -58,6 +58,34 @@ pub struct Playbook {
     #[serde(default)]
     #[schemars(with = "Vec<crate::notify::Target>", example = example_notify())]
     pub notify: Vec<Spanned<crate::notify::Target>>,
+    /// Known exceptions: while a waiver is in force, its step's `fail` is shown as `waived` (never
+    /// an `error`), counted apart and listed in the sign-off; after its expiry date the step fails
+    /// and names the waiver. `runbook run --waivers FILE` adds more of the same shape.
+    #[serde(default)]
+    #[schemars(example = example_waivers())]
+    pub waivers: Vec<WaiverEntry>,
+}
+
+/// One known exception.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverEntry {
+    /// The id of the step whose failure is accepted.
+    #[schemars(with = "String", example = &"disk_space")]
+    pub step: Spanned<String>,
+    /// Why it is accepted.
+    #[schemars(example = &"The new volume arrives on Friday")]
+    pub reason: String,
+    /// Who accepted it.
+    #[schemars(example = &"ops-lead")]
+    pub owner: String,
+    /// The last day it is in force, `YYYY-MM-DD`.
+    #[schemars(with = "String", regex(pattern = r"^\d{4}-\d{2}-\d{2}$"), example = &"2026-12-31")]
+    pub expires: Spanned<String>,
+}
+
+fn example_waivers() -> serde_json::Value {
+    serde_json::json!([{"step": "disk_space", "reason": "The new volume arrives on Friday", "owner": "ops-lead", "expires": "2026-12-31"}])
 }
 
 /// One figure of the end-of-day summary.
@@ -191,7 +219,7 @@ pub struct Section {
 #[derive(Debug, JsonSchema)]
 #[schemars(deny_unknown_fields, transform = crate::probe::add_probe_properties)]
 pub struct Step {
-    /// A stable identifier, unique in the playbook: history and `needs` use it.
+    /// A stable identifier, unique in the playbook: history, `needs` and `attests` use it.
     #[schemars(with = "String", regex(pattern = r"^[A-Za-z_][A-Za-z0-9_-]*$"), example = &"brain_health")]
     pub id: Spanned<String>,
     /// The checklist line, as the runbook words it.
@@ -223,6 +251,12 @@ pub struct Step {
     #[schemars(default)]
     #[schemars(with = "Vec<String>", example = vec!["db_connect"])]
     pub needs: Vec<Spanned<String>>,
+    /// Steps this one vouches for, as a sign-off item over earlier checks ("All health checks
+    /// passed"). It waits for them like `needs`, but if one failed or errored this step fails
+    /// (never skipped) and names them, and no answer can pass it over them.
+    #[schemars(default)]
+    #[schemars(with = "Vec<String>", example = vec!["brain_health", "db_connect"])]
+    pub attests: Vec<Spanned<String>>,
     /// How long one attempt may take, e.g. `5s` (overrides `defaults.timeout`).
     #[schemars(with = "Option<String>", example = &"5s")]
     pub timeout: Option<Spanned<String>>,
@@ -259,7 +293,7 @@ pub struct Step {
 impl Step {
     /// The keys a step takes besides its probe, in the order the reference lists them.
     pub const FIELDS: &'static [&'static str] = &[
-        "id", "title", "capture", "expect", "warn", "when", "needs", "timeout", "retries", "until", "action",
+        "id", "title", "capture", "expect", "warn", "when", "needs", "attests", "timeout", "retries", "until", "action",
         "severity", "on_no_history",
     ];
 }

@@ -34,6 +34,8 @@ pub struct Plan {
     pub report_template: Option<PathBuf>,
     /// Where `watch` and `serve` send results (the playbook's own `notify:`).
     pub notify: Vec<crate::notify::Target>,
+    /// Known exceptions (the playbook's `waivers:`, then `--waivers FILE`).
+    pub waivers: Vec<crate::record::Waiver>,
 }
 
 /// One step ready to run.
@@ -51,6 +53,9 @@ pub struct PlannedStep {
     pub when: Option<Expression>,
     /// Steps that must pass first (indices), from `needs`.
     pub needs: Vec<usize>,
+    /// Steps this one vouches for (indices), from `attests`: it waits for them, and fails
+    /// if one failed or errored.
+    pub attests: Vec<usize>,
     /// Steps whose captured values this one reads (indices): they run first.
     pub after: Vec<usize>,
     pub timeout: Duration,
@@ -76,7 +81,7 @@ pub struct Wait {
 }
 
 impl Plan {
-    /// Keeps only the steps `keep` accepts, and the steps they need or read.
+    /// Keeps only the steps `keep` accepts, and the steps they need, attest or read.
     pub fn retain(&mut self, keep: impl Fn(&PlannedStep, &str) -> bool) {
         let mut wanted: Vec<bool> = self.steps.iter().map(|s| keep(s, &self.sections[s.section])).collect();
         // Pull in prerequisites until nothing changes.
@@ -87,7 +92,7 @@ impl Plan {
                 if !wanted[i] {
                     continue;
                 }
-                for &j in self.steps[i].needs.iter().chain(&self.steps[i].after) {
+                for &j in self.steps[i].needs.iter().chain(&self.steps[i].attests).chain(&self.steps[i].after) {
                     if !wanted[j] {
                         wanted[j] = true;
                         changed = true;
@@ -110,6 +115,7 @@ impl Plan {
             .filter_map(|(mut step, w)| {
                 w.then(|| {
                     step.needs = step.needs.iter().map(|&j| new_index[j]).collect();
+                    step.attests = step.attests.iter().map(|&j| new_index[j]).collect();
                     step.after = step.after.iter().map(|&j| new_index[j]).collect();
                     step
                 })

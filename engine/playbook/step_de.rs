@@ -33,6 +33,7 @@ struct Fields {
     warn: Option<Vec<Spanned<String>>>,
     when: Option<Spanned<String>>,
     needs: Option<Vec<Spanned<String>>>,
+    attests: Option<Vec<Spanned<String>>>,
     timeout: Option<Spanned<String>>,
     retries: Option<u32>,
     retries_at: Option<Pos>,
@@ -70,6 +71,7 @@ impl<'de> Visitor<'de> for StepVisitor {
                 "warn" => put(&mut f.warn, map.next_value()?, &key)?,
                 "when" => put(&mut f.when, map.next_value()?, &key)?,
                 "needs" => put(&mut f.needs, map.next_value()?, &key)?,
+                "attests" => put(&mut f.attests, map.next_value()?, &key)?,
                 "timeout" => put(&mut f.timeout, map.next_value()?, &key)?,
                 "retries" => {
                     put(&mut f.retries, map.next_value()?, &key)?;
@@ -114,6 +116,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             warn: f.warn.unwrap_or_default(),
             when: f.when,
             needs: f.needs.unwrap_or_default(),
+            attests: f.attests.unwrap_or_default(),
             timeout: f.timeout,
             retries: f.retries,
             retries_at: f.retries_at,

@@ -78,7 +78,8 @@ impl Validator<'_> {
                 expect: self.expressions(&step.expect),
                 warn: self.expressions(&step.warn),
                 when: step.when.as_ref().and_then(|w| self.expression(w)),
-                needs: step.needs.iter().filter_map(|n| self.step_ref(&ids, n)).collect(),
+                needs: step.needs.iter().filter_map(|n| self.step_ref(&ids, "needs", n)).collect(),
+                attests: step.attests.iter().filter_map(|n| self.step_ref(&ids, "attests", n)).collect(),
                 after: Vec::new(),
                 timeout: step.timeout.as_ref().map_or(default_timeout, |t| self.duration(t)),
                 // An action is attempted once: a retry could repeat what it changed.
@@ -113,6 +114,7 @@ impl Validator<'_> {
             summary,
             report_template,
             notify: self.notify(),
+            waivers: self.waivers(&ids, &self.loaded.playbook.waivers),
         }
     }
 
@@ -128,6 +130,33 @@ impl Validator<'_> {
                 format!("the playbook's report.template `{}` at {line}:{column}: {}", named.value, e.reason());
             self.report(named.referenced, message);
         }
+    }
+
+    /// Waivers, each naming a step of the playbook and a real date.
+    pub(super) fn waivers(
+        &mut self,
+        ids: &BTreeMap<String, usize>,
+        entries: &[super::model::WaiverEntry],
+    ) -> Vec<crate::record::Waiver> {
+        let mut out = Vec::new();
+        for entry in entries {
+            let known = self.step_ref(ids, "waivers", &entry.step).is_some();
+            let date = chrono::NaiveDate::parse_from_str(&entry.expires.value, "%Y-%m-%d");
+            if date.is_err() {
+                let message = format!("waiver `expires: {}` is not a date of the form YYYY-MM-DD", entry.expires.value);
+                self.report(entry.expires.referenced, message);
+            }
+            if known && date.is_ok() {
+                out.push(crate::record::Waiver {
+                    step: entry.step.value.clone(),
+                    reason: entry.reason.clone(),
+                    owner: entry.owner.clone(),
+                    expires: entry.expires.value.clone(),
+                    expired: false,
+                });
+            }
+        }
+        out
     }
 
     /// The `notify:` targets, each checked where it stands.
@@ -198,19 +227,20 @@ impl Validator<'_> {
         ids
     }
 
-    fn step_ref(&mut self, ids: &BTreeMap<String, usize>, name: &Spanned<String>) -> Option<usize> {
+    /// The index of the step `name` that a `field` (`needs`, `attests`) list names.
+    fn step_ref(&mut self, ids: &BTreeMap<String, usize>, field: &str, name: &Spanned<String>) -> Option<usize> {
         let found = ids.get(&name.value).copied();
         if found.is_none() {
             let hint = did_you_mean(&name.value, ids.keys().map(String::as_str))
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default();
-            self.report(name.referenced, format!("`needs` names unknown step `{}`{hint}", name.value));
+            self.report(name.referenced, format!("`{field}` names unknown step `{}`{hint}", name.value));
         }
         found
     }
 
     fn cycles(&mut self, planned: &[PlannedStep], steps: &[(usize, &Spanned<Step>)]) {
-        // Depth-first search over needs and reads; report each cycle once, at its first step.
+        // Depth-first search over needs, attests and reads; report each cycle once, at its first step.
         let mut state = vec![0u8; planned.len()];
         let mut reported = BTreeSet::new();
         for start in 0..planned.len() {
@@ -221,7 +251,8 @@ impl Validator<'_> {
             }
             state[start] = 1;
             while let Some((node, edge)) = stack.pop() {
-                let edges: Vec<usize> = planned[node].needs.iter().chain(&planned[node].after).copied().collect();
+                let step = &planned[node];
+                let edges: Vec<usize> = step.needs.iter().chain(&step.attests).chain(&step.after).copied().collect();
                 if edge < edges.len() {
                     stack.push((node, edge + 1));
                     let next = edges[edge];

@@ -17,6 +17,12 @@ pub fn assess(record: &mut RunRecord) {
     let pending = ids(|v| v == Verdict::Pending);
     let unconfirmed: Vec<String> =
         record.steps.iter().filter(|s| s.is_unconfirmed_action()).map(|s| s.id.clone()).collect();
+    let waived: Vec<String> = record
+        .steps
+        .iter()
+        .filter(|s| s.verdict == Verdict::Waived)
+        .filter_map(|s| s.waiver.as_ref().map(|w| format!("{}: {}", s.id, w.describe())))
+        .collect();
     let complete = record.status == RunStatus::Complete;
     let signoff = &mut record.signoff;
     signoff.clean = complete && failed.is_empty() && pending.is_empty() && unconfirmed.is_empty();
@@ -26,6 +32,11 @@ pub fn assess(record: &mut RunRecord) {
     let judged = Judged { passed, not_judged: &not_judged };
     signoff.statement = statement(judged, &failed, &pending, &unconfirmed, complete);
     signoff.not_judged = not_judged;
+    // A waiver is part of what the signer signs for, so the statement names each one.
+    if !waived.is_empty() {
+        signoff.statement.push_str(&format!(" Waived: {}.", waived.join("; ")));
+    }
+    signoff.waived = waived;
     signoff.failed = failed;
     signoff.pending = pending;
     signoff.unconfirmed = unconfirmed;

@@ -2,6 +2,7 @@
 //! verdict, or `{verdict, comment}`) or from the terminal prompt. Applying
 //! them turns `pending` steps into `pass`, `fail` or `skipped`; a step that
 //! stays unanswered stays `pending` and keeps the sign-off from being clean.
+//! An item that attests failed evidence fails, whatever the answer.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::input::ReadError;
-use crate::record::{AnswerSource, ManualAnswer, RunRecord, Verdict};
+use crate::record::{AnswerSource, ManualAnswer, RunRecord, Verdict, attest};
 use crate::secrets::Redactor;
 use crate::suggest::did_you_mean;
 
@@ -128,8 +129,15 @@ pub fn check<'a>(steps: &[(&'a str, &'a str)], answers: &BTreeMap<String, Answer
     Ok(())
 }
 
-/// Applies answers to the pending manual steps they name; comments are redacted.
-pub fn apply(record: &mut RunRecord, answers: &BTreeMap<String, Answer>, source: AnswerSource, redactor: &Redactor) {
+/// Applies answers to the pending manual steps they name; comments are redacted. An item
+/// whose attested evidence failed fails whatever it was answered: the evidence verdict wins.
+/// Returns one note for each answer that was not taken for that reason.
+pub fn apply(
+    record: &mut RunRecord,
+    answers: &BTreeMap<String, Answer>,
+    source: AnswerSource,
+    redactor: &Redactor,
+) -> Vec<String> {
     for step in &mut record.steps {
         if step.verdict != Verdict::Pending {
             continue;
@@ -143,7 +151,30 @@ pub fn apply(record: &mut RunRecord, answers: &BTreeMap<String, Answer>, source:
             });
         }
     }
+    attest::enforce(record);
+    let notes = overruled(record, answers, source);
     record.recount();
+    notes
+}
+
+/// The answers (other than `fail`) given to items that failed on their evidence; each
+/// such item's message says its answer was not taken.
+fn overruled(record: &mut RunRecord, answers: &BTreeMap<String, Answer>, source: AnswerSource) -> Vec<String> {
+    let from = match source {
+        AnswerSource::Prompt => "at the prompt",
+        AnswerSource::AnswersFile => "in the answers file",
+    };
+    let mut notes = Vec::new();
+    for i in 0..record.steps.len() {
+        let Some(answer) = answers.get(&record.steps[i].id).filter(|a| a.verdict != Verdict::Fail) else { continue };
+        let Some(why) = attest::blocker(record, i) else { continue };
+        let step = &mut record.steps[i];
+        let note =
+            format!("the answer `{}` given {from} was not taken: the evidence verdict wins", answer.verdict.name());
+        step.message = format!("{why}; {note}");
+        notes.push(format!("step `{}`: {note} ({why})", step.id));
+    }
+    notes
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::record::{RunRecord, RunStatus};
 /// The journal line for a run, without the newline.
 pub fn line(record: &RunRecord) -> String {
     let c = &record.counts;
-    let fields = [
+    let mut fields = vec![
         ("time", record.finished.clone()),
         ("playbook", record.playbook.clone()),
         ("file", record.file.clone()),
@@ -28,6 +28,10 @@ pub fn line(record: &RunRecord) -> String {
         ("skipped", c.skipped.to_string()),
         ("pending", c.pending.to_string()),
     ];
+    // Only when there are any, so lines of runs without waivers read as before.
+    if c.waived > 0 {
+        fields.push(("waived", c.waived.to_string()));
+    }
     fields.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect::<Vec<_>>().join(" ")
 }
 

@@ -45,12 +45,12 @@ fn case(record: &RunRecord, step: &StepResult) -> TestCase {
             status.set_description(step.message.as_str());
             status
         }
-        Verdict::Skipped | Verdict::Pending => {
+        Verdict::Skipped | Verdict::Pending | Verdict::Waived => {
             let mut status = TestCaseStatus::skipped();
-            let why = if step.verdict == Verdict::Pending {
-                format!("pending: manual check not answered: {}", step.message)
-            } else {
-                step.message.clone()
+            let why = match step.verdict {
+                Verdict::Pending => format!("pending: manual check not answered: {}", step.message),
+                Verdict::Waived => format!("waived: {}", step.message),
+                _ => step.message.clone(),
             };
             status.set_message(why).set_type(step.verdict.name());
             status

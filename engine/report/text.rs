@@ -24,6 +24,7 @@ impl Style {
             Verdict::Error => ("1;31", "✗"),
             Verdict::Skipped => ("2", "-"),
             Verdict::Pending => ("36", "?"),
+            Verdict::Waived => ("35", "~"),
         };
         self.paint(code, mark)
     }
@@ -119,9 +120,11 @@ pub fn summary(record: &RunRecord) -> String {
         n => format!(" ({n} actions not confirmed)"),
     };
     let by_severity = if c.fail + c.error > 0 { format!(" ({})", c.failed_by_severity) } else { String::new() };
+    // Only when there are any, so runs without waivers read as before.
+    let waived = if c.waived > 0 { format!(", {} waived", c.waived) } else { String::new() };
     let not_judged = if c.not_judged > 0 { format!(", {} not judged", c.not_judged) } else { String::new() };
     format!(
-        "{} passed, {} warned, {} failed, {} {}{by_severity}, {} skipped, {} pending{not_judged} in {:.2}s{stopped}{unconfirmed}",
+        "{} passed, {} warned, {} failed, {} {}{by_severity}, {} skipped, {} pending{waived}{not_judged} in {:.2}s{stopped}{unconfirmed}",
         c.pass,
         c.warn,
         c.fail,

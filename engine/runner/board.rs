@@ -66,15 +66,22 @@ impl Board {
         }
     }
 
-    /// Whether every step `i` needs or reads from has finished.
+    /// Whether every step `i` needs, attests or reads from has finished.
     fn inputs_done(&self, i: usize) -> bool {
         let step = &self.scope.plan.steps[i];
-        step.needs.iter().chain(&step.after).all(|&d| self.results[d].is_some())
+        step.needs.iter().chain(&step.attests).chain(&step.after).all(|&d| self.results[d].is_some())
     }
 
-    /// The result of a step that cannot run: a needed step did not pass, or one it reads captured nothing.
+    /// The result of a step that cannot run: attested evidence failed, a needed step did not
+    /// pass, or one it reads captured nothing.
     fn settled_without_running(&self, i: usize) -> Option<StepResult> {
         let steps = &self.scope.plan.steps;
+        // Checked before `needs`: an item vouching for failed evidence is a failure, never a skip.
+        let verdicts =
+            steps[i].attests.iter().filter_map(|&d| Some((steps[d].id.as_str(), self.results[d].as_ref()?.verdict)));
+        if let Some(why) = crate::record::attest::blocked(verdicts) {
+            return Some(step::failed(&self.scope, i, why));
+        }
         let blocker = steps[i].needs.iter().find(|&&d| !self.results[d].as_ref().is_some_and(|r| r.verdict.is_ok()));
         if let Some(&blocker) = blocker {
             let why = self.results[blocker].as_ref().map_or("", |r| r.verdict.name());
@@ -139,6 +146,9 @@ impl Board {
     }
 
     fn settle(&mut self, i: usize, result: StepResult, on_event: &mut dyn FnMut(Event)) {
+        // Before anyone sees it: the verdict shown, counted and attested is the waived one.
+        let today = chrono::Local::now().date_naive();
+        let result = crate::record::waiver::judge(result, &self.scope.plan.waivers, today);
         on_event(Event::Finished { index: i, result: &result });
         self.results[i] = Some(result);
     }

@@ -37,6 +37,8 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         insecure: false,
         checks: Vec::new(),
         error_kind: None,
+        attests: step.attests.iter().map(|&a| scope.plan.steps[a].id.clone()).collect(),
+        waiver: None,
         not_judged: None,
         tries: Vec::new(),
         until: None,
@@ -50,6 +52,11 @@ fn error(scope: &RunScope, index: usize, kind: &str, message: String) -> StepRes
 
 pub(super) fn skipped(scope: &RunScope, index: usize, why: String) -> StepResult {
     result(scope, index, Verdict::Skipped, why)
+}
+
+/// A `fail` the runner decides without running the step (its attested evidence failed).
+pub(super) fn failed(scope: &RunScope, index: usize, why: String) -> StepResult {
+    result(scope, index, Verdict::Fail, why)
 }
 
 pub(super) fn errored(scope: &RunScope, index: usize, why: String) -> StepResult {

@@ -9,6 +9,7 @@ mod util;
 
 mod actions;
 mod architecture;
+mod attests;
 mod bounds;
 mod check_data;
 mod cli;
@@ -57,5 +58,6 @@ mod titan_playbooks;
 mod titan_sim;
 mod tls;
 mod until;
+mod waivers;
 mod watch;
 mod websocket;
