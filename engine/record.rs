@@ -5,6 +5,7 @@
 //! Everything in it is redacted: secrets never reach any output.
 
 pub mod attest;
+mod no_history;
 mod severity;
 pub mod signoff;
 pub mod summary;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::secrets::Redactor;
+pub use no_history::{NoHistoryRule, NotJudged};
 pub use severity::{Severity, UnknownSeverity};
 
 /// How one step came out.
@@ -137,6 +139,11 @@ pub struct StepResult {
     /// For a step with `until`: how the wait came out. Absent otherwise and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<Waited>,
+    /// Present when a check could not be judged for want of an earlier value (a first run, a
+    /// new history store): which checks, and the playbook's `on_no_history` rule that gave the
+    /// verdict. Such a step is never a plain pass. Absent otherwise and in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_judged: Option<NotJudged>,
 }
 
 /// A known exception: a step whose failure is accepted, by whom, why and until when.
@@ -221,8 +228,8 @@ pub struct CheckResult {
     pub expression: String,
     /// Whether it is an `expect` or a `warn` expression.
     pub kind: CheckKind,
-    /// Whether it held. A check that reads history with no earlier value yet counts as held
-    /// (see `no_history`).
+    /// Whether it held. A check that reads history with no earlier value yet is not judged:
+    /// `held` is true and `no_history` says so; the step's `not_judged` gives the rule applied.
     pub held: bool,
     /// For a check that did not hold: the values it read, by the path or history look-up it
     /// read them with (`cpu_pct`, `body.status`, `prev("size")`), in full and redacted.
@@ -303,6 +310,9 @@ pub struct SignOff {
     /// Ids of the action steps that did not run for want of confirmation.
     #[serde(default)]
     pub unconfirmed: Vec<String>,
+    /// Ids of the steps with a check not judged for want of history (a first run).
+    #[serde(default)]
+    pub not_judged: Vec<String>,
     /// The waivers in force that turned failures into `waived`, as `step: reason (owner, until date)`.
     #[serde(default)]
     pub waived: Vec<String>,
@@ -343,6 +353,10 @@ pub struct Counts {
     pub error: usize,
     pub skipped: usize,
     pub pending: usize,
+    /// Steps with a check not judged for want of history (whatever their verdict; see
+    /// `StepResult::not_judged`). 0 in records stored before it existed.
+    #[serde(default)]
+    pub not_judged: usize,
     /// Failures a waiver in force covers (records stored before waivers read 0).
     #[serde(default)]
     pub waived: usize,
@@ -384,6 +398,7 @@ impl Counts {
                 Severity::Warning => &mut c.failed_by_severity.warning,
             } += 1;
         }
+        c.not_judged = steps.iter().filter(|s| s.not_judged.is_some()).count();
         for s in steps {
             *match s.verdict {
                 Verdict::Pass => &mut c.pass,

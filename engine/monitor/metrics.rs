@@ -11,6 +11,8 @@
 //! - `runbook_run_timestamp_seconds`, `runbook_run_duration_seconds`,
 //!   `runbook_run_clean` (1 when nothing failed or errored),
 //!   `runbook_run_steps{verdict}`, all labelled `playbook`;
+//! - `runbook_step_not_judged{playbook,section,step,rule}` and `runbook_run_steps_not_judged{playbook}`:
+//!   checks not judged for want of history (a first run), whatever the step's verdict;
 //! - `runbook_runs_total{playbook}`: runs since the server started.
 //!
 //! Every family's samples come together, as the format requires. Label values
@@ -99,11 +101,33 @@ pub fn render(latest: &[Latest]) -> String {
             );
         }
     }
+    not_judged(&mut out, latest);
     family(&mut out, "runbook_runs_total", "counter", "Runs of the playbook since the server started.");
     for l in latest {
         sample(&mut out, "runbook_runs_total", &playbook_labels(l.record, &[]), l.runs as f64);
     }
     out
+}
+
+/// Checks not judged for want of history: a step's verdict alone would hide them (a `pass`
+/// rule passes, a `warn` rule warns), so they get their own families.
+fn not_judged(out: &mut String, latest: &[Latest]) {
+    let help = "1 when a check of the step was not judged in the last run (no earlier value yet); \
+                `rule` is the on_no_history rule applied.";
+    family(out, "runbook_step_not_judged", "gauge", help);
+    for l in latest {
+        for step in &l.record.steps {
+            let rule = step.not_judged.as_ref().map_or("none", |n| n.rule.name());
+            let labels = step_labels(l.record, step, &[("rule", rule)]);
+            sample(out, "runbook_step_not_judged", &labels, f64::from(u8::from(step.not_judged.is_some())));
+        }
+    }
+    let help = "Steps of the last run with a check not judged for want of history.";
+    family(out, "runbook_run_steps_not_judged", "gauge", help);
+    for l in latest {
+        let count = l.record.counts.not_judged as f64;
+        sample(out, "runbook_run_steps_not_judged", &playbook_labels(l.record, &[]), count);
+    }
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {

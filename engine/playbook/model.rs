@@ -12,7 +12,7 @@ pub use serde_saphyr::{Location, Spanned};
 use super::diagnostic::Pos;
 use super::error::VarTypeError;
 use crate::probe::ProbeSpec;
-use crate::record::Severity;
+use crate::record::{NoHistoryRule, Severity};
 use crate::secrets::SecretSource;
 
 /// A playbook: one procedure of a runbook, as sections of checklist steps.
@@ -194,6 +194,12 @@ pub struct Defaults {
     #[serde(default)]
     #[schemars(example = 1)]
     pub retries: Option<u32>,
+    /// The verdict of a step whose trend check has no earlier value yet (`prev()`, `avg()` on a
+    /// first run or a new history store): `pass`, `warn` (the default) or `fail`. Either way the
+    /// check is shown and counted as not judged.
+    #[serde(default, deserialize_with = "NoHistoryRule::some_by_name")]
+    #[schemars(example = &"fail")]
+    pub on_no_history: Option<NoHistoryRule>,
 }
 
 /// A group of steps under one heading of the runbook.
@@ -278,13 +284,29 @@ pub struct Step {
     /// notifications show it; any failure still makes the run exit 1.
     #[schemars(default, example = &"warning")]
     pub severity: Severity,
+    /// What a trend check with no earlier value yet makes of this step: `pass`, `warn` or `fail`
+    /// (overrides `defaults.on_no_history`; default `warn`).
+    #[schemars(example = &"fail")]
+    pub on_no_history: Option<NoHistoryRule>,
 }
 
 impl Step {
     /// The keys a step takes besides its probe, in the order the reference lists them.
     pub const FIELDS: &'static [&'static str] = &[
-        "id", "title", "capture", "expect", "warn", "when", "needs", "attests", "timeout", "retries", "until",
-        "action", "severity",
+        "id",
+        "title",
+        "capture",
+        "expect",
+        "warn",
+        "when",
+        "needs",
+        "attests",
+        "timeout",
+        "retries",
+        "until",
+        "action",
+        "severity",
+        "on_no_history",
     ];
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::expr::Expression;
 use crate::probe::ProbeSpec;
-use crate::record::Severity;
+use crate::record::{NoHistoryRule, Severity};
 use crate::secrets::SecretSource;
 
 /// A playbook ready to run.
@@ -66,6 +66,8 @@ pub struct PlannedStep {
     /// Changes something: runs only once confirmed, and only once.
     pub action: bool,
     pub severity: Severity,
+    /// The verdict when a check has no earlier value yet (the step's or the defaults' rule).
+    pub on_no_history: NoHistoryRule,
 }
 
 /// A compiled `until`.

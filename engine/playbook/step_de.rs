@@ -12,7 +12,7 @@ use super::diagnostic::Pos;
 use super::error::Problem;
 use super::model::{Spanned, Step};
 use crate::probe::{self, ProbeSpec};
-use crate::record::Severity;
+use crate::record::{NoHistoryRule, Severity};
 use crate::suggest::did_you_mean;
 
 impl<'de> Deserialize<'de> for Step {
@@ -40,6 +40,7 @@ struct Fields {
     until: Option<super::model::Until>,
     action: Option<bool>,
     severity: Option<Severity>,
+    on_no_history: Option<NoHistoryRule>,
 }
 
 fn put<T, E: de::Error>(slot: &mut Option<T>, value: T, key: &Spanned<String>) -> Result<(), E> {
@@ -79,6 +80,7 @@ impl<'de> Visitor<'de> for StepVisitor {
                 "until" => put(&mut f.until, map.next_value()?, &key)?,
                 "action" => put(&mut f.action, map.next_value()?, &key)?,
                 "severity" => put(&mut f.severity, severity(&map.next_value()?)?, &key)?,
+                "on_no_history" => put(&mut f.on_no_history, no_history_rule(&map.next_value()?)?, &key)?,
                 _ => {
                     let at = Pos::from(key.referenced);
                     let Some(kind) = probe::kind_named(name) else {
@@ -121,6 +123,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             until: f.until,
             action: f.action.unwrap_or(false),
             severity: f.severity.unwrap_or_default(),
+            on_no_history: f.on_no_history,
         })
     }
 }
@@ -146,6 +149,11 @@ fn placed<E: de::Error>(at: impl Into<Pos>, message: String) -> E {
     let error = E::custom(&message);
     PLACED.with_borrow_mut(|placed| *placed = Some(Problem::new(at, message)));
     error
+}
+
+/// An `on_no_history` rule by name, placed where it stands.
+fn no_history_rule<E: de::Error>(name: &Spanned<String>) -> Result<NoHistoryRule, E> {
+    NoHistoryRule::named(&name.value).map_err(|message| placed(name.referenced, message))
 }
 
 /// A severity by name, with a suggestion for a near miss.

@@ -87,6 +87,7 @@ impl Validator<'_> {
                 until: step.until.as_ref().and_then(|u| self.until(u)),
                 action: step.action,
                 severity: step.severity,
+                on_no_history: step.on_no_history.or(book.defaults.on_no_history).unwrap_or_default(),
             });
         }
         let scope = step::Scope { ids: &ids, vars: &vars };

@@ -26,8 +26,12 @@ pub fn assess(record: &mut RunRecord) {
     let complete = record.status == RunStatus::Complete;
     let signoff = &mut record.signoff;
     signoff.clean = complete && failed.is_empty() && pending.is_empty() && unconfirmed.is_empty();
-    let passed = record.counts.pass + record.counts.warn;
-    signoff.statement = statement(passed, &failed, &pending, &unconfirmed, complete);
+    let not_judged: Vec<String> =
+        record.steps.iter().filter(|s| s.not_judged.is_some()).map(|s| s.id.clone()).collect();
+    let passed = record.steps.iter().filter(|s| s.verdict.is_ok() && s.not_judged.is_none()).count();
+    let judged = Judged { passed, not_judged: &not_judged };
+    signoff.statement = statement(judged, &failed, &pending, &unconfirmed, complete);
+    signoff.not_judged = not_judged;
     // A waiver is part of what the signer signs for, so the statement names each one.
     if !waived.is_empty() {
         signoff.statement.push_str(&format!(" Waived: {}.", waived.join("; ")));
@@ -46,7 +50,14 @@ pub fn sign(record: &mut RunRecord, operator: &str, now: DateTime<Utc>) {
     record.signoff.signed_local = Some(now.with_timezone(&Local).to_rfc3339_opts(SecondsFormat::Secs, false));
 }
 
-fn statement(passed: usize, failed: &[String], pending: &[String], unconfirmed: &[String], complete: bool) -> String {
+/// The steps that passed or warned with every check judged, and the steps with a check not judged for want of history.
+#[derive(Clone, Copy)]
+struct Judged<'a> {
+    passed: usize,
+    not_judged: &'a [String],
+}
+
+fn statement(judged: Judged, failed: &[String], pending: &[String], unconfirmed: &[String], complete: bool) -> String {
     let list = |ids: &[String]| ids.join(", ");
     let mut parts = Vec::new();
     if !complete {
@@ -63,8 +74,17 @@ fn statement(passed: usize, failed: &[String], pending: &[String], unconfirmed: 
             if unconfirmed.len() == 1 { "1 action".to_owned() } else { format!("{} actions", unconfirmed.len()) };
         parts.push(format!("{actions} not confirmed: {}.", list(unconfirmed)));
     }
+    // Never "All N checks passed" while some check judged nothing.
+    if !judged.not_judged.is_empty() {
+        let n = judged.not_judged.len();
+        if parts.is_empty() && judged.passed > 0 {
+            parts.push(format!("{} passed.", count(judged.passed)));
+        }
+        let not = list(judged.not_judged);
+        parts.push(format!("{} not judged (no history yet): {not}.", count(n)));
+    }
     if parts.is_empty() {
-        return format!("All {passed} checks passed.");
+        return format!("All {} checks passed.", judged.passed);
     }
     parts.join(" ")
 }
@@ -77,19 +97,32 @@ fn count(n: usize) -> String {
 mod tests {
     use super::*;
 
+    fn ok(passed: usize) -> Judged<'static> {
+        Judged { passed, not_judged: &[] }
+    }
+
+    #[test]
+    fn checks_not_judged_are_never_all_passed() {
+        let not_judged = ["growth".to_owned()];
+        let text = statement(Judged { passed: 2, not_judged: &not_judged }, &[], &[], &[], true);
+        assert_eq!(text, "2 checks passed. 1 check not judged (no history yet): growth.");
+        let alone = statement(Judged { passed: 0, not_judged: &not_judged }, &[], &[], &[], true);
+        assert_eq!(alone, "1 check not judged (no history yet): growth.");
+    }
+
     #[test]
     fn a_clean_statement_counts_the_passed_checks() {
-        assert_eq!(statement(3, &[], &[], &[], true), "All 3 checks passed.");
+        assert_eq!(statement(ok(3), &[], &[], &[], true), "All 3 checks passed.");
     }
 
     #[test]
     fn failures_and_pending_items_are_named() {
-        let text = statement(1, &["db".into()], &["news".into(), "logs".into()], &["flatten".into()], true);
+        let text = statement(ok(1), &["db".into()], &["news".into(), "logs".into()], &["flatten".into()], true);
         assert_eq!(text, "1 check failed: db. 2 checks pending: news, logs. 1 action not confirmed: flatten.");
     }
 
     #[test]
     fn an_interrupted_run_is_never_clean() {
-        assert_eq!(statement(2, &[], &[], &[], false), "The run was interrupted.");
+        assert_eq!(statement(ok(2), &[], &[], &[], false), "The run was interrupted.");
     }
 }

@@ -64,7 +64,15 @@ fn case(record: &RunRecord, step: &StepResult) -> TestCase {
     if step.insecure {
         case.add_property(Property::new("tls_verification", "off"));
     }
+    // A CI server shows only pass, fail or skipped; a property and the output say what was not judged.
+    if let Some(nj) = &step.not_judged {
+        case.add_property(Property::new("not_judged", nj.checks.join("; ")));
+        case.add_property(Property::new("on_no_history", nj.rule.name()));
+    }
     let mut out = Vec::new();
+    if let Some(nj) = &step.not_judged.as_ref().filter(|_| step.verdict != Verdict::Warn) {
+        out.push(format!("{}: {}", nj.describe(), nj.checks.join("; ")));
+    }
     if step.verdict == Verdict::Warn {
         out.push(format!("warning: {}", step.message));
     }

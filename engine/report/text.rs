@@ -73,10 +73,14 @@ pub fn render(record: &RunRecord, style: Style) -> String {
                 Verdict::Pass | Verdict::Warn | Verdict::Fail => String::new(),
                 other => format!("{}: ", other.name()),
             };
-            let insecure = if step.insecure { style.caution(" (TLS verification off)") } else { String::new() };
+            let mut marks = if step.insecure { style.caution(" (TLS verification off)") } else { String::new() };
+            // A step passed by `on_no_history: pass` must still not read as a plain pass.
+            if let Some(nj) = &step.not_judged {
+                marks += &style.caution(&format!(" (not judged, on_no_history: {})", nj.rule.name()));
+            }
             let _ = writeln!(
                 out,
-                "  {} {}{}  {}{}{insecure}",
+                "  {} {}{}  {}{}{marks}",
                 style.verdict(step.verdict),
                 style.severity(step),
                 step.title,
@@ -118,8 +122,9 @@ pub fn summary(record: &RunRecord) -> String {
     let by_severity = if c.fail + c.error > 0 { format!(" ({})", c.failed_by_severity) } else { String::new() };
     // Only when there are any, so runs without waivers read as before.
     let waived = if c.waived > 0 { format!(", {} waived", c.waived) } else { String::new() };
+    let not_judged = if c.not_judged > 0 { format!(", {} not judged", c.not_judged) } else { String::new() };
     format!(
-        "{} passed, {} warned, {} failed, {} {}{by_severity}, {} skipped, {} pending{waived} in {:.2}s{stopped}{unconfirmed}",
+        "{} passed, {} warned, {} failed, {} {}{by_severity}, {} skipped, {} pending{waived}{not_judged} in {:.2}s{stopped}{unconfirmed}",
         c.pass,
         c.warn,
         c.fail,

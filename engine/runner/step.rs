@@ -12,7 +12,7 @@ use super::{RunScope, judging};
 use crate::expr::{EvalError, Expression, Judgement, Scope, Stop};
 use crate::playbook::plan::Wait;
 use crate::probe::{ProbeContext, ProbeSpec, RenderError};
-use crate::record::{CheckKind, CheckResult, StepResult, Try, Verdict, Waited};
+use crate::record::{CheckKind, CheckResult, NoHistoryRule, NotJudged, StepResult, Try, Verdict, Waited};
 use crate::units::show_duration;
 use crate::{capture, template};
 
@@ -39,6 +39,7 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         error_kind: None,
         attests: step.attests.iter().map(|&a| scope.plan.steps[a].id.clone()).collect(),
         waiver: None,
+        not_judged: None,
         tries: Vec::new(),
         until: None,
     }
@@ -363,8 +364,8 @@ struct Findings {
     failed: Vec<String>,
     /// The messages of `warn` expressions that did not hold.
     warned: Vec<String>,
-    /// Notes for expressions with no history yet.
-    notes: Vec<String>,
+    /// The expressions with no earlier value yet: not judged.
+    not_judged: Vec<String>,
     /// Every expression judged, as data.
     checks: Vec<CheckResult>,
     /// The expression that could not be judged; judging stopped there.
@@ -372,7 +373,9 @@ struct Findings {
 }
 
 impl Findings {
-    /// The step's result: its verdict, the message (misses, then notes) and the checks.
+    /// The step's result: its verdict, the message (misses, then what was not judged) and the
+    /// checks. A check not judged for want of history gives the step's `on_no_history` verdict
+    /// unless a judged check gave a worse one: it is never a plain pass by default.
     fn verdict(self, scope: &RunScope, index: usize) -> StepResult {
         let (verdict, message, error_kind) = match &self.error {
             Some(e) => (Verdict::Error, e.to_string(), Some(e.kind().to_owned())),
@@ -380,12 +383,23 @@ impl Findings {
             None if !self.warned.is_empty() => (Verdict::Warn, self.warned.join("; "), None),
             None => (Verdict::Pass, String::new(), None),
         };
-        let message = match (message.is_empty(), self.notes.is_empty()) {
-            (_, true) => message,
-            (true, false) => self.notes.join("; "),
-            (false, false) => format!("{message}; {}", self.notes.join("; ")),
+        // A step that errored was not judged to the end; its error says why.
+        let not_judged = (self.error.is_none() && !self.not_judged.is_empty())
+            .then(|| NotJudged { checks: self.not_judged, rule: scope.plan.steps[index].on_no_history });
+        let Some(nj) = not_judged else {
+            return StepResult { checks: self.checks, error_kind, ..result(scope, index, verdict, message) };
         };
-        StepResult { checks: self.checks, error_kind, ..result(scope, index, verdict, message) }
+        let verdict = match (nj.rule, verdict) {
+            (NoHistoryRule::Fail, Verdict::Pass | Verdict::Warn) => Verdict::Fail,
+            (NoHistoryRule::Warn, Verdict::Pass) => Verdict::Warn,
+            (_, verdict) => verdict,
+        };
+        let listed = nj.checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+        let rule = nj.rule.name();
+        let note =
+            format!("not judged: no earlier value for {listed} (on_no_history: {rule}); judged from the next run");
+        let message = if message.is_empty() { note } else { format!("{message}; {note}") };
+        StepResult { checks: self.checks, error_kind, not_judged: Some(nj), ..result(scope, index, verdict, message) }
     }
 }
 
@@ -435,7 +449,7 @@ fn check_all<'a>(
                 check.observed = expression.observed_values(shown()).into_iter().collect();
             }
             Judgement::NoHistory => {
-                found.notes.push(format!("no earlier value for `{}` yet; judged from the next run", expression.source));
+                found.not_judged.push(expression.source.clone());
                 check.no_history = true;
             }
         }

@@ -113,6 +113,7 @@ fn type_of(schema: &Value) -> String {
             "ReportSettings" => "map".to_owned(),
             "Target" => "notification target".to_owned(),
             "Severity" => "`critical` or `warning`".to_owned(),
+            "NoHistoryRule" => "`pass`, `warn` or `fail`".to_owned(),
             "Body" => "`json` or `text`".to_owned(),
             "Rule" => "`failure`, `recovery` or `always`".to_owned(),
             other => other.to_lowercase(),

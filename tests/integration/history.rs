@@ -3,7 +3,7 @@
 //! the store's safety (SIGKILL at any moment, concurrent runs, no secrets),
 //! each against SQLite and against the machine's PostgreSQL.
 
-mod store;
+pub mod store;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -58,10 +58,11 @@ fn growth_is_judged_against_the_previous_run(kind: Kind) {
 
     let first = run_with_size(&store, "growth.yaml", 2000);
     assert_eq!(first.code, 0, "{first:?}");
-    assert_eq!(first.step("db_size")["verdict"], "pass");
+    // Not judged on a first run: the default `on_no_history: warn`, never a plain pass.
+    assert_eq!(first.step("db_size")["verdict"], "warn");
     assert_eq!(
         first.step("db_size")["message"],
-        r#"no earlier value for `delta_pct(prev("size"), size) < 10` yet; judged from the next run"#
+        r#"not judged: no earlier value for `delta_pct(prev("size"), size) < 10` (on_no_history: warn); judged from the next run"#
     );
     let second = run_with_size(&store, "growth.yaml", 2100);
     assert_eq!(second.code, 0, "{second:?}");
@@ -88,13 +89,13 @@ fn growth_is_judged_against_the_previous_run(kind: Kind) {
         })
         .collect();
     let row = |id: i64, verdict: &str| (id, "growth".to_owned(), "complete".to_owned(), verdict.to_owned());
-    assert_eq!(runs, vec![row(3, "fail"), row(2, "pass"), row(1, "pass")]);
+    assert_eq!(runs, vec![row(3, "fail"), row(2, "pass"), row(1, "warn")]);
 
     let table = store.runbook(["history"]).run();
     let lines: Vec<&str> = table.stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{}", table.stdout);
     assert!(lines[0].starts_with("RUN  STARTED (UTC)"), "{}", table.stdout);
-    for (line, (id, verdict)) in lines[1..].iter().zip([("3", "fail"), ("2", "pass"), ("1", "pass")]) {
+    for (line, (id, verdict)) in lines[1..].iter().zip([("3", "fail"), ("2", "pass"), ("1", "warn")]) {
         let cells: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(cells[0], id, "{line}");
         assert!(cells.contains(&"growth") && cells.contains(&"complete") && cells.contains(&verdict), "{line}");

@@ -27,6 +27,7 @@ mod injection;
 mod input_files;
 mod interrupt;
 mod malformed;
+mod not_judged;
 mod notify;
 mod notify_rules;
 mod output_files;

@@ -21,7 +21,7 @@ for suite in JUnitXml.fromfile(sys.argv[1]):
 print(json.dumps(out))
 "#;
 
-fn parse(path: &std::path::Path) -> serde_json::Value {
+pub fn parse(path: &std::path::Path) -> serde_json::Value {
     let out = Command::new("python3").arg("-c").arg(READER).arg(path).output().expect("run python3");
     assert!(
         out.status.success(),

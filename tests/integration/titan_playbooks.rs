@@ -179,7 +179,9 @@ fn restarts_since_the_last_run_fail_the_restart_trend() {
     let healthy = TitanSim::start(&[]);
     // Whole runs: history keeps complete runs only.
     let first = run(&healthy, "premarket", &history, &["--yes"]);
-    assert_eq!(first.step("pm2_restarts")["verdict"], "pass", "{}", explain(&first));
+    // A first run has no earlier count: not judged, so a warning (`on_no_history` default).
+    assert_eq!(first.step("pm2_restarts")["verdict"], "warn", "{}", explain(&first));
+    assert_eq!(first.step("pm2_restarts")["not_judged"]["rule"], "warn", "{}", explain(&first));
     drop(healthy);
     let errored = TitanSim::start(&["pm2-errored"]);
     let second = run(&errored, "premarket", &history, &["--yes"]);
