@@ -131,38 +131,8 @@ fn an_unknown_attested_step_is_placed_in_the_file() {
 
 /// Drives the binary on a pseudo-terminal: answers `feeds` fail, leaves `signoff_health`
 /// pending, and records what the prompt showed.
-const PTY_DRIVER: &str = r#"
-import os, pty, select, subprocess, sys, time
-master, slave = pty.openpty()
-proc = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
-os.close(slave)
-script = [(b"pass / fail / skip?", b"f\n"), (b"comment (optional):", b"\n"), (b"pass / fail / skip?", b"\n")]
-seen, pending, deadline = b"", b"", time.time() + 60
-def pump():
-    global seen, pending
-    ready, _, _ = select.select([master], [], [], 0.5)
-    if ready:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            chunk = b""
-        seen += chunk
-        pending += chunk
-        return bool(chunk)
-    return True
-for prompt, reply in script:
-    while prompt not in pending:
-        if time.time() > deadline or not pump():
-            sys.stdout.write(seen.decode(errors="replace")); proc.kill(); sys.exit(99)
-    pending = pending[pending.index(prompt) + len(prompt):]
-    os.write(master, reply)
-while proc.poll() is None and time.time() < deadline:
-    pump()
-while pump() and select.select([master], [], [], 0)[0]:
-    pass
-sys.stdout.write(seen.decode(errors="replace"))
-sys.exit(proc.wait(timeout=10))
-"#;
+const PTY_SCRIPT: &str =
+    r#"[(b"pass / fail / skip?", b"f\n"), (b"comment (optional):", b"\n"), (b"pass / fail / skip?", b"\n")]"#;
 
 #[test]
 fn the_prompt_does_not_ask_to_vouch_for_evidence_answered_fail() {
@@ -170,7 +140,7 @@ fn the_prompt_does_not_ask_to_vouch_for_evidence_answered_fail() {
     dir.write("p.yaml", PLAYBOOK);
     let out = std::process::Command::new("python3")
         .arg("-c")
-        .arg(PTY_DRIVER)
+        .arg(crate::util::pty_driver(PTY_SCRIPT))
         .arg(env!("CARGO_BIN_EXE_runbook"))
         .args(["run", "p.yaml", "--out", "record.json", "--format", "json"])
         .current_dir(dir.path())

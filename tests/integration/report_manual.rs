@@ -56,47 +56,16 @@ fn the_journal_gets_one_line_per_run() {
 }
 
 /// Drives the binary on a pseudo-terminal: answers each prompt as it appears.
-const PTY_DRIVER: &str = r#"
-import os, pty, select, subprocess, sys, time
-master, slave = pty.openpty()
-proc = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
-os.close(slave)
-script = [(b"pass / fail / skip?", b"f\n"), (b"comment (optional):", b"feeds are down\n"),
+const PTY_SCRIPT: &str = r#"[(b"pass / fail / skip?", b"f\n"), (b"comment (optional):", b"feeds are down\n"),
           (b"pass / fail / skip?", b"maybe\n"), (b"pass / fail / skip?", b"s\n"),
-          (b"comment (optional):", b"\n"), (b"Operator", b"bob\n")]
-seen, pending, deadline = b"", b"", time.time() + 60
-def pump():
-    global seen, pending
-    ready, _, _ = select.select([master], [], [], 0.5)
-    if ready:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            chunk = b""
-        seen += chunk
-        pending += chunk
-        return bool(chunk)
-    return True
-for prompt, reply in script:
-    while prompt not in pending:
-        if time.time() > deadline or not pump():
-            sys.stdout.write(seen.decode(errors="replace")); proc.kill(); sys.exit(99)
-    pending = pending[pending.index(prompt) + len(prompt):]
-    os.write(master, reply)
-while proc.poll() is None and time.time() < deadline:
-    pump()
-while pump() and select.select([master], [], [], 0)[0]:
-    pass
-sys.stdout.write(seen.decode(errors="replace"))
-sys.exit(proc.wait(timeout=10))
-"#;
+          (b"comment (optional):", b"\n"), (b"Operator", b"bob\n")]"#;
 
 #[test]
 fn the_operator_answers_manual_steps_and_signs_at_a_terminal() {
     let dir = daily_dir();
     let out = Command::new("python3")
         .arg("-c")
-        .arg(PTY_DRIVER)
+        .arg(crate::util::pty_driver(PTY_SCRIPT))
         .arg(env!("CARGO_BIN_EXE_runbook"))
         .args(["run", "playbook.yaml", "--report", "r.md", "--journal", "ops.log"])
         .current_dir(dir.path())

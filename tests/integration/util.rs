@@ -573,3 +573,44 @@ fn compare(stream: &str, expect: &Expect, actual: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// A Python program that runs `argv[1:]` on a pseudo-terminal, answers each
+/// prompt of `script` (a Python list of `(prompt, reply)` byte pairs) as it
+/// appears, and prints what the terminal showed; it exits 99 when a prompt
+/// never comes, else with the program's exit code.
+pub fn pty_driver(script: &str) -> String {
+    PTY_DRIVER.replace("SCRIPT", script)
+}
+
+const PTY_DRIVER: &str = r#"
+import os, pty, select, subprocess, sys, time
+master, slave = pty.openpty()
+proc = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+os.close(slave)
+script = SCRIPT
+seen, pending, deadline = b"", b"", time.time() + 60
+def pump():
+    global seen, pending
+    ready, _, _ = select.select([master], [], [], 0.5)
+    if ready:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            chunk = b""
+        seen += chunk
+        pending += chunk
+        return bool(chunk)
+    return True
+for prompt, reply in script:
+    while prompt not in pending:
+        if time.time() > deadline or not pump():
+            sys.stdout.write(seen.decode(errors="replace")); proc.kill(); sys.exit(99)
+    pending = pending[pending.index(prompt) + len(prompt):]
+    os.write(master, reply)
+while proc.poll() is None and time.time() < deadline:
+    pump()
+while pump() and select.select([master], [], [], 0)[0]:
+    pass
+sys.stdout.write(seen.decode(errors="replace"))
+sys.exit(proc.wait(timeout=10))
+"#;
