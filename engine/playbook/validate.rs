@@ -4,6 +4,7 @@
 //! of a problem inside a value in `validate/place.rs`.
 
 mod place;
+mod shapes;
 mod step;
 mod summary;
 

@@ -94,6 +94,7 @@ impl Validator<'_> {
             }
         }
         self.title_templates(step, step_at);
+        self.list_comparisons(step);
         self.expression_names(step, planned, index, scope);
         self.parameter_templates(step, planned, index, scope);
         planned[index].after.sort_unstable();
