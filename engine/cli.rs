@@ -96,6 +96,9 @@ pub struct MonitorRunArgs {
     /// Also send results where this file says (webhooks, commands, email), as the playbook's `notify:` does.
     #[arg(long, value_name = "FILE")]
     pub notify: Option<PathBuf>,
+    /// Known exceptions kept apart from the playbook, added to its own `waivers:` (as `run --waivers`).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

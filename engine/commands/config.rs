@@ -76,3 +76,12 @@ pub fn monitor_session(args: &MonitorRunArgs) -> session::Config {
         tell: true,
     }
 }
+
+/// Adds the waivers of `--waivers FILE`, checked against the plan, to the playbook's own.
+pub fn add_waivers(plan: &mut crate::playbook::Plan, file: Option<&std::path::Path>) -> Result<(), CliError> {
+    if let Some(path) = file {
+        let more = crate::playbook::waivers_file::load(path, plan).map_err(invalid)?;
+        plan.waivers.extend(more);
+    }
+    Ok(())
+}

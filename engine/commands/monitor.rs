@@ -35,7 +35,8 @@ pub(super) fn schedule(every: &str, args: &ScheduleArgs) -> Result<Schedule, Cli
 
 /// Loads, validates and reads the secrets of `file`; problems are printed.
 pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Result<Session, CliError> {
-    let plan = load_plan(file, &args.vars)?;
+    let mut plan = load_plan(file, &args.vars)?;
+    super::config::add_waivers(&mut plan, args.waivers.as_deref())?;
     let (session, warnings) = Session::prepare(plan, super::config::monitor_session(args), warn)?;
     warnings.iter().for_each(|w| warn(w));
     Ok(session)

@@ -22,10 +22,7 @@ use crate::suggest::did_you_mean;
 pub fn run(args: &RunArgs) -> Outcome {
     let config = RunConfig::new(args)?;
     let mut plan = load_plan(&config.file, &config.vars)?;
-    if let Some(path) = &args.waivers {
-        let more = crate::playbook::waivers_file::load(path, &plan).map_err(|e| invalid(e.to_string()))?;
-        plan.waivers.extend(more);
-    }
+    super::config::add_waivers(&mut plan, args.waivers.as_deref())?;
     // Answers are checked against the whole playbook: an answers file kept for
     // it still fits a run narrowed with --only or --section.
     let prepared = reports::prepare(&plan, &args.report)?;

@@ -117,3 +117,22 @@ fn a_sign_off_attesting_a_waived_step_is_left_to_the_person() {
     assert_eq!(out.step("disk")["verdict"], "waived", "{out:?}");
     assert_eq!(out.step("signoff")["verdict"], "pending");
 }
+
+#[test]
+fn watch_takes_a_waivers_file_as_run_does() {
+    let dir = crate::util::TestDir::new();
+    dir.write("p.yaml", &playbook("2099-12-31").replace("step: disk,", "step: ok,"));
+    dir.write("w.yaml", "waivers:\n  - { step: disk, reason: kept apart, owner: sre, expires: \"2099-01-01\" }\n");
+    let args = ["watch", "p.yaml", "--every", "1h", "--format", "json", "--no-history", "--waivers", "w.yaml"];
+    let mut watch = crate::util::Background::spawn(dir.runbook().args(args));
+    watch.wait_until("one run", |out, _| out.lines().next().is_some_and(|l| l.ends_with('}')));
+    assert_eq!(watch.terminate(), 0, "{}", watch.stderr());
+    let record: serde_json::Value = serde_json::from_str(watch.stdout().lines().next().unwrap()).unwrap();
+    let disk = record["steps"].as_array().unwrap().iter().find(|s| s["id"] == "disk").unwrap().clone();
+    assert_eq!(disk["verdict"], "waived", "{disk}");
+    assert_eq!(disk["waiver"]["owner"], "sre");
+    dir.write("w.yaml", "waivers:\n  - { step: dsk, reason: kept apart, owner: sre, expires: \"2099-01-01\" }\n");
+    let out = dir.runbook().args(["watch", "p.yaml", "--every", "1h", "--waivers", "w.yaml"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("`waivers` names unknown step `dsk`"), "{}", out.stderr);
+}
