@@ -26,6 +26,8 @@ pub struct Prepared {
     answers: BTreeMap<String, Answer>,
     report: Option<(PathBuf, &'static ReportFormat, Option<String>)>,
     key: Option<minisign::SecretKey>,
+    /// The plan's waivers (playbook and `--waivers`): a manual `fail` answer is waived too.
+    waivers: Vec<crate::record::Waiver>,
 }
 
 /// Checks the options against the plan before anything runs.
@@ -59,7 +61,7 @@ pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, CliError> {
         }
         None => None,
     };
-    Ok(Prepared { answers, report, key })
+    Ok(Prepared { answers, report, key, waivers: plan.waivers.clone() })
 }
 
 /// `--report` and the format it is written in (`--report-format`, else its extension), if asked for.
@@ -87,11 +89,11 @@ pub fn sign_off(
     operator: Option<&str>,
     redactor: &Redactor,
 ) {
-    let mut notes = answers::apply(record, &prepared.answers, AnswerSource::AnswersFile, redactor);
+    let mut notes = answers::apply(record, &prepared.answers, AnswerSource::AnswersFile, redactor, &prepared.waivers);
     let interactive = prompt::interactive();
     if interactive {
         let asked = prompt::ask_manual(record);
-        notes.extend(answers::apply(record, &asked, AnswerSource::Prompt, redactor));
+        notes.extend(answers::apply(record, &asked, AnswerSource::Prompt, redactor, &prepared.waivers));
     }
     for note in notes {
         eprintln!("note: {note}");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::input::ReadError;
-use crate::record::{AnswerSource, ManualAnswer, RunRecord, Verdict, attest};
+use crate::record::{AnswerSource, ManualAnswer, RunRecord, Verdict, Waiver, attest, waiver};
 use crate::secrets::Redactor;
 use crate::suggest::did_you_mean;
 
@@ -129,15 +129,18 @@ pub fn check<'a>(steps: &[(&'a str, &'a str)], answers: &BTreeMap<String, Answer
     Ok(())
 }
 
-/// Applies answers to the pending manual steps they name; comments are redacted. An item
-/// whose attested evidence failed fails whatever it was answered: the evidence verdict wins.
-/// Returns one note for each answer that was not taken for that reason.
+/// Applies answers to the pending manual steps they name; comments are redacted. A `fail`
+/// answer is waived as an observed failure would be. An item whose attested evidence failed
+/// fails whatever it was answered: the evidence verdict wins. Returns one note for each
+/// answer that was not taken for that reason.
 pub fn apply(
     record: &mut RunRecord,
     answers: &BTreeMap<String, Answer>,
     source: AnswerSource,
     redactor: &Redactor,
+    waivers: &[Waiver],
 ) -> Vec<String> {
+    let today = chrono::Local::now().date_naive();
     for step in &mut record.steps {
         if step.verdict != Verdict::Pending {
             continue;
@@ -149,6 +152,7 @@ pub fn apply(
                 comment: answer.comment.as_deref().map(|c| redactor.redact(c)),
                 source,
             });
+            *step = waiver::judge(step.clone(), waivers, today);
         }
     }
     attest::enforce(record);

@@ -2,7 +2,7 @@
 //! testsuite, each step a testcase named `title [id]`. Failures and errors
 //! carry the step's message (the observed values) as message and text;
 //! skipped and pending steps are `<skipped>`; warnings pass with the warning
-//! in `system-out`.
+//! in `system-out`, as does every attempt of a step observed more than once.
 
 use std::time::Duration;
 
@@ -69,7 +69,17 @@ fn case(record: &RunRecord, step: &StepResult) -> TestCase {
         case.add_property(Property::new("not_judged", nj.checks.join("; ")));
         case.add_property(Property::new("on_no_history", nj.rule.name()));
     }
+    if step.tries.len() > 1 {
+        case.add_property(Property::new("attempts", step.attempts.to_string()));
+    }
     let mut out = Vec::new();
+    // Every kept observation, so a pass that came after a failed or errored one is never hidden.
+    for (i, t) in step.tries.iter().enumerate() {
+        out.push(format!("attempt {}: {}: {} ({} ms)", i + 1, t.verdict.name(), t.message, t.duration_ms));
+    }
+    if let Some(note) = step.tries_note().filter(|_| step.until.is_some()) {
+        out.push(note);
+    }
     if let Some(nj) = &step.not_judged.as_ref().filter(|_| step.verdict != Verdict::Warn) {
         out.push(format!("{}: {}", nj.describe(), nj.checks.join("; ")));
     }

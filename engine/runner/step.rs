@@ -240,18 +240,22 @@ async fn attempts_of(
 }
 
 /// Observes every `wait.every` until the `until` condition holds, then the step is judged on
-/// that observation; if it has not held by `wait.within`, the step fails (or errors, when the
-/// last poll could not observe). While waiting, a probe error is one more poll.
+/// that observation; if it has not held by `wait.within`, the step fails (it errors only when
+/// no poll could observe at all). While waiting, a probe error is one more poll.
 async fn wait_until(scope: &Arc<RunScope>, index: usize, probe: &ProbeSpec, base: &Scope, wait: &Wait) -> StepResult {
     let started = Instant::now();
     let mut tries = Vec::new();
     let mut polls: u32 = 0;
+    let mut seen_not_yet = false;
     loop {
         polls = polls.saturating_add(1);
         let begun = Instant::now();
         let (out, held) = match observe_once(scope, index, probe, base, true).await {
             Outcome::Observed(out) => (out, true),
-            Outcome::NotYet(seen) => (result(scope, index, Verdict::Fail, seen), false),
+            Outcome::NotYet(seen) => {
+                seen_not_yet = true;
+                (result(scope, index, Verdict::Fail, seen), false)
+            }
             Outcome::Unobserved(out) => (out, false),
         };
         if tries.len() < Try::KEPT {
@@ -264,7 +268,7 @@ async fn wait_until(scope: &Arc<RunScope>, index: usize, probe: &ProbeSpec, base
                 polls,
                 waited_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             };
-            let out = if held { out } else { not_held(out, wait, polls) };
+            let out = if held { out } else { not_held(out, wait, polls, seen_not_yet) };
             return StepResult { until: Some(waited), ..last_of(out, polls, tries) };
         }
         tokio::time::sleep(wait.every).await;
@@ -272,10 +276,15 @@ async fn wait_until(scope: &Arc<RunScope>, index: usize, probe: &ProbeSpec, base
 }
 
 /// The last poll's result, `out`, turned into the step's: the condition did not hold in time.
-fn not_held(out: StepResult, wait: &Wait, polls: u32) -> StepResult {
+/// Once any poll observed the condition false, that is a `fail` even if the last poll errored:
+/// what was waited for was seen not to happen.
+fn not_held(out: StepResult, wait: &Wait, polls: u32, seen_not_yet: bool) -> StepResult {
     let last = if out.message.is_empty() { String::new() } else { format!("; last poll: {}", out.message) };
     let message =
         format!("`{}` did not hold within {} ({polls} polls){last}", wait.condition.source, show_duration(wait.within));
+    if seen_not_yet && out.verdict == Verdict::Error {
+        return StepResult { message, verdict: Verdict::Fail, error_kind: None, ..out };
+    }
     StepResult { message, ..out }
 }
 

@@ -23,6 +23,7 @@ struct Shared {
     flaky_calls: AtomicUsize,
     warming_calls: AtomicUsize,
     hiccup_calls: AtomicUsize,
+    fading_calls: AtomicUsize,
 }
 
 /// `/warming` answers `"state": "starting"` until this request, then `"ready"`.
@@ -117,6 +118,17 @@ pub fn start() -> Service {
                 let call = s.hiccup_calls.fetch_add(1, Ordering::SeqCst) + 1;
                 note(&s, format!("/hiccup #{call}"));
                 let body = if call == 1 { "{\"status\": ok".to_owned() } else { format!("{{\"call\": {call}}}") };
+                ([(header::CONTENT_TYPE, "application/json")], body)
+            }),
+        )
+        .route(
+            // Answers "starting" once, then only what cannot be read: a wait that saw its
+            // condition false and then lost sight of the service.
+            "/fading",
+            get(|State(s): State<Arc<Shared>>| async move {
+                let call = s.fading_calls.fetch_add(1, Ordering::SeqCst) + 1;
+                note(&s, format!("/fading #{call}"));
+                let body = if call == 1 { "{\"state\": \"starting\"}" } else { "{\"state\": starting" };
                 ([(header::CONTENT_TYPE, "application/json")], body)
             }),
         )

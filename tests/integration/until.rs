@@ -98,6 +98,23 @@ fn until_waits_for_the_good_answer_and_records_the_wait() {
 }
 
 #[test]
+fn junit_lists_every_attempt_of_a_retried_step() {
+    let service = service::start();
+    let steps = r#"
+      - id: hiccup
+        title: Answers on the second try
+        retries: 3
+        http: { url: "{{vars.url}}/hiccup" }
+        expect: ['status == 200']
+"#;
+    let out = run_playbook(&playbook(&service.url, steps), &["--format", "junit"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains(r#"<property name="attempts" value="2"/>"#), "{}", out.stdout);
+    assert!(out.stdout.contains("attempt 1: error: "), "{}", out.stdout);
+    assert!(out.stdout.contains("attempt 2: pass: "), "{}", out.stdout);
+}
+
+#[test]
 fn until_shows_the_wait_in_the_checklist() {
     let service = service::start();
     let out = run_playbook(
@@ -160,6 +177,44 @@ fn until_that_never_holds_fails_at_its_limit() {
     assert!((4..=6).contains(&polls), "{step}");
     assert!(step["until"]["waited_ms"].as_u64().unwrap() >= 800, "{step}");
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
+
+#[test]
+fn until_that_saw_its_condition_false_fails_even_when_the_last_poll_errored() {
+    let service = service::start();
+    let out = json_run(
+        &service.url,
+        r#"
+      - id: fading
+        title: Seen starting, then unreadable
+        http: { url: "{{vars.url}}/fading" }
+        until: { expr: 'body.state == "ready"', every: 100ms, within: 600ms }
+"#,
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let step = out.step("fading");
+    assert_eq!(step["verdict"], "fail", "{step}");
+    assert!(step["error_kind"].is_null(), "{step}");
+    assert_eq!(step["tries"][0]["verdict"], "fail", "{step}");
+    assert_eq!(step["tries"][1]["verdict"], "error", "{step}");
+    assert!(step["message"].as_str().unwrap().contains("last poll: "), "{step}");
+}
+
+#[test]
+fn until_that_never_observed_anything_is_an_error() {
+    let out = json_run(
+        &refused_url(),
+        r#"
+      - id: gone
+        title: Nothing listens
+        http: { url: "{{vars.url}}" }
+        until: { expr: 'status == 200', every: 100ms, within: 400ms }
+"#,
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let step = out.step("gone");
+    assert_eq!(step["verdict"], "error", "{step}");
+    assert_eq!(step["error_kind"], "refused", "{step}");
 }
 
 #[test]
