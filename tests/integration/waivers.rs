@@ -136,3 +136,33 @@ fn watch_takes_a_waivers_file_as_run_does() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("`waivers` names unknown step `dsk`"), "{}", out.stderr);
 }
+
+#[test]
+fn a_manual_item_answered_fail_is_waived_as_an_observed_failure_is() {
+    let dir = crate::util::TestDir::new();
+    dir.write(
+        "p.yaml",
+        r#"name: manual waiver
+sections:
+  - name: s
+    steps:
+      - id: news
+        title: No market-moving news
+        manual: Read the morning news
+waivers:
+  - { step: news, reason: known holiday thin market, owner: ops-lead, expires: "2099-12-31" }
+"#,
+    );
+    dir.write("answers.yaml", "news: {verdict: fail, comment: thin market}\n");
+    let out = dir.runbook().args(["run", "p.yaml", "--format", "json", "--answers", "answers.yaml"]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let news = out.step("news");
+    assert_eq!(news["verdict"], "waived", "{news}");
+    assert_eq!(news["answer"]["verdict"], "fail", "the answer itself is kept: {news}");
+    assert!(news["message"].as_str().unwrap().contains("accepted by a waiver: known holiday"), "{news}");
+    // Without the waiver the same answer fails the run.
+    dir.write("bare.yaml", &std::fs::read_to_string(dir.path().join("p.yaml")).unwrap().split("waivers:").next().unwrap());
+    let bare = dir.runbook().args(["run", "bare.yaml", "--format", "json", "--answers", "answers.yaml"]).run();
+    assert_eq!(bare.code, 1, "{bare:?}");
+    assert_eq!(bare.step("news")["verdict"], "fail");
+}
