@@ -120,7 +120,12 @@ fn app_log_lines(process: &str, file: &str, scenarios: &Scenarios, now: DateTime
 }
 
 /// Writes `lines` (after a 101 MiB hole when `sparse`) and dates the file `written`.
-fn write_app_log(path: &Path, lines: &[(DateTime<Utc>, String)], sparse: bool, written: DateTime<Utc>) -> std::io::Result<()> {
+fn write_app_log(
+    path: &Path,
+    lines: &[(DateTime<Utc>, String)],
+    sparse: bool,
+    written: DateTime<Utc>,
+) -> std::io::Result<()> {
     let mut out = std::fs::File::create(path)?;
     if sparse {
         use std::io::{Seek, SeekFrom};

@@ -86,7 +86,12 @@ fn read_playbook(name: &str) -> Value {
 }
 
 fn all_steps(book: &Value) -> Vec<Value> {
-    book["sections"].as_array().into_iter().flatten().flat_map(|s| s["steps"].as_array().cloned().unwrap_or_default()).collect()
+    book["sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["steps"].as_array().cloned().unwrap_or_default())
+        .collect()
 }
 
 /// `playbook:id` of every automated (not `manual`) step of the daily playbooks.
@@ -118,7 +123,8 @@ fn failed(book: &str, out: &Outcome) -> BTreeSet<String> {
         .flatten()
         .filter(|s| {
             let id = s["id"].as_str().unwrap_or("");
-            matches!(s["verdict"].as_str(), Some("fail" | "error")) || (warn_only.contains(id) && s["verdict"] == "warn")
+            matches!(s["verdict"].as_str(), Some("fail" | "error"))
+                || (warn_only.contains(id) && s["verdict"] == "warn")
         })
         .filter_map(|s| s["id"].as_str().map(str::to_owned))
         .collect()
@@ -185,7 +191,8 @@ fn age_history(db: &Path) {
     use sqlx::Connection;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.expect("open history");
+        let mut conn =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.expect("open history");
         for sql in [
             "UPDATE run_values SET at = at - 86400000",
             "UPDATE runs SET started_at = started_at - 86400000",
@@ -215,7 +222,11 @@ const FAKE_APT: &str = "#!/bin/sh\n# test fixture: one security update pending\n
 echo 'openssl/stable-security 3.0.15 amd64 [upgradable from: 3.0.14]'\n";
 
 /// The playbook files and extra environment for `fixture`, written into `dir`.
-fn prepare(fixture: Fixture, dir: &TestDir, history: &Path) -> (BTreeMap<&'static str, PathBuf>, Vec<(&'static str, String)>) {
+fn prepare(
+    fixture: Fixture,
+    dir: &TestDir,
+    history: &Path,
+) -> (BTreeMap<&'static str, PathBuf>, Vec<(&'static str, String)>) {
     let mut books = BTreeMap::new();
     for name in DAILY {
         books.insert(*name, repo().join(format!("playbooks/{name}.yaml")));
@@ -288,103 +299,178 @@ cases! {
     existing_position_and_config_faults: Case {
         scenarios: &["breaker-active", "master-arm-off", "oversized-position", "allocation-drift"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["circuit_breaker", "master_arm", "phase_allocation", "position_size_limits", "signoff_configuration", "signoff_no_critical", "signoff_positions", "signoff_ready"]),
+            ("hourly", &["circuit_breaker"]),
+            ("postmarket", &["breaker_reviewed"]),
+        ],
         host_fails: &[],
     };
     existing_position_count_and_market_faults: Case {
         scenarios: &["too-many-positions", "funding-extreme", "btc-range-12", "eth-range-12"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["btc_volatility", "eth_volatility", "funding_rates", "funding_rates_eth", "position_count", "signoff_no_critical", "signoff_positions"]),
+            ("hourly", &["position_count"]),
+        ],
         host_fails: &[],
     };
     existing_pm2_faults_and_a_slow_dashboard: Case {
         scenarios: &["slow-endpoint", "pm2-errored", "pm2-high-cpu", "pm2-high-memory"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["pm2_brain", "pm2_execution", "pm2_no_errored", "pm2_restarts", "pm2_scavenger", "signoff_health", "signoff_no_critical"]),
+            ("hourly", &["dashboard_responding"]),
+            ("end-of-day", &["health_maintained"]),
+        ],
         host_fails: &[],
     };
     existing_log_and_backup_faults: Case {
         scenarios: &["log-errors", "log-warnings", "stale-backup"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["app_critical_errors", "repeated_errors", "signoff_logs", "signoff_no_critical", "warning_count"]),
+            ("postmarket", &["backups_completed", "config_backups_completed"]),
+            ("end-of-day", &["backups_signoff", "config_backup", "db_backup"]),
+        ],
         host_fails: &[],
     };
     existing_integrity_and_configuration_faults: Case {
         scenarios: &["bad-checksum", "retention-exceeded", "api-key-expired", "risk-out-of-range", "whitelist-disabled"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["api_keys", "asset_whitelist", "risk_parameters", "signoff_configuration", "signoff_no_critical", "signoff_ready"]),
+            ("end-of-day", &["backup_retention", "backups_signoff", "config_backup_integrity", "db_backup_integrity"]),
+        ],
         host_fails: &[],
     };
     existing_trading_faults: Case {
         scenarios: &["approval-low", "execution-failing", "high-leverage", "high-latency", "orphaned-position"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["orphaned_positions", "signoff_no_critical", "signoff_positions"]),
+            ("hourly", &["global_leverage", "position_tracking", "signal_latency"]),
+            ("midday", &["approval_rates", "execution_success"]),
+            ("postmarket", &["orphaned_orders", "performance_trend", "system_latency"]),
+            ("end-of-day", &["positions_reconciled", "reconciliation_status"]),
+        ],
         host_fails: &[],
     };
     existing_connection_and_order_faults: Case {
         scenarios: &["websocket-down", "websocket-flapping", "pending-orders", "exchange-disconnected", "critical-alert"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["exchanges_connected", "signoff_health", "signoff_no_critical", "websocket_channels"]),
+            ("hourly", &["exchange_connections", "monitoring_alerts", "websocket_message_rate", "websocket_reconnects", "websocket_stable"]),
+            ("postmarket", &["maintenance_alerts", "pending_orders", "stuck_orders"]),
+            ("end-of-day", &["security_alerts", "security_signoff"]),
+        ],
         host_fails: &[],
     };
     degraded_services_disconnected_database_stale_reconciliation: Case {
         scenarios: &["services-degraded", "database-disconnected", "reconciliation-stale"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["console_health", "database_connected", "execution_health", "orphaned_positions", "scavenger_health", "signoff_health", "signoff_no_critical", "signoff_positions"]),
+            ("hourly", &["console_responding", "database_connections", "execution_responding", "position_tracking", "scavenger_responding"]),
+            ("end-of-day", &["positions_reconciled", "reconciliation_status", "summary_execution_uptime", "summary_scavenger_uptime"]),
+        ],
         host_fails: &[],
     };
     brain_down: Case {
         scenarios: &["brain-down"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["brain_health", "circuit_breaker", "equity_levels", "phase_allocation", "signoff_configuration", "signoff_health", "signoff_no_critical", "signoff_positions", "signoff_ready"]),
+            ("hourly", &["brain_responding", "circuit_breaker", "dashboard_responding", "equity_tracking", "global_leverage"]),
+            ("midday", &["approval_rates", "pnl_tracking", "recent_decisions"]),
+            ("postmarket", &["breaker_reviewed", "daily_pnl", "daily_return", "max_drawdown", "sharpe_ratio", "win_rate"]),
+            ("end-of-day", &["performance_metrics", "summary_brain_uptime", "summary_dashboard"]),
+        ],
         host_fails: &[],
     };
     execution_down: Case {
         scenarios: &["execution-down"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["api_keys", "asset_whitelist", "console_health", "database_connected", "exchanges_connected", "execution_health", "master_arm", "orphaned_positions", "phase_allocation", "position_count", "position_size_limits", "risk_parameters", "signoff_configuration", "signoff_health", "signoff_no_critical", "signoff_positions", "signoff_ready", "websocket_channels"]),
+            ("hourly", &["console_responding", "database_connections", "exchange_connections", "execution_responding", "monitoring_alerts", "position_count", "position_limits", "position_tracking", "signal_latency", "websocket_message_rate", "websocket_reconnects", "websocket_stable"]),
+            ("midday", &["execution_success"]),
+            ("postmarket", &["maintenance_alerts", "orphaned_orders", "pending_orders", "performance_trend", "positions_tracked", "stuck_orders", "system_latency"]),
+            ("end-of-day", &["force_reconcile", "positions_reconciled", "reconciliation_status", "security_alerts", "security_signoff", "summary_execution_uptime", "summary_signals", "summary_trades"]),
+        ],
         host_fails: &[],
     };
     postgres_redis_and_ai_quant_unreachable: Case {
         scenarios: &["postgres-down", "redis-down", "ai-quant-down"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["active_connections", "database_growth", "postgres_connect", "redis_memory", "redis_ping", "signoff_health", "signoff_no_critical"]),
+            ("hourly", &["database_writes"]),
+            ("postmarket", &["ai_quant_running"]),
+        ],
         host_fails: &[],
     };
     nav_jump_and_stale_market_data_and_decisions: Case {
         scenarios: &["nav-jump", "market-data-stale", "decisions-stale"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["btc_volatility", "equity_levels", "eth_volatility", "funding_rates", "funding_rates_eth", "signoff_no_critical", "signoff_positions"]),
+            ("hourly", &["equity_tracking"]),
+            ("midday", &["recent_decisions"]),
+        ],
         host_fails: &[],
     };
     big_loss_miscounted_positions_degraded_performance: Case {
         scenarios: &["big-loss", "positions-miscounted", "performance-degraded"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["position_count", "signoff_no_critical", "signoff_positions"]),
+            ("postmarket", &["daily_return", "max_drawdown", "positions_tracked", "sharpe_ratio", "win_rate"]),
+            ("end-of-day", &["performance_metrics"]),
+        ],
         host_fails: &[],
     };
     stale_logs_missing_scripts_mismatched_pnl: Case {
         scenarios: &["logs-stale", "scripts-missing", "pnl-mismatch"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["app_critical_errors", "app_logs", "database_corruption", "health_check_script", "repeated_errors", "send_status_script", "signoff_logs", "signoff_no_critical", "verify_positions_script", "warning_count"]),
+            ("hourly", &["performance_monitor_script"]),
+            ("midday", &["pnl_tracking"]),
+            ("postmarket", &["backup_status_script", "daily_pnl", "daily_report_script", "performance_summary_script"]),
+            ("end-of-day", &["backup_cleanup_script", "backup_integrity_script_present", "backup_status_script", "capacity_metrics_script", "daily_summary_script", "performance_metrics", "reconciliation_report_script", "ssl_status_script"]),
+        ],
         host_fails: &[],
     };
     missing_logs_failing_scripts_refused_reconcile: Case {
         scenarios: &["logs-missing", "scripts-failing", "reconcile-refused"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["app_critical_errors", "app_logs", "database_corruption", "health_check", "repeated_errors", "send_status", "signoff_logs", "signoff_no_critical", "verify_positions", "warning_count"]),
+            ("hourly", &["performance_monitor"]),
+            ("postmarket", &["backup_status", "daily_report", "performance_summary"]),
+            ("end-of-day", &["backup_cleanup_dry_run", "backup_integrity_script", "backup_status", "capacity_metrics", "daily_summary_email", "force_reconcile", "reconciliation_report", "security_signoff", "ssl_certificates"]),
+        ],
         host_fails: &[],
     };
     unwritable_ops_log_unrotated_log_corruption_ai_quant_degraded: Case {
         scenarios: &["ops-log-unwritable", "log-unrotated", "db-corruption-logged", "ai-quant-degraded"],
         fixture: Fixture::None,
-        fails: &[],
+        fails: &[
+            ("premarket", &["database_corruption", "document_completion", "signoff_documented", "signoff_logs", "signoff_no_critical"]),
+            ("postmarket", &["ai_quant_proposals", "log_rotation"]),
+            ("end-of-day", &["document_eod", "documentation_updated", "sessions_completed"]),
+        ],
         host_fails: &[],
     };
     host_limits_journal_packages_and_day_old_history: Case {
         scenarios: &[],
         fixture: Fixture::Host,
-        fails: &[],
+        fails: &[
+            ("premarket", &["database_growth", "signoff_no_critical"]),
+            ("end-of-day", &["security_signoff"]),
+        ],
         host_fails: &[
             "premarket:cpu_usage", "premarket:memory_usage", "premarket:disk_space", "premarket:load_average",
             "premarket:swap_usage", "premarket:journal_errors", "hourly:host_memory", "postmarket:system_updates",
@@ -392,7 +478,6 @@ cases! {
         ],
     };
 }
-
 
 #[test]
 fn every_automated_daily_step_has_a_case_that_fails_it() {
@@ -405,7 +490,6 @@ fn every_automated_daily_step_has_a_case_that_fails_it() {
     }
     let missing: Vec<String> = automated_steps().difference(&shown).cloned().collect();
     assert!(missing.is_empty(), "automated steps no case shows failing: {missing:?}");
-    let stale: Vec<&str> =
-        NOT_SHOWN.iter().map(|(s, _)| *s).filter(|s| !automated_steps().contains(*s)).collect();
+    let stale: Vec<&str> = NOT_SHOWN.iter().map(|(s, _)| *s).filter(|s| !automated_steps().contains(*s)).collect();
     assert!(stale.is_empty(), "NOT_SHOWN names steps that no longer exist: {stale:?}");
 }
