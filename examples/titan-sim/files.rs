@@ -4,9 +4,11 @@
 //! INFO lines and one WARN each over the last six hours, and `daily-ops.log`
 //! with the previous days' sign-off lines. Healthy lines never contain
 //! "error", "critical", "warning" or "fail" in any case, so a case-insensitive
-//! grep finds only what a scenario planted. Scripts (`<state>/scripts`): a stub
-//! for every script the runbook calls; each records its call in
-//! `<state>/scripts/calls.log` and reports success.
+//! grep finds only what a scenario planted; `logs-missing`, `logs-stale`,
+//! `log-unrotated` and `ops-log-unwritable` take the logs themselves away.
+//! Scripts (`<state>/scripts`): a stub for every script the runbook calls; each
+//! records its call in `<state>/scripts/calls.log` and reports success (or, under
+//! `scripts-failing`, failure; `scripts-missing` writes none).
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

@@ -47,11 +47,15 @@ const HOST_STEPS: &[&str] = &[
 const NOT_SHOWN: &[(&str, &str)] = &[
     ("postmarket:ai_quant_address", "parses ai_quant_url for the tcp step; no check of its own"),
     ("end-of-day:tls_endpoint", "parses brain_url for the TLS step; no check of its own"),
-    ("end-of-day:ssl_brain_certificate", "runs only when brain_url is https; the simulator serves http"),
     ("end-of-day:api_access_patterns", "reads /var/log/nginx/access.log, a fixed host path a test cannot fake"),
-    ("premarket:host_tools", "warns when the host has no journal: a property of the machine"),
-    ("postmarket:host_tools", "warns when the host has no apt: a property of the machine"),
-    ("end-of-day:host_tools", "warns when the host has no journal or nginx log: a property of the machine"),
+];
+
+/// Steps shown failing by a test of their own below, not by a simulator case.
+const SHOWN_ALONE: &[(&str, &str)] = &[
+    ("premarket:host_tools", "host_detectors_warn_on_a_host_without_journal_apt_or_nginx_log"),
+    ("postmarket:host_tools", "host_detectors_warn_on_a_host_without_journal_apt_or_nginx_log"),
+    ("end-of-day:host_tools", "host_detectors_warn_on_a_host_without_journal_apt_or_nginx_log"),
+    ("end-of-day:ssl_brain_certificate", "the_brain_certificate_check_fails_on_a_certificate_no_root_trusts"),
 ];
 
 /// One run: the simulator's scenarios, the fixture, and the steps that must fail.
@@ -481,7 +485,7 @@ cases! {
 
 #[test]
 fn every_automated_daily_step_has_a_case_that_fails_it() {
-    let mut shown: BTreeSet<String> = NOT_SHOWN.iter().map(|(step, _)| (*step).to_owned()).collect();
+    let mut shown: BTreeSet<String> = NOT_SHOWN.iter().chain(SHOWN_ALONE).map(|(step, _)| (*step).to_owned()).collect();
     for case in CASES {
         for (book, ids) in case.fails {
             shown.extend(ids.iter().map(|id| format!("{book}:{id}")));
@@ -492,4 +496,57 @@ fn every_automated_daily_step_has_a_case_that_fails_it() {
     assert!(missing.is_empty(), "automated steps no case shows failing: {missing:?}");
     let stale: Vec<&str> = NOT_SHOWN.iter().map(|(s, _)| *s).filter(|s| !automated_steps().contains(*s)).collect();
     assert!(stale.is_empty(), "NOT_SHOWN names steps that no longer exist: {stale:?}");
+}
+
+/// `runbook run playbooks/<name>.yaml --only <ids>... --format json` with `vars` and `env`.
+fn run_only(name: &str, ids: &[&str], vars: &[String], env: &[(&str, String)]) -> Outcome {
+    let mut args: Vec<String> = vec!["run".into(), format!("playbooks/{name}.yaml"), "--format".into(), "json".into()];
+    for id in ids {
+        args.extend(["--only".into(), (*id).to_owned()]);
+    }
+    for var in vars {
+        args.extend(["--var".into(), var.clone()]);
+    }
+    let mut runbook = Runbook::new(&repo()).args(&args).env("TITAN_CONSOLE_AUTH", "ops:fixture");
+    for (key, value) in env {
+        runbook = runbook.env(key, value);
+    }
+    runbook.run()
+}
+
+/// The `host_tools` steps warn (their strongest verdict) on a host whose journal is
+/// empty, that has no nginx access log and no apt: here a PATH with a silent
+/// `journalctl`, and for apt a PATH holding nothing but `sh`.
+#[test]
+fn host_detectors_warn_on_a_host_without_journal_apt_or_nginx_log() {
+    let dir = TestDir::new();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    let journalctl = dir.write("bin/journalctl", "#!/bin/sh\n# test fixture: an empty journal\nexit 0\n");
+    std::fs::set_permissions(&journalctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let quiet = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let only_sh = dir.path().join("only-sh");
+    std::fs::create_dir_all(&only_sh).expect("only-sh dir");
+    std::os::unix::fs::symlink("/bin/sh", only_sh.join("sh")).expect("link sh");
+    for (book, path) in
+        [("premarket", quiet.clone()), ("end-of-day", quiet), ("postmarket", only_sh.display().to_string())]
+    {
+        let out = run_only(book, &["host_tools"], &[], &[("PATH", path)]);
+        let step = out.step("host_tools");
+        assert_eq!(step["verdict"], "warn", "{book}: {}", explain(&out));
+    }
+}
+
+/// With an https `brain_url`, the certificate step fails on a certificate no
+/// system root trusts (a test CA's, served on 127.0.0.1).
+#[test]
+fn the_brain_certificate_check_fails_on_a_certificate_no_root_trusts() {
+    let dir = TestDir::new();
+    crate::tls::make_ca(dir.path());
+    crate::tls::make_leaf(dir.path(), "brain", "localhost", 30);
+    let server = crate::tls::TlsServer::https(&dir.path().join("brain.pem"), &dir.path().join("brain.key"));
+    let brain_url = format!("brain_url=https://127.0.0.1:{}", server.port);
+    let out = run_only("end-of-day", &["tls_endpoint", "ssl_brain_certificate"], &[brain_url], &[]);
+    let step = out.step("ssl_brain_certificate");
+    assert_eq!(step["verdict"], "fail", "{}", explain(&out));
 }
