@@ -64,3 +64,53 @@ fn join(leader: &mut [usize], a: usize, b: usize) {
         leader[ra.max(rb)] = ra.min(rb);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::playbook::load::{Loaded, parse};
+    use crate::record::Shard;
+
+    /// `a` and `b` are tied (`b` needs `a`); `c` reads `a`'s capture; `d`, `e` stand alone.
+    const PLAYBOOK: &str = r#"
+name: shards
+sections:
+  - name: s
+    steps:
+      - { id: a, title: A, shell: { run: 'echo 1' }, capture: { n: $.stdout } }
+      - { id: b, title: B, shell: { run: 'true' }, needs: [a] }
+      - { id: c, title: C, shell: { run: 'true' }, expect: ['steps.a.n == "1"'] }
+      - { id: d, title: D, shell: { run: 'true' } }
+      - { id: e, title: E, shell: { run: 'true' } }
+"#;
+
+    fn ids_of(shard: Shard) -> Vec<String> {
+        let loaded = Loaded {
+            path: "p.yaml".into(),
+            shown: "p.yaml".into(),
+            source: PLAYBOOK.into(),
+            playbook: parse("p.yaml", PLAYBOOK).unwrap(),
+        };
+        let mut plan = crate::playbook::validate::plan(&loaded, &[], &[]).unwrap();
+        plan.keep_shard(shard);
+        plan.steps.iter().map(|s| s.id.clone()).collect()
+    }
+
+    #[test]
+    fn every_step_is_in_one_shard_and_travels_with_what_it_is_tied_to() {
+        let parts: Vec<Vec<String>> = (0..3).map(|index| ids_of(Shard { index, count: 3 })).collect();
+        assert_eq!(parts[0], ["a", "b", "c"], "tied steps stay together");
+        assert_eq!(parts[1], ["d"]);
+        assert_eq!(parts[2], ["e"]);
+        assert_eq!(parts, (0..3).map(|index| ids_of(Shard { index, count: 3 })).collect::<Vec<_>>(), "deterministic");
+        assert_eq!(ids_of(Shard { index: 0, count: 1 }).len(), 5);
+        assert!(ids_of(Shard { index: 4, count: 5 }).is_empty(), "more shards than groups: some are empty");
+    }
+
+    #[test]
+    fn shard_text_is_index_over_count() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert!(Shard::parse("4/4").is_err());
+        assert!(Shard::parse("0/0").is_err());
+        assert!(Shard::parse("x").is_err());
+    }
+}
