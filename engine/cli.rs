@@ -101,6 +101,8 @@ pub struct MonitorRunArgs {
     /// Known exceptions kept apart from the playbook, added to its own `waivers:` (as `run --waivers`).
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
 }
 
 #[derive(Debug, clap::Args)]

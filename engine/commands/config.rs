@@ -77,17 +77,17 @@ fn identity(args: &crate::cli::IdentityArgs) -> Result<crate::record::Identity, 
 }
 
 /// `watch` and `serve`: unattended, so action steps are only shown, but runs are kept and told.
-pub fn monitor_session(args: &MonitorRunArgs) -> session::Config {
-    session::Config {
+pub fn monitor_session(args: &MonitorRunArgs) -> Result<session::Config, CliError> {
+    Ok(session::Config {
         store: args.store.history.clone(),
         history: if args.no_history { HistoryMode::Off } else { HistoryMode::Keep },
         notify_file: args.notify.clone(),
         jobs: usize::from(args.jobs),
         skip_actions: true,
         tell: true,
-        identity: crate::record::Identity::default(),
+        identity: identity(&args.identity)?,
         signer: None,
-    }
+    })
 }
 
 /// Adds the waivers of `--waivers FILE`, checked against the plan, to the playbook's own.

@@ -21,6 +21,7 @@ mod expressions;
 mod faults;
 mod file;
 mod fleet;
+mod fleet_recipes;
 mod history;
 mod http;
 mod https;
