@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::TrustedKeys;
 use super::view::{Cell, FleetView, HostRow, HostState, Signature};
-use crate::history::{HistoryError, RunHead, Store};
+use crate::history::{HistoryError, RunHead, SignedRecord, Store};
 use crate::playbook::fleet_rules::FleetRules;
 use crate::record::{RunRecord, StepResult};
 
@@ -34,10 +34,14 @@ pub async fn gather(store: &Store, request: &Request) -> Result<FleetView, Histo
     let ever: Vec<String> = store.hosts(&request.playbook).await?;
     let expected: BTreeSet<String> = request.expected.clone().unwrap_or_else(|| ever.clone()).into_iter().collect();
     let reporting: BTreeSet<String> = heads.iter().map(|h| h.host.clone()).collect();
+    let shown: Vec<(&String, Option<Vec<&RunHead>>)> =
+        expected.union(&reporting).map(|name| (name, latest_of(&heads, name))).collect();
+    let ids: Vec<i64> = shown.iter().flat_map(|(_, runs)| runs.iter().flatten().map(|h| h.id)).collect();
+    let stored = store.signed_records(&ids).await?;
     let mut hosts = Vec::new();
-    for name in expected.union(&reporting) {
-        let mut row = match latest_of(&heads, name) {
-            Some(runs) => reported(store, name, &runs, request).await?,
+    for (name, runs) in shown {
+        let mut row = match runs {
+            Some(runs) => reported(name, &runs, &stored, request),
             None => missing(store, name, &request.playbook).await?,
         };
         row.unexpected = !expected.contains(name);
@@ -54,11 +58,11 @@ fn latest_of<'a>(heads: &'a [RunHead], host: &str) -> Option<Vec<&'a RunHead>> {
     Some(heads.iter().filter(|h| h.host == host && h.group.as_ref() == Some(group)).collect())
 }
 
-async fn reported(store: &Store, host: &str, runs: &[&RunHead], request: &Request) -> Result<HostRow, HistoryError> {
+fn reported(host: &str, runs: &[&RunHead], stored: &BTreeMap<i64, SignedRecord>, request: &Request) -> HostRow {
     let mut records = Vec::new();
     let mut signatures = Vec::new();
     for head in runs {
-        let Some(stored) = store.signed_record(head.id).await? else { continue };
+        let Some(stored) = stored.get(&head.id) else { continue };
         signatures.push(match &request.trusted {
             Some(keys) => keys.check(&stored.record, stored.signature.as_deref()),
             None => Signature::NotChecked,
@@ -76,7 +80,7 @@ async fn reported(store: &Store, host: &str, runs: &[&RunHead], request: &Reques
         .collect();
     let verdict = Some(RunRecord::overall(&steps.iter().map(|s| (*s).clone()).collect::<Vec<_>>()));
     let first = records.first();
-    Ok(HostRow {
+    HostRow {
         host: host.to_owned(),
         state: HostState::Reported,
         verdict,
@@ -94,7 +98,7 @@ async fn reported(store: &Store, host: &str, runs: &[&RunHead], request: &Reques
         cells,
         unexpected: false,
         order: steps.iter().map(|s| (s.id.clone(), s.title.clone(), s.section.clone())).collect(),
-    })
+    }
 }
 
 /// The steps of joined shards; a step two shards both ran counts once, from the later one.
