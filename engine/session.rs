@@ -56,7 +56,7 @@ pub struct Config {
 
 /// Signs a record's stored text; returns the signature file's text (minisign format).
 #[derive(Clone)]
-pub struct RecordSigner(pub Arc<dyn Fn(&[u8]) -> Option<String> + Send + Sync>);
+pub struct RecordSigner(pub Arc<crate::history::SignRecord>);
 
 impl std::fmt::Debug for RecordSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

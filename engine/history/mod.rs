@@ -126,6 +126,9 @@ pub struct StoredValue {
     pub value: Value,
 }
 
+/// Signs a record's stored text; returns the signature in minisign's text form.
+pub type SignRecord = dyn Fn(&[u8]) -> Option<String> + Send + Sync;
+
 /// An open store.
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
@@ -162,7 +165,7 @@ impl Store {
         &self,
         id: i64,
         record: &RunRecord,
-        sign: Option<&(dyn Fn(&[u8]) -> Option<String> + Send + Sync)>,
+        sign: Option<&SignRecord>,
     ) -> Result<(), HistoryError> {
         let mut finish = RunFinish::of(record);
         finish.signature = sign.and_then(|sign| sign(finish.record.as_bytes()));

@@ -18,7 +18,7 @@ pub(super) struct Recorder {
 impl Recorder {
     /// Completes the run in the history.
     pub(super) async fn finish(self, record: &RunRecord, signer: Option<&super::RecordSigner>, warn: fn(&str)) {
-        let sign = signer.map(|s| &*s.0 as &(dyn Fn(&[u8]) -> Option<String> + Send + Sync));
+        let sign = signer.map(|s| &*s.0);
         if let Err(e) = self.store.finish_run(self.run_id, record, sign).await {
             warn(&format!("run {} could not be completed in the history: {e}", self.run_id));
         }
