@@ -6,11 +6,11 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use handlebars::html_escape as esc;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::view::{Cell, FleetVerdict, FleetView, HostRow, HostState, Signature};
 use crate::record::Verdict;
+use crate::report::page::escape as esc;
 
 fn verdict_word(v: FleetVerdict) -> &'static str {
     match v {

@@ -161,12 +161,7 @@ impl Store {
 
     /// Completes run `id` with its record and captured values, in one transaction; `sign`
     /// signs the record's stored text (the fleet view verifies it).
-    pub async fn finish_run(
-        &self,
-        id: i64,
-        record: &RunRecord,
-        sign: Option<&SignRecord>,
-    ) -> Result<(), HistoryError> {
+    pub async fn finish_run(&self, id: i64, record: &RunRecord, sign: Option<&SignRecord>) -> Result<(), HistoryError> {
         let mut finish = RunFinish::of(record);
         finish.signature = sign.and_then(|sign| sign(finish.record.as_bytes()));
         dispatch!(self, s => s.finish_run(id, &finish))

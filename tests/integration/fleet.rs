@@ -177,3 +177,32 @@ fn records_are_verified_per_host_and_an_edited_one_is_caught(kind: Kind) {
     assert_eq!(host(&view, "b")["signature"]["state"], "unverified", "{view}");
     assert_eq!(host(&view, "a")["signature"]["state"], "verified");
 }
+
+#[test]
+fn serve_shows_the_fleet_view_of_every_host_sharing_its_history() {
+    let store = store_with_playbook(Kind::Sqlite);
+    assert_eq!(run_as(&store, "batch-host", &[]).code, 0);
+    let mut serve = crate::util::Background::spawn(store.runbook([
+        "serve",
+        "p.yaml",
+        "--listen",
+        "127.0.0.1:0",
+        "--every",
+        "1h",
+        "--host",
+        "serving-host",
+    ]));
+    serve.wait_until("the address", |_, err| err.contains("serving on http://"));
+    let url = crate::scrape::served_url(&serve.stderr());
+    crate::scrape::wait_for(&url, "the first run", &|s| {
+        s.contains_key(r#"runbook_runs_total{playbook="fleet check"}"#)
+    });
+    let (status, page) = crate::sim::http("GET", &format!("{url}/fleet/1"), None);
+    let page = page.as_str().map(str::to_owned).unwrap_or_else(|| page.to_string());
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h1>Fleet fleet check: PASS</h1>"), "{page}");
+    assert!(page.contains("<th>batch-host") && page.contains("<th>serving-host"), "{page}");
+    let (status, _) = crate::sim::http("GET", &format!("{url}/fleet/2"), None);
+    assert_eq!(status, 404);
+    assert_eq!(serve.terminate(), 0, "{}", serve.stderr());
+}
