@@ -20,6 +20,8 @@ mod expression_bounds;
 mod expressions;
 mod faults;
 mod file;
+mod fleet;
+mod fleet_recipes;
 mod history;
 mod http;
 mod https;
