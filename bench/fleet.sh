@@ -11,6 +11,7 @@
 # names with SQL, as 200 machines writing one run each would leave them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 RUNS=${RUNS:-5}
 HOSTS=${HOSTS:-200}
@@ -46,22 +47,6 @@ FROM runs, generate_series(1, $HOSTS - 1) AS g WHERE host = 'host-0';
 SQL
 seq 0 $((HOSTS - 1)) | sed 's/^/host-/' > "$work/hosts.txt"
 
-# median_ms CMD...: the median wall time of $RUNS runs (after one warm-up), in ms.
-median_ms() {
-  python3 - "$RUNS" "$@" <<'PY'
-import statistics, subprocess, sys, time
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for i in range(runs + 1):
-    start = time.perf_counter()
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL)
-    if done.returncode != 0:
-        sys.exit(f"{cmd} exited {done.returncode}")
-    if i:
-        times.append((time.perf_counter() - start) * 1000)
-print(f"{statistics.median(times):.1f}")
-PY
-}
 
 for format in text json; do
   ms=$(median_ms "$RUNBOOK" fleet "$work/fleet.yaml" --history "$url" --expect-hosts "$work/hosts.txt" --format "$format")

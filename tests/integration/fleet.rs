@@ -4,18 +4,7 @@
 //! group joined back into one run, and records verified per host against
 //! trusted keys (an edited record is caught).
 
-use crate::history::store::{Kind, Store};
-
-macro_rules! on_both_stores {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $scenario() { super::$scenario(super::Kind::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $scenario() { super::$scenario(super::Kind::Postgres) })*
-        }
-    };
-}
+use crate::history::store::{Kind, Store, on_both_stores};
 
 on_both_stores!(
     a_host_that_stopped_reporting_is_missing_and_fails_the_fleet,

@@ -27,20 +27,7 @@ use crate::util::{Outcome, Runbook, TestDir};
 const DAILY: &[&str] = &["premarket", "hourly", "midday", "postmarket", "end-of-day"];
 
 /// Steps that judge the machine the tests run on, not Titan.
-const HOST_STEPS: &[&str] = &[
-    "cpu_usage",
-    "memory_usage",
-    "disk_space",
-    "load_average",
-    "swap_usage",
-    "host_memory",
-    "system_updates",
-    "disk_trend",
-    "journal_errors",
-    "auth_attempts",
-    "api_access_patterns",
-    "host_tools",
-];
+use crate::titan_playbooks::HOST_STEPS;
 
 /// Automated steps no case fails, and why. Keep this short: each entry is a
 /// check nobody has shown able to fail.

@@ -33,7 +33,7 @@ const PLAYBOOKS: &[&str] = &[
 ];
 
 /// Steps whose verdict depends on the test machine, not on the simulator.
-const HOST_STEPS: &[&str] = &[
+pub const HOST_STEPS: &[&str] = &[
     "cpu_usage",
     "memory_usage",
     "disk_space",
