@@ -2,7 +2,7 @@
 # Makes sure PostgreSQL (5432), MariaDB (3306) and Redis (6379) answer on
 # 127.0.0.1: starts them if installed, installs them (Debian packages) if not;
 # installs promtool (Debian package prometheus) for the metrics tests, and
-# minisign and junitparser for the report tests.
+# minisign and junitparser for the report tests, monitoring plugins, xmllint and tappy.
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -59,4 +59,10 @@ command -v promtool >/dev/null || need_pkg prometheus --no-install-recommends
 command -v minisign >/dev/null || need_pkg minisign
 python3 -c 'import junitparser' 2>/dev/null || python3 -m pip install -q junitparser \
   || python3 -m pip install -q --break-system-packages junitparser
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign and junitparser installed"
+# The nagios probe runs real monitoring plugins; the JUnit tests validate against the
+# Jenkins xunit XSD with xmllint; the TAP report is read by a TAP consumer (tappy).
+[ -x /usr/lib/nagios/plugins/check_dummy ] || need_pkg monitoring-plugins-basic --no-install-recommends
+command -v xmllint >/dev/null || need_pkg libxml2-utils
+python3 -c 'import tap' 2>/dev/null || python3 -m pip install -q tap.py \
+  || python3 -m pip install -q --break-system-packages tap.py
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, monitoring plugins, xmllint and tappy installed"
