@@ -28,6 +28,7 @@ mod input_files;
 mod interrupt;
 mod malformed;
 mod not_judged;
+mod nagios;
 mod notify;
 mod notify_rules;
 mod output_files;
