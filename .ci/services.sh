@@ -63,6 +63,6 @@ python3 -c 'import junitparser' 2>/dev/null || python3 -m pip install -q junitpa
 # Jenkins xunit XSD with xmllint; the TAP report is read by a TAP consumer (tappy).
 [ -x /usr/lib/nagios/plugins/check_dummy ] || need_pkg monitoring-plugins-basic --no-install-recommends
 command -v xmllint >/dev/null || need_pkg libxml2-utils
-python3 -c 'import tap' 2>/dev/null || python3 -m pip install -q tap.py \
-  || python3 -m pip install -q --break-system-packages tap.py
+python3 -c 'import tap, yaml, more_itertools' 2>/dev/null || python3 -m pip install -q 'tap.py[yaml]' \
+  || python3 -m pip install -q --break-system-packages 'tap.py[yaml]'
 echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, monitoring plugins, xmllint and tappy installed"
