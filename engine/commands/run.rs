@@ -34,7 +34,7 @@ pub fn run(args: &RunArgs) -> Outcome {
                 CliError::Shown(_) => "the playbook is invalid; standard error says where".to_owned(),
                 other => other.to_string().lines().next().unwrap_or("").to_owned(),
             };
-            println!("RUNBOOK {} - {why}", State::Unknown.name());
+            println!("CHECKLIST {} - {why}", State::Unknown.name());
             if !matches!(e, CliError::Shown(_)) {
                 eprintln!("error: {e}");
             }

@@ -54,7 +54,7 @@ impl State {
 /// The plugin answer for `record`.
 pub fn render(record: &RunRecord) -> String {
     let state = State::of(record);
-    let mut out = format!("RUNBOOK {} - {}: {}", state.name(), plain(&record.playbook), counts(record));
+    let mut out = format!("CHECKLIST {} - {}: {}", state.name(), plain(&record.playbook), counts(record));
     out.push_str(" | ");
     out.push_str(&perfdata(record).join(" "));
     out.push('\n');

@@ -40,6 +40,7 @@ mod report_fixture;
 mod report_formats;
 mod report_junit;
 mod report_manual;
+mod report_nagios;
 mod report_schema;
 mod report_sign;
 mod runner;
