@@ -84,7 +84,7 @@ fn exit_code_2_for_an_invalid_playbook_or_command_line() {
         ),
         (
             &["--format", "xml"],
-            "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: text, json, junit, markdown, html]\n\n  \
+            "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: text, json, junit, markdown, html, nagios, tap]\n\n  \
              tip: a similar value exists: 'html'\n\nFor more information, try '--help'.\n",
         ),
         (

@@ -43,6 +43,7 @@ mod report_manual;
 mod report_nagios;
 mod report_schema;
 mod report_sign;
+mod report_tap;
 mod runner;
 mod schema;
 mod secrets;
