@@ -167,7 +167,8 @@ fn split_value(field: &str) -> Result<(Option<f64>, String), String> {
     if field == "U" {
         return Ok((None, String::new()));
     }
-    let end = field.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))).unwrap_or(field.len());
+    let end =
+        field.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))).unwrap_or(field.len());
     let (number_text, uom) = field.split_at(end);
     let value = number(number_text, "value")?;
     if !uom.chars().all(|c| c.is_alphabetic() || c == '%') {

@@ -42,7 +42,8 @@ impl State {
             Self::Unknown
         } else if !record.is_clean_at(Severity::Critical) {
             Self::Critical
-        } else if !record.is_clean() || record.steps.iter().any(|s| matches!(s.verdict, Verdict::Warn | Verdict::Pending))
+        } else if !record.is_clean()
+            || record.steps.iter().any(|s| matches!(s.verdict, Verdict::Warn | Verdict::Pending))
         {
             Self::Warning
         } else {
@@ -142,5 +143,15 @@ fn label_of(text: &str) -> String {
 
 /// One line that cannot open perfdata: line breaks become spaces, `|` becomes `/`.
 fn plain(text: &str) -> String {
-    text.chars().map(|c| if c == '|' { '/' } else if c.is_control() { ' ' } else { c }).collect()
+    text.chars()
+        .map(|c| {
+            if c == '|' {
+                '/'
+            } else if c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }

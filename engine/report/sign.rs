@@ -279,7 +279,8 @@ mod tests {
         let mut bytes = pair.sk.to_bytes();
         bytes[CHECKSUM].fill(0);
         let engine = base64::engine::general_purpose::STANDARD;
-        let text = |bytes: &[u8]| format!("untrusted comment: minisign encrypted secret key\n{}\n", engine.encode(bytes));
+        let text =
+            |bytes: &[u8]| format!("untrusted comment: minisign encrypted secret key\n{}\n", engine.encode(bytes));
         assert!(SecretKey::from_unencrypted_box(SecretKeyBox::from_string(&text(&bytes)).unwrap()).is_err());
         assert!(unencrypted_without_checksum(&text(&bytes)).is_some());
         // A flipped bit in the public half: the key no longer signs what its public half verifies.

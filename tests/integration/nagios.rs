@@ -71,7 +71,11 @@ sections:
     assert_eq!(out.step("open")["verdict"], "pass", "{}", out.stdout);
     assert!(out.step("open")["captured"]["connect_s"].is_f64(), "{}", out.stdout);
     assert_eq!(out.step("closed")["verdict"], "fail", "{}", out.stdout);
-    assert!(out.step("closed")["message"].as_str().unwrap_or_default().contains("Connection refused"), "{}", out.stdout);
+    assert!(
+        out.step("closed")["message"].as_str().unwrap_or_default().contains("Connection refused"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

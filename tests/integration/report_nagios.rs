@@ -58,9 +58,16 @@ fn the_daily_run_is_a_critical_plugin_answer_with_counts_and_captures_as_perfdat
     for (label, key) in [("passed", "pass"), ("warnings", "warn"), ("failed", "fail"), ("errors", "error")] {
         assert_eq!(answer["perf"][label].as_f64(), counts[key].as_f64(), "{label}: {}", out.stdout);
     }
-    assert!(out.stdout.starts_with("CHECKLIST CRITICAL - Daily ops: 2 failed, 1 error, 1 pending, 1 warning"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("CHECKLIST CRITICAL - Daily ops: 2 failed, 1 error, 1 pending, 1 warning"),
+        "{}",
+        out.stdout
+    );
     let long = answer["long"].as_array().expect("lines");
-    assert!(long.iter().any(|l| l.as_str().unwrap_or("").starts_with("fail (warning): P&L within limit [pnl]")), "{long:?}");
+    assert!(
+        long.iter().any(|l| l.as_str().unwrap_or("").starts_with("fail (warning): P&L within limit [pnl]")),
+        "{long:?}"
+    );
     assert!(long.iter().any(|l| l.as_str().unwrap_or("").starts_with("error (critical): A command that hangs [hung]")));
 }
 
@@ -74,28 +81,51 @@ const STEP: &str = "name: states\nsections:\n  - name: s\n    steps:\n";
 #[test]
 fn the_exit_code_is_the_state() {
     let dir = TestDir::new();
-    let ok = run(&dir, &format!("{STEP}      - {{ id: a, title: A, shell: {{ run: 'echo 7', json: true }}, capture: {{ n: $.json }} }}\n"));
+    let ok = run(
+        &dir,
+        &format!(
+            "{STEP}      - {{ id: a, title: A, shell: {{ run: 'echo 7', json: true }}, capture: {{ n: $.json }} }}\n"
+        ),
+    );
     assert_eq!(ok.code, 0, "{ok:?}");
     assert!(ok.stdout.starts_with("CHECKLIST OK - states: 1 passed | 'passed'=1;;;0;1 'warnings'=0;;;0;1 "), "{ok:?}");
     let answer = checked(&ok.stdout);
     assert_eq!(answer["perf"]["a.n"], 7.0, "a numeric capture is perfdata: {}", ok.stdout);
     assert_eq!(answer["long"], serde_json::json!([]), "nothing needs attention: {}", ok.stdout);
-    let warned = run(&dir, &format!("{STEP}      - {{ id: a, title: A, shell: {{ run: 'true' }}, warn: ['exit_code == 1'] }}\n"));
+    let warned = run(
+        &dir,
+        &format!("{STEP}      - {{ id: a, title: A, shell: {{ run: 'true' }}, warn: ['exit_code == 1'] }}\n"),
+    );
     assert_eq!(warned.code, 1, "{warned:?}");
     assert_eq!(checked(&warned.stdout)["state"], "WARNING");
     let minor = run(
         &dir,
-        &format!("{STEP}      - {{ id: a, title: A, severity: warning, shell: {{ run: 'true' }}, expect: ['exit_code == 1'] }}\n"),
+        &format!(
+            "{STEP}      - {{ id: a, title: A, severity: warning, shell: {{ run: 'true' }}, expect: ['exit_code == 1'] }}\n"
+        ),
     );
     assert_eq!((minor.code, checked(&minor.stdout)["state"].as_str()), (1, Some("WARNING")), "{minor:?}");
-    let critical = run(&dir, &format!("{STEP}      - {{ id: a, title: A, shell: {{ run: 'true' }}, expect: ['exit_code == 1'] }}\n"));
+    let critical = run(
+        &dir,
+        &format!("{STEP}      - {{ id: a, title: A, shell: {{ run: 'true' }}, expect: ['exit_code == 1'] }}\n"),
+    );
     assert_eq!((critical.code, checked(&critical.stdout)["state"].as_str()), (2, Some("CRITICAL")), "{critical:?}");
-    let invalid = run(&dir, &format!("{STEP}      - {{ id: a, title: A, shell: {{ run: 'true' }}, expect: ['exit_code =='] }}\n"));
+    let invalid = run(
+        &dir,
+        &format!("{STEP}      - {{ id: a, title: A, shell: {{ run: 'true' }}, expect: ['exit_code =='] }}\n"),
+    );
     assert_eq!(invalid.code, 3, "an invalid playbook is UNKNOWN, not 2 (CRITICAL): {invalid:?}");
     assert!(invalid.stdout.starts_with("CHECKLIST UNKNOWN - "), "{invalid:?}");
-    dir.write("slow.yaml", &format!("{STEP}      - {{ id: a, title: A, shell: {{ run: 'sleep 5' }}, timeout: 30s }}\n"));
+    dir.write(
+        "slow.yaml",
+        &format!("{STEP}      - {{ id: a, title: A, shell: {{ run: 'sleep 5' }}, timeout: 30s }}\n"),
+    );
     let cut = dir.runbook().args(["run", "slow.yaml", "--format", "nagios", "--deadline", "300ms"]).run();
-    assert_eq!((cut.code, checked(&cut.stdout)["state"].as_str()), (3, Some("UNKNOWN")), "a cut run knows nothing sure: {cut:?}");
+    assert_eq!(
+        (cut.code, checked(&cut.stdout)["state"].as_str()),
+        (3, Some("UNKNOWN")),
+        "a cut run knows nothing sure: {cut:?}"
+    );
 }
 
 #[test]

@@ -67,7 +67,10 @@ fn tappy_reads_a_test_point_per_step_with_directives_and_diagnostics() {
     assert_eq!(pnl["ok"], false);
     assert_eq!(pnl["yaml"]["verdict"], "fail");
     assert_eq!(pnl["yaml"]["severity"], "warning");
-    assert_eq!(pnl["yaml"]["message"], "daily = \"1234.5\", vars.limit = 100 → expected double(daily) < double(vars.limit)");
+    assert_eq!(
+        pnl["yaml"]["message"],
+        "daily = \"1234.5\", vars.limit = 100 → expected double(daily) < double(vars.limit)"
+    );
     assert_eq!(pnl["yaml"]["observed"][0]["observed"]["daily"], "1234.5");
     let latency = by_id("latency");
     assert_eq!((latency["ok"].clone(), latency["yaml"]["verdict"].clone()), (true.into(), "warn".into()));
