@@ -57,6 +57,7 @@ mod sql;
 mod sql_runaway;
 mod tcp;
 mod template_depth;
+mod titan_can_fail;
 mod titan_playbooks;
 mod titan_sim;
 mod tls;
