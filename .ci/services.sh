@@ -2,7 +2,7 @@
 # Makes sure PostgreSQL (5432), MariaDB (3306) and Redis (6379) answer on
 # 127.0.0.1: starts them if installed, installs them (Debian packages) if not;
 # installs promtool (Debian package prometheus) for the metrics tests, and
-# minisign and junitparser for the report tests.
+# minisign and junitparser for the report tests, monitoring plugins, xmllint and tappy.
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -65,4 +65,20 @@ command -v ansible-playbook >/dev/null || python3 -m pip install -q ansible-core
   || python3 -m pip install -q --break-system-packages ansible-core
 command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate \
   || python3 -m pip install -q --break-system-packages kubernetes-validate
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core and kubernetes-validate installed"
+# The nagios probe runs real monitoring plugins; the JUnit tests validate against the
+# Jenkins xunit XSD with xmllint; the TAP report is read by a TAP consumer (tappy).
+[ -x /usr/lib/nagios/plugins/check_dummy ] || need_pkg monitoring-plugins-basic --no-install-recommends
+command -v xmllint >/dev/null || need_pkg libxml2-utils
+python3 -c 'import tap, yaml, more_itertools' 2>/dev/null || python3 -m pip install -q 'tap.py[yaml]' \
+  || python3 -m pip install -q --break-system-packages 'tap.py[yaml]'
+# The Jenkins xunit plugin's junit-10.xsd, which our JUnit must validate against: the
+# copy pytest's source distribution (PyPI) carries for its own tests, kept outside the repo.
+xsd_dir=/usr/local/share/runbook-tests
+if [ ! -s "$xsd_dir/junit-10.xsd" ]; then
+  tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps --no-binary :all: --dest "$tmp" 'pytest==8.3.4'
+  tar -xzf "$tmp"/pytest-8.3.4.tar.gz -C "$tmp" pytest-8.3.4/testing/example_scripts/junit-10.xsd
+  mkdir -p "$xsd_dir" && cp "$tmp"/pytest-8.3.4/testing/example_scripts/junit-10.xsd "$xsd_dir/"
+  rm -rf "$tmp"
+fi
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core, kubernetes-validate, monitoring plugins, xmllint, tappy and junit-10.xsd installed"

@@ -247,6 +247,9 @@ pub enum RunFormat {
     Junit,
     Markdown,
     Html,
+    /// A Nagios plugin's answer; the exit code is the state (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+    Nagios,
+    Tap,
 }
 
 /// A size such as `16MB` (powers of 1024, as in playbooks), as whole bytes.
@@ -292,7 +295,7 @@ pub struct ReportFileArgs {
     /// Write a report file; its format comes from the extension (.md .html .txt .json .xml), markdown otherwise.
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
-    /// The report's format, whatever its extension: markdown, html, text, json or junit.
+    /// The report's format, whatever its extension: markdown, html, text, json, junit, nagios or tap.
     #[arg(long, value_name = "FORMAT", requires = "report")]
     pub report_format: Option<String>,
     /// A handlebars template for the report (for `run`, overrides the playbook's `report.template`).

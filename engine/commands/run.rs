@@ -15,11 +15,41 @@ use crate::atomic_file::AtomicFile;
 use crate::cli::{RunArgs, RunFormat};
 use crate::playbook::Plan;
 use crate::record::{RunRecord, RunStatus};
+use crate::report::nagios::State;
 use crate::report::text::{self, Style};
 use crate::session::{self, AtSecond, Session, Signals};
 use crate::suggest::did_you_mean;
 
 pub fn run(args: &RunArgs) -> Outcome {
+    let ran = execute(args);
+    if args.format != RunFormat::Nagios {
+        return ran.map(|r| r.code);
+    }
+    // A Nagios check's exit code is its state, and its first stdout line says why, even when
+    // nothing ran: an invalid playbook is UNKNOWN (3), not exit 2, which would read CRITICAL.
+    match ran {
+        Ok(Ran { state, .. }) => Ok(state.code()),
+        Err(e) => {
+            let why = match &e {
+                CliError::Shown(_) => "the playbook is invalid; standard error says where".to_owned(),
+                other => other.to_string().lines().next().unwrap_or("").to_owned(),
+            };
+            println!("CHECKLIST {} - {why}", State::Unknown.name());
+            if !matches!(e, CliError::Shown(_)) {
+                eprintln!("error: {e}");
+            }
+            Err(CliError::Shown(State::Unknown.code()))
+        }
+    }
+}
+
+/// How a run ended: the exit code, and the Nagios state `--format nagios` exits with.
+struct Ran {
+    code: u8,
+    state: State,
+}
+
+fn execute(args: &RunArgs) -> Result<Ran, CliError> {
     let mut config = RunConfig::new(args)?;
     let mut plan = load_plan(&config.file, &config.vars)?;
     super::config::add_waivers(&mut plan, args.waivers.as_deref())?;
@@ -70,14 +100,19 @@ pub fn run(args: &RunArgs) -> Outcome {
     runtime.shutdown_timeout(Duration::from_millis(200));
     let written = emit(&record, &config, out_file);
     reports::write(&record, &prepared, &args.report)?;
+    // A stopped run or a report not written says nothing sure of the system: UNKNOWN.
+    let state = if signalled.count > 0 || !written { State::Unknown } else { State::of(&record) };
     // A signal that came as the last step finished is still a stop asked for: never exit 0 after one.
-    if signalled.count > 0 {
-        return Ok(signalled.code);
-    }
-    if record.status == RunStatus::Interrupted {
-        return Ok(exit::FAILED);
-    }
-    Ok(if record.is_clean() && written { exit::CLEAN } else { exit::FAILED })
+    let code = if signalled.count > 0 {
+        signalled.code
+    } else if record.status == RunStatus::Interrupted {
+        exit::FAILED
+    } else if record.is_clean() && written {
+        exit::CLEAN
+    } else {
+        exit::FAILED
+    };
+    Ok(Ran { code, state })
 }
 
 /// Applies `--only` and `--section`.

@@ -14,7 +14,9 @@ pub mod context;
 mod file;
 mod http;
 mod manual;
+mod nagios;
 pub mod number;
+mod perfdata;
 mod redis;
 mod shell;
 mod sql;
@@ -146,6 +148,15 @@ pub fn io_kind(error: &(dyn std::error::Error + 'static)) -> Option<std::io::Err
     None
 }
 
+/// What an observation says of itself, before `expect` and `warn` judge it: a monitoring
+/// plugin that already judged its own thresholds (WARNING, CRITICAL). The runner takes it as
+/// the verdict's floor; the message says why.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Implied {
+    Warn(String),
+    Fail(String),
+}
+
 /// One kind of probe.
 ///
 /// Implementors are the parameter types the playbook spells under the kind's
@@ -192,6 +203,12 @@ pub trait Probe: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync
     /// Takes what rendering parameter `field` passed beside its text (a script's
     /// environment variables, a command's words); only for the contexts that pass any.
     fn bind(&mut self, _field: &str, _bound: Bound) {}
+
+    /// The verdict floor `observation` carries, for kinds whose target judges itself
+    /// (a Nagios plugin's state); `None` for the rest.
+    fn implied(&self, _observation: &Value) -> Option<Implied> {
+        None
+    }
 
     /// Whether this probe skips TLS certificate verification (`insecure: true`).
     /// The step's result says so, and every report shows it.
@@ -267,6 +284,11 @@ macro_rules! registry {
                 match self { $(Self::$variant(p) => p.manual_instruction(),)* }
             }
 
+            /// The verdict floor an observation carries, if the kind has one.
+            pub fn implied(&self, observation: &Value) -> Option<Implied> {
+                match self { $(Self::$variant(p) => p.implied(observation),)* }
+            }
+
             /// Whether the probe skips TLS certificate verification.
             pub fn skips_tls_verification(&self) -> bool {
                 match self { $(Self::$variant(p) => p.skips_tls_verification(),)* }
@@ -302,6 +324,7 @@ registry! {
     "file" => File(file::FileProbe),
     "tls" => Tls(tls::Tls),
     "websocket" => Websocket(websocket::Websocket),
+    "nagios" => Nagios(nagios::Nagios),
 }
 
 /// A probe kind, found by name.

@@ -53,7 +53,7 @@ pub struct Shell {
     values: Vec<(String, String)>,
 }
 
-const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
+pub(super) const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
 
 impl Probe for Shell {
     const OBSERVES: Option<&'static [&'static str]> =
@@ -102,25 +102,9 @@ impl Probe for Shell {
         command
             .envs(&self.env)
             .envs(self.values.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.cwd.as_ref().map_or_else(|| ctx.base_dir.clone(), |d| ctx.base_dir.join(d)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
-        crate::process::die_with_runbook(&mut command);
-        let started = Instant::now();
-        let mut child =
-            command.spawn().map_err(|e| ProbeError::Io(format!("cannot start `{}`: {e}", self.program())))?;
-        let _group = child.id().map(crate::process::GroupGuard::new);
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take();
-        let (out, err, status) =
-            tokio::try_join!(read_capped(stdout, max, "stdout"), read_capped(stderr, max, "stderr"), async {
-                child.wait().await.map_err(|e| ProbeError::Io(format!("cannot wait for the command: {e}")))
-            })?;
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let exit_code = status.code().unwrap_or_else(|| 128 + crate::process::signal_of(&status));
+            .current_dir(self.cwd.as_ref().map_or_else(|| ctx.base_dir.clone(), |d| ctx.base_dir.join(d)));
+        let ran = run_supervised(command, self.program(), max).await?;
+        let (out, err, exit_code, latency_ms) = (ran.stdout, ran.stderr, ran.exit_code, ran.latency_ms);
         let json = if self.json {
             serde_json::from_str(&out).map_err(|e| ProbeError::Decode(format!("stdout is not JSON: {e}")))?
         } else {
@@ -132,7 +116,7 @@ impl Probe for Shell {
             "stderr": err.trim_end(),
             "lines": out.lines().collect::<Vec<_>>(),
             "json": json,
-            "latency_ms": (latency_ms * 1000.0).round() / 1000.0,
+            "latency_ms": latency_ms,
         }))
     }
 
@@ -169,6 +153,38 @@ impl Shell {
     fn program(&self) -> &str {
         self.argv.as_ref().and_then(|a| a.first()).map_or("sh", String::as_str)
     }
+}
+
+/// What a finished command left: its output (lossy UTF-8), exit code (128 + the signal
+/// that killed it) and how long it ran.
+pub(super) struct Ran {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+    pub latency_ms: f64,
+}
+
+/// Runs `command` with no input, in a process group of its own that dies with the step and
+/// with runbook (`process::supervisor`), keeping at most `max` bytes of each stream.
+pub(super) async fn run_supervised(
+    mut command: tokio::process::Command,
+    program: &str,
+    max: usize,
+) -> Result<Ran, ProbeError> {
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).kill_on_drop(true);
+    crate::process::die_with_runbook(&mut command);
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|e| ProbeError::Io(format!("cannot start `{program}`: {e}")))?;
+    let _group = child.id().map(crate::process::GroupGuard::new);
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let (stdout, stderr, status) =
+        tokio::try_join!(read_capped(stdout, max, "stdout"), read_capped(stderr, max, "stderr"), async {
+            child.wait().await.map_err(|e| ProbeError::Io(format!("cannot wait for the command: {e}")))
+        })?;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let exit_code = status.code().unwrap_or_else(|| 128 + crate::process::signal_of(&status));
+    Ok(Ran { stdout, stderr, exit_code, latency_ms: (latency_ms * 1000.0).round() / 1000.0 })
 }
 
 async fn read_capped(stream: Option<impl AsyncRead + Unpin>, max: usize, name: &str) -> Result<String, ProbeError> {

@@ -13,6 +13,10 @@ pub enum Shape {
     Json,
     /// JUnit XML for CI servers.
     Junit,
+    /// A Nagios plugin's answer (status line, long text, perfdata).
+    Nagios,
+    /// TAP version 13.
+    Tap,
 }
 
 /// One report format.
@@ -43,6 +47,8 @@ pub static FORMATS: &[ReportFormat] = &[
     },
     ReportFormat { name: "json", extensions: &["json"], shape: Shape::Json },
     ReportFormat { name: "junit", extensions: &["xml"], shape: Shape::Junit },
+    ReportFormat { name: "nagios", extensions: &[], shape: Shape::Nagios },
+    ReportFormat { name: "tap", extensions: &["tap"], shape: Shape::Tap },
 ];
 
 /// The names, for help and errors.

@@ -1,14 +1,16 @@
 //! Renders a [`RunRecord`](crate::record::RunRecord) (text, Markdown, HTML,
-//! JUnit, templates) and signs what was written. The record itself lives in
+//! JUnit, Nagios, TAP, templates) and signs what was written. The record itself lives in
 //! `record/`; this module only reads it.
 
 pub mod answers;
 pub mod format;
 pub mod journal;
 pub mod junit;
+pub mod nagios;
 pub mod page;
 pub mod render;
 pub mod sign;
+pub mod tap;
 pub mod text;
 
 pub use answers::{AnswersError, NotAVerdict};

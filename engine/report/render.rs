@@ -17,7 +17,7 @@ use handlebars::Handlebars;
 use serde_json::{Value, json};
 
 use super::format::{ReportFormat, Shape, UnknownFormat};
-use super::junit;
+use super::{junit, nagios, tap};
 use crate::bounded_template as limits;
 use crate::record::{RunRecord, Severity, Verdict};
 
@@ -51,6 +51,8 @@ pub fn render(record: &RunRecord, format: &ReportFormat, custom: Option<&str>) -
         (_, Some(_)) => Err(ReportError::NotATemplateFormat { format: format.name }),
         (Shape::Json, None) => serde_json::to_string_pretty(record).map(|s| s + "\n").map_err(ReportError::Json),
         (Shape::Junit, None) => junit::render(record).map_err(ReportError::Junit),
+        (Shape::Nagios, None) => Ok(nagios::render(record)),
+        (Shape::Tap, None) => Ok(tap::render(record)),
     }
 }
 

@@ -2,7 +2,9 @@
 //! verifies our reports and we verify theirs. `keygen` writes a key pair
 //! (the secret key unencrypted for automation, or encrypted when
 //! `RUNBOOK_SIGN_PASSWORD` is set); `sign` writes `<file>.minisig` beside the
-//! file; `verify` checks one. The trusted comment (signed too) names the
+//! file; `verify` checks one. Keys and signatures in every form the minisign
+//! CLI writes are read: unencrypted keys from `minisign -G -W` (which carry no
+//! checksum) and legacy signatures from `minisign -S -l`. The trusted comment (signed too) names the
 //! file, the playbook, the operator and the verdict — never a secret: those
 //! come from the already redacted run record.
 
@@ -125,13 +127,40 @@ pub fn read_secret_key(path: &Path, password: Option<String>) -> Result<SecretKe
         .map_err(|source| SignError::KeyUnreadable { path: path.to_owned(), source })?;
     let boxed = SecretKeyBox::from_string(&text)
         .map_err(|source| SignError::NotASecretKey { path: path.to_owned(), source })?;
-    let key = SecretKey::from_unencrypted_box(boxed.clone());
+    let key = SecretKey::from_unencrypted_box(boxed.clone()).or_else(|e| unencrypted_without_checksum(&text).ok_or(e));
     match (key, password) {
         (Ok(key), _) => Ok(key),
         (Err(_), Some(password)) => SecretKey::from_box(boxed, Some(password))
             .map_err(|source| SignError::CannotOpen { path: path.to_owned(), source }),
         (Err(source), None) => Err(SignError::NeedsPassword { path: path.to_owned(), source }),
     }
+}
+
+/// The layout of a secret key (after base64): signature, KDF and checksum algorithms (2
+/// bytes each), KDF salt (32), ops and memory limits (8 each), key id (8), key (64),
+/// checksum (32).
+const SECRET_KEY_BYTES: usize = 158;
+const KDF_ALG: std::ops::Range<usize> = 2..4;
+const CHECKSUM: std::ops::Range<usize> = 126..158;
+
+/// A key as `minisign -G -W` (minisign 0.11) writes it: unencrypted, its checksum left all
+/// zeros, which the minisign crate refuses as "Corrupted key". It is taken only when it holds
+/// together: a signature it makes verifies with the public half it carries, so a damaged key
+/// is still refused.
+fn unencrypted_without_checksum(text: &str) -> Option<SecretKey> {
+    use base64::Engine as _;
+    let encoded = text.lines().nth(1)?.trim();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    let unencrypted = bytes.len() == SECRET_KEY_BYTES && bytes[KDF_ALG].iter().all(|b| *b == 0);
+    if !unencrypted || bytes[CHECKSUM].iter().any(|b| *b != 0) {
+        return None;
+    }
+    let key = SecretKey::from_bytes(&bytes).ok()?;
+    let public = PublicKey::from_secret_key(&key).ok()?;
+    let probe: &[u8] = b"runbook: does this key hold together?";
+    let signature = minisign::sign(Some(&public), &key, probe, None, None).ok()?;
+    minisign::verify(&public, &signature, std::io::Cursor::new(probe), true, false, false).ok()?;
+    Some(key)
 }
 
 /// The signature file beside `file`: `<file>.minisig`.
@@ -218,7 +247,9 @@ pub fn verify(file: &Path, signature: &Path, public_key: &Path) -> Result<String
         .map_err(|source| VerifyError::NotASignature { path: signature.to_owned(), source })?;
     let data = crate::input::open_regular(file)
         .map_err(|source| VerifyError::ReportUnreadable { path: file.to_owned(), source })?;
-    minisign::verify(&key, &signature_box, data, true, false, false)
+    // Legacy signatures (`minisign -S -l`: the file itself signed, not its hash) are what
+    // older minisign wrote; `minisign -V` accepts them, and so do we.
+    minisign::verify(&key, &signature_box, data, true, false, true)
         .map_err(|source| VerifyError::Mismatch { path: file.to_owned(), source })?;
     Ok(signature_box.trusted_comment().unwrap_or_default())
 }
@@ -239,6 +270,22 @@ mod tests {
         assert_eq!(verify(&file, &sig, &public).unwrap(), "file:r.md\tplaybook:x");
         std::fs::write(&file, "all good!\n").unwrap();
         assert!(matches!(verify(&file, &sig, &public), Err(VerifyError::Mismatch { .. })));
+    }
+
+    #[test]
+    fn a_key_without_its_checksum_is_taken_only_when_it_holds_together() {
+        use base64::Engine as _;
+        let pair = KeyPair::generate_unencrypted_keypair().unwrap();
+        let mut bytes = pair.sk.to_bytes();
+        bytes[CHECKSUM].fill(0);
+        let engine = base64::engine::general_purpose::STANDARD;
+        let text =
+            |bytes: &[u8]| format!("untrusted comment: minisign encrypted secret key\n{}\n", engine.encode(bytes));
+        assert!(SecretKey::from_unencrypted_box(SecretKeyBox::from_string(&text(&bytes)).unwrap()).is_err());
+        assert!(unencrypted_without_checksum(&text(&bytes)).is_some());
+        // A flipped bit in the public half: the key no longer signs what its public half verifies.
+        bytes[120] ^= 1;
+        assert!(unencrypted_without_checksum(&text(&bytes)).is_none());
     }
 
     #[test]

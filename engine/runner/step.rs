@@ -11,7 +11,7 @@ use super::confirm::{self, ActionRequest, Decision};
 use super::{RunScope, judging};
 use crate::expr::{EvalError, Expression, Judgement, Scope, Stop};
 use crate::playbook::plan::Wait;
-use crate::probe::{ProbeContext, ProbeSpec, RenderError};
+use crate::probe::{Implied, ProbeContext, ProbeSpec, RenderError};
 use crate::record::{CheckKind, CheckResult, NoHistoryRule, NotJudged, StepResult, Try, Verdict, Waited};
 use crate::units::show_duration;
 use crate::{capture, template};
@@ -307,6 +307,7 @@ fn judge(
     gate: bool,
 ) -> Outcome {
     let step = &scope.plan.steps[index];
+    let implied = step.probe.implied(&observation);
     let mut captured = BTreeMap::new();
     for (name, path) in &step.captures {
         match capture::capture(&observation, path) {
@@ -342,6 +343,11 @@ fn judge(
         }
     }
     let mut found = Findings::default();
+    match implied {
+        Some(Implied::Fail(why)) => found.failed.push(why),
+        Some(Implied::Warn(why)) => found.warned.push(why),
+        None => {}
+    }
     check_all(&step.expect, CheckKind::Expect, &expr_scope, stop, &shown, &mut found);
     // A step already stopped (its deadline, the run) is not judged further.
     if found.error.is_none() {

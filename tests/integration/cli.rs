@@ -73,7 +73,7 @@ fn exit_code_2_for_an_invalid_playbook_or_command_line() {
         .stderr(
             "error: playbook.yaml:8:9: unknown field `expct`; did you mean `expect`? (a step takes id, title, capture, \
              expect, warn, when, needs, attests, timeout, retries, until, action, severity, on_no_history and one probe: http, shell, sysinfo, sql, \
-             redis, manual, tcp, file, tls, websocket)\n  |\n8 |         expct: []\n  |         ^\n\n",
+             redis, manual, tcp, file, tls, websocket, nagios)\n  |\n8 |         expct: []\n  |         ^\n\n",
         )
         .status(2)
         .run();
@@ -84,7 +84,7 @@ fn exit_code_2_for_an_invalid_playbook_or_command_line() {
         ),
         (
             &["--format", "xml"],
-            "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: text, json, junit, markdown, html]\n\n  \
+            "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: text, json, junit, markdown, html, nagios, tap]\n\n  \
              tip: a similar value exists: 'html'\n\nFor more information, try '--help'.\n",
         ),
         (

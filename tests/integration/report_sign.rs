@@ -1,6 +1,8 @@
 //! Signatures: ours verify with the standard `minisign -V` and theirs with
 //! `runbook verify`; one changed byte fails both tools; an encrypted key
 //! needs its password before anything runs; no secret in the signature.
+//! Keys and signatures in every form the minisign CLI makes are taken: an
+//! unencrypted key from `minisign -G -W`, a legacy signature from `-S -l`.
 
 use std::process::Command;
 
@@ -91,4 +93,48 @@ fn an_encrypted_key_signs_with_its_password_and_refuses_without_it() {
     assert_eq!(signed.code, 1, "{signed:?}");
     assert_eq!(dir.runbook().args(["verify", "r.md"]).run().code, 0, "default key runbook.pub");
     assert!(minisign(&dir, &["-Vm", "r.md", "-p", "runbook.pub"]).status.success());
+}
+
+#[test]
+fn a_key_from_minisign_g_w_signs_and_both_tools_verify() {
+    let dir = daily_dir();
+    let keys = minisign(&dir, &["-G", "-W", "-p", "m.pub", "-s", "m.key"]);
+    assert!(keys.status.success(), "minisign -G -W: {}", String::from_utf8_lossy(&keys.stderr));
+    let out = run_daily(&dir, &["--report", "r.md", "--sign", "m.key"]);
+    assert_eq!(out.code, 1, "the fixture fails, the report is still signed: {out:?}");
+    assert!(out.stderr.contains("report: r.md (signed: r.md.minisig)"), "{}", out.stderr);
+    let theirs = minisign(&dir, &["-Vm", "r.md", "-p", "m.pub"]);
+    assert!(theirs.status.success(), "minisign -V: {}", String::from_utf8_lossy(&theirs.stderr));
+    assert_eq!(dir.runbook().args(["verify", "r.md", "--pubkey", "m.pub"]).run().code, 0);
+}
+
+#[test]
+fn a_damaged_unencrypted_key_is_still_refused() {
+    let dir = daily_dir();
+    assert!(minisign(&dir, &["-G", "-W", "-p", "m.pub", "-s", "m.key"]).status.success());
+    // One character of the key line changed (inside the secret key, away from the padding).
+    let text = read(&dir, "m.key");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut key: Vec<char> = lines[1].chars().collect();
+    key[150] = if key[150] == 'A' { 'B' } else { 'A' };
+    lines[1] = key.into_iter().collect();
+    dir.write("m.key", &(lines.join("\n") + "\n"));
+    let refused = run_daily(&dir, &["--report", "r.md", "--sign", "m.key"]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(refused.stderr.contains("cannot open the secret key `m.key`"), "{}", refused.stderr);
+}
+
+#[test]
+fn a_legacy_minisign_signature_verifies_and_a_changed_byte_still_fails() {
+    let dir = TestDir::new();
+    dir.write("notes.md", "# shift notes\nall quiet\n");
+    assert!(minisign(&dir, &["-G", "-W", "-p", "m.pub", "-s", "m.key"]).status.success());
+    let signed = minisign(&dir, &["-S", "-l", "-s", "m.key", "-m", "notes.md"]);
+    assert!(signed.status.success(), "minisign -S -l: {}", String::from_utf8_lossy(&signed.stderr));
+    let ours = dir.runbook().args(["verify", "notes.md", "--pubkey", "m.pub"]).run();
+    assert_eq!(ours.code, 0, "{ours:?}");
+    flip_one_byte(&dir, "notes.md");
+    let changed = dir.runbook().args(["verify", "notes.md", "--pubkey", "m.pub"]).run();
+    assert_eq!(changed.code, 1, "{changed:?}");
+    assert!(changed.stderr.contains("does not match its signature"), "{}", changed.stderr);
 }

@@ -1,0 +1,93 @@
+//! `--format tap`: the run as TAP version 13, one test point per step
+//! (`title [id]`), sections as comments. A skipped step is `ok … # SKIP`; a
+//! manual step nobody answered and a waived failure are `not ok … # TODO`
+//! (known, and not failing the run, as TAP means by TODO). Every step that
+//! did not plainly pass carries a YAML block with its verdict, severity,
+//! message and what the failed checks observed. The YAML is written as JSON
+//! scalars, which YAML reads as they are, so no value can break the block.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::record::{RunRecord, StepResult, Verdict};
+
+/// The record as TAP.
+pub fn render(record: &RunRecord) -> String {
+    let mut out = format!("TAP version 13\n1..{}\n", record.steps.len());
+    let mut section = None;
+    for (i, step) in record.steps.iter().enumerate() {
+        if section != Some(&step.section) {
+            section = Some(&step.section);
+            let _ = writeln!(out, "# {}", one_line(&step.section));
+        }
+        let _ = writeln!(out, "{}", point(i + 1, step));
+        if step.verdict != Verdict::Pass || step.insecure || step.not_judged.is_some() {
+            out.push_str(&diagnostics(step));
+        }
+    }
+    out
+}
+
+/// `ok 3 - title [id] # SKIP why`.
+fn point(number: usize, step: &StepResult) -> String {
+    let ok = match step.verdict {
+        Verdict::Pass | Verdict::Warn | Verdict::Skipped => "ok",
+        Verdict::Fail | Verdict::Error | Verdict::Pending | Verdict::Waived => "not ok",
+    };
+    let description = escape(&format!("{} [{}]", step.title, step.id));
+    let directive = match step.verdict {
+        Verdict::Skipped => format!(" # SKIP {}", escape(&step.message)),
+        Verdict::Pending => format!(" # TODO pending: {}", escape(&step.message)),
+        Verdict::Waived => format!(" # TODO waived: {}", escape(&step.message)),
+        _ => String::new(),
+    };
+    format!("{ok} {number} - {description}{directive}")
+}
+
+/// The YAML block: verdict, severity, message, the checks that missed with what they saw.
+fn diagnostics(step: &StepResult) -> String {
+    let mut fields = vec![
+        ("verdict", json!(step.verdict.name())),
+        ("severity", json!(step.severity.name())),
+        ("message", json!(step.message)),
+    ];
+    if let Some(kind) = &step.error_kind {
+        fields.push(("error_kind", json!(kind)));
+    }
+    if step.insecure {
+        fields.push(("tls_verification", json!("off")));
+    }
+    if let Some(nj) = &step.not_judged {
+        fields.push(("not_judged", json!(nj.checks)));
+    }
+    let missed: Vec<Value> = step
+        .checks
+        .iter()
+        .filter(|c| !c.held)
+        .map(|c| json!({"expression": c.expression, "observed": c.observed}))
+        .collect();
+    if !missed.is_empty() {
+        fields.push(("observed", Value::Array(missed)));
+    }
+    if step.tries.len() > 1 {
+        let tries: Vec<Value> =
+            step.tries.iter().map(|t| json!({"verdict": t.verdict.name(), "message": t.message})).collect();
+        fields.push(("attempts", Value::Array(tries)));
+    }
+    let mut out = String::from("  ---\n");
+    for (key, value) in fields {
+        let _ = writeln!(out, "  {key}: {value}");
+    }
+    out.push_str("  ...\n");
+    out
+}
+
+/// A description or directive text: one line, `\` and `#` escaped as TAP asks.
+fn escape(text: &str) -> String {
+    one_line(text).replace('\\', "\\\\").replace('#', "\\#")
+}
+
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
