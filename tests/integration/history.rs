@@ -356,7 +356,10 @@ fn concurrent_runs_all_land(kind: Kind) {
     }
     assert_eq!(count(&store, "SELECT COUNT(*) FROM runs WHERE status = 'complete'"), 4);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM run_values"), 4);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM schema_version"), 1);
+    // Every migration applied, each once, whoever raced to apply it.
+    let applied = count(&store, "SELECT COUNT(*) FROM schema_version");
+    assert!(applied >= 1);
+    assert_eq!(applied, count(&store, "SELECT MAX(version) FROM schema_version"));
     assert_consistent(&store);
 }
 

@@ -46,6 +46,7 @@ pub const HOST_STEPS: &[&str] = &[
     "journal_errors",
     "auth_attempts",
     "api_access_patterns",
+    "host_tools",
     "postgres_service",
     "nginx_config",
 ];
