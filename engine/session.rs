@@ -110,7 +110,7 @@ impl Session {
         let mut record = runner::run(self.plan.clone(), self.secrets.clone(), options, on_event).await;
         sign_off(&mut record);
         if let Some(recorder) = recorder {
-            recorder.finish(&record, self.warn).await;
+            recorder.finish(&record, &self.plan.retention, self.warn).await;
         }
         if !self.notify.is_empty() {
             crate::notify::deliver(&self.notify, &record, self.previous.as_ref()).await;
