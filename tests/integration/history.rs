@@ -47,7 +47,7 @@ sections:
 "#;
 
 /// Writes `size.txt` and runs `file`.
-fn run_with_size(store: &Store, file: &str, size: u32) -> crate::util::Outcome {
+pub fn run_with_size(store: &Store, file: &str, size: u32) -> crate::util::Outcome {
     store.dir.write("size.txt", &size.to_string());
     store.run(file)
 }
@@ -146,7 +146,7 @@ sections:
           - 'prev("size", "72h") == null'
 "#;
 
-const RECORD: &str = r#"
+pub const RECORD: &str = r#"
 name: trend
 sections:
   - name: s
@@ -159,12 +159,13 @@ sections:
 
 const HOUR_MS: i64 = 3_600_000;
 
-/// Moves run `id` (and its values) `hours` into the past.
-fn age_run(store: &Store, id: i64, hours: i64) {
+/// Moves run `id` (and its values and verdicts) `hours` into the past.
+pub fn age_run(store: &Store, id: i64, hours: i64) {
     let shift = hours * HOUR_MS;
     store.execute(&format!(
         "UPDATE runs SET started_at = started_at - {shift}, finished_at = finished_at - {shift} WHERE id = {id}; \
-         UPDATE run_values SET at = at - {shift} WHERE run_id = {id}"
+         UPDATE run_values SET at = at - {shift} WHERE run_id = {id}; \
+         UPDATE run_steps SET at = at - {shift} WHERE run_id = {id}"
     ));
 }
 
@@ -234,7 +235,7 @@ fn spawn_run(store: &Store, file: &str) -> std::process::Child {
     store.runbook(["run", file]).command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start runbook")
 }
 
-fn count(store: &Store, sql: &str) -> i64 {
+pub fn count(store: &Store, sql: &str) -> i64 {
     store.texts(&format!("SELECT CAST(({sql}) AS TEXT)"))[0].parse().expect("a count")
 }
 

@@ -21,6 +21,7 @@ mod expressions;
 mod faults;
 mod file;
 mod history;
+mod history_retention;
 mod http;
 mod https;
 mod injection;
