@@ -369,7 +369,8 @@ fn concurrent_runs_all_land(kind: Kind) {
     }
     assert_eq!(count(&store, "SELECT COUNT(*) FROM runs WHERE status = 'complete'"), 4);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM run_values"), 4);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM schema_version"), 1);
+    // Each of the two migrations applied once, though four runs raced to apply them.
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM schema_version"), 2);
     assert_consistent(&store);
 }
 

@@ -81,7 +81,7 @@ fn a_look_up_loads_only_the_values_it_reads(kind: Kind) {
     assert_eq!(step.at_least("size", Duration::from_secs(86_400)), Some(Value::from(4)));
 
     // Both at once: one list, each value once.
-    let both = load(vec![recent(1), HistoryRead::Before { name: "size".to_owned(), age: Duration::from_secs(60) }]);
+    let both = load(vec![recent(1), HistoryRead::Before { name: "size".to_owned(), age: Duration::from_millis(1) }]);
     assert_eq!(both.step("size").unwrap().loaded(), 1, "the newest value answers both");
 
     // A computed name (prev(vars.name)) cannot be bounded: the step's whole past is loaded.
