@@ -46,8 +46,11 @@ pub fn stats_table(steps: &[StepStats]) -> String {
     let rows: Vec<Vec<String>> = steps
         .iter()
         .map(|s| {
-            let captures: Vec<String> =
-                s.captures.iter().map(|c| format!("{} {} / {} ({})", c.name, num(c.p50), num(c.p95), c.count)).collect();
+            let captures: Vec<String> = s
+                .captures
+                .iter()
+                .map(|c| format!("{} {} / {} ({})", c.name, num(c.p50), num(c.p95), c.count))
+                .collect();
             vec![
                 s.step.clone(),
                 s.judged.to_string(),
@@ -63,5 +66,9 @@ pub fn stats_table(steps: &[StepStats]) -> String {
 
 /// A number as short as it reads: `2000`, `0.25`.
 fn num(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{n:.0}") } else { format!("{n:.3}").trim_end_matches('0').to_owned() }
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{n:.0}")
+    } else {
+        format!("{n:.3}").trim_end_matches('0').to_owned()
+    }
 }

@@ -78,7 +78,8 @@ pub fn serve(args: &ServeArgs) -> Outcome {
             .enumerate()
             .map(|(index, prepared)| keep_running(index, prepared, schedule.clone(), board.clone(), &signals))
             .collect();
-        let names: Vec<String> = board.lock().map(|slots| slots.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
+        let names: Vec<String> =
+            board.lock().map(|slots| slots.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
         let history = (!args.runs.no_history).then(|| args.runs.store.history.clone());
         let stats = get(move |Path(number): Path<usize>| get_stats(history.clone(), names.clone(), number));
         let app = axum::Router::new()

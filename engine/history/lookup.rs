@@ -47,7 +47,9 @@ pub(crate) fn merged(reads: &[HistoryRead]) -> Vec<HistoryRead> {
             (r, read) => *r == read,
         });
         match (same, read) {
-            (Some(HistoryRead::Recent { count, .. }), HistoryRead::Recent { count: c, .. }) => *count = (*count).max(*c),
+            (Some(HistoryRead::Recent { count, .. }), HistoryRead::Recent { count: c, .. }) => {
+                *count = (*count).max(*c)
+            }
             (Some(_), _) => {}
             (None, read) => out.push(read.clone()),
         }

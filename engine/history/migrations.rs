@@ -8,7 +8,8 @@
 use super::HistoryError;
 
 /// The migrations, oldest first.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE runs (
     id          {id},
     playbook    TEXT NOT NULL,
@@ -33,7 +34,8 @@ CREATE TABLE run_values (
     PRIMARY KEY (run_id, step_id, name)
 );
 CREATE INDEX run_values_by_step ON run_values (playbook, step_id, at);
-", "
+",
+    "
 -- Bounded look-ups: prev(x) and avg(x, 30) read one name's newest values
 -- straight off this index, whatever the size of the store.
 CREATE INDEX run_values_by_name ON run_values (playbook, step_id, name, at, run_id);
@@ -56,7 +58,8 @@ CREATE INDEX run_steps_by_run ON run_steps (run_id);
 -- (-1 runs: a look-up of computed reach, so nothing is pruned).
 ALTER TABLE runs ADD COLUMN lookback_runs {int};
 ALTER TABLE runs ADD COLUMN lookback_ms {int};
-"];
+",
+];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \
      WHERE json_valid(value) AND json_type(value) IN ('integer', 'real');";

@@ -39,8 +39,7 @@ pub(crate) const COMPLETE_BEFORE: &str = "SELECT started_at, id FROM runs WHERE 
      AND status = 'complete' AND started_at <= $2 ORDER BY started_at DESC, id DESC LIMIT 1";
 
 /// The playbook's runs older than the bound (`$2`, `$3`).
-const DOOMED: &str =
-    "SELECT id FROM runs WHERE playbook = $1 AND (started_at < $2 OR (started_at = $2 AND id < $3))";
+const DOOMED: &str = "SELECT id FROM runs WHERE playbook = $1 AND (started_at < $2 OR (started_at = $2 AND id < $3))";
 
 pub(crate) fn count_values() -> String {
     format!("SELECT COUNT(*) FROM run_values WHERE run_id IN ({DOOMED})")
@@ -98,10 +97,17 @@ macro_rules! impl_prune {
                 let by_age = rule.keep_for.map(|age| (now_ms.saturating_sub(p::millis_of(age)), i64::MIN));
                 let protect = Self::protections(tx, playbook, now_ms).await?;
                 let (Some((at, id)), kept_for_look_back) = p::bound([by_count, by_age], &protect) else {
-                    return Ok($crate::history::Pruned { kept_for_look_back: by_count.or(by_age).is_some(), ..nothing() });
+                    return Ok($crate::history::Pruned {
+                        kept_for_look_back: by_count.or(by_age).is_some(),
+                        ..nothing()
+                    });
                 };
                 let values: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(p::count_values()))
-                    .bind(playbook).bind(at).bind(id).fetch_one(&mut **tx).await?;
+                    .bind(playbook)
+                    .bind(at)
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await?;
                 let mut runs = 0;
                 for delete in p::deletes() {
                     let done = sqlx::query(sqlx::AssertSqlSafe(delete)).bind(playbook).bind(at).bind(id);

@@ -130,7 +130,8 @@ impl PlannedStep {
     /// What its checks (`expect`, `warn`, `when`, `until`) read from earlier runs.
     pub fn history_reads(&self) -> Vec<HistoryRead> {
         let mut reads: Vec<HistoryRead> = Vec::new();
-        let checks = self.expect.iter().chain(&self.warn).chain(&self.when).chain(self.until.as_ref().map(|u| &u.condition));
+        let checks =
+            self.expect.iter().chain(&self.warn).chain(&self.when).chain(self.until.as_ref().map(|u| &u.condition));
         for read in checks.flat_map(|e| e.reads.iter()) {
             if !reads.contains(read) {
                 reads.push(read.clone());

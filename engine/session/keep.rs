@@ -84,11 +84,7 @@ pub async fn last_record(store: Option<&str>, playbook: &str) -> Option<RunRecor
 
 /// The earlier values the steps of `plan` read (`prev` and friends), and only those.
 async fn earlier_runs(store: &Store, plan: &Plan, warn: fn(&str)) -> Option<Arc<dyn HistorySource>> {
-    let readers = plan
-        .steps
-        .iter()
-        .map(|s| (s.id.as_str(), s.history_reads()))
-        .filter(|(_, reads)| !reads.is_empty());
+    let readers = plan.steps.iter().map(|s| (s.id.as_str(), s.history_reads())).filter(|(_, reads)| !reads.is_empty());
     match store.playbook_history(&plan.name, readers, crate::history::now_ms()).await {
         Ok(loaded) => Some(Arc::new(loaded)),
         Err(e) => {

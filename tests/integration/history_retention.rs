@@ -97,7 +97,9 @@ fn prune_by_count_keeps_the_newest_runs(kind: Kind) {
     assert_eq!(count(&store, "SELECT COUNT(*) FROM run_values"), 2);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM run_steps"), 2);
     // The history still judges: the next run reads what is left.
-    store.dir.write("growth.yaml", &RECORD.replace("title: record", "title: g\n        expect: ['size > prev(\"size\")']"));
+    store
+        .dir
+        .write("growth.yaml", &RECORD.replace("title: record", "title: g\n        expect: ['size > prev(\"size\")']"));
     let judged = run_with_size(&store, "growth.yaml", 70);
     assert_eq!(judged.step("size")["verdict"], "pass", "{judged:?}");
 }
@@ -148,7 +150,10 @@ fn prune_never_removes_what_a_look_back_reads(kind: Kind) {
         "the average of the three kept runs (30, 40, 50)"
     );
     // A look-back by age keeps every younger run and the newest older one.
-    store.dir.write("day.yaml", &RECORD.replace("title: record", "title: day\n        expect: ['size >= prev(\"size\", \"24h\")']"));
+    store.dir.write(
+        "day.yaml",
+        &RECORD.replace("title: record", "title: day\n        expect: ['size >= prev(\"size\", \"24h\")']"),
+    );
     for (id, hours) in [(3, 50), (4, 30), (5, 2), (6, 1)] {
         age_run(&store, id, hours);
     }
@@ -167,10 +172,9 @@ fn a_playbook_retention_setting_prunes_after_each_run(kind: Kind) {
     assert!(fourth.stderr.contains("pruned `trend`: 1 runs, 1 values"), "{fourth:?}");
     assert_eq!(run_ids(&store), [3, 4]);
     // With a look-back deeper than the setting, the look-back wins.
-    store.dir.write(
-        "deep.yaml",
-        &three_run_average_any().replace("name: trend", "name: trend\nhistory: { keep_runs: 1 }"),
-    );
+    store
+        .dir
+        .write("deep.yaml", &three_run_average_any().replace("name: trend", "name: trend\nhistory: { keep_runs: 1 }"));
     for size in [5, 6, 7] {
         run_with_size(&store, "deep.yaml", size);
     }
@@ -190,9 +194,45 @@ fn stats_give_ok_rates_and_percentiles_over_a_window(kind: Kind) {
     assert_eq!((step["step"].clone(), step["judged"].clone(), step["ok"].clone()), ("size".into(), 9.into(), 8.into()));
     let size = &step["captures"][0];
     // Nearest rank of 9 values: p50 the 5th (60), p95 the 9th (100).
-    assert_eq!((size["count"].clone(), size["p50"].clone(), size["p95"].clone()), (9.into(), 60.0.into(), 100.0.into()));
+    assert_eq!(
+        (size["count"].clone(), size["p50"].clone(), size["p95"].clone()),
+        (9.into(), 60.0.into(), 100.0.into())
+    );
     let month = store.runbook(["history", "trend", "--stats", "--window", "30d", "--format", "json"]).run().json();
     assert_eq!(month["steps"][0]["judged"], 10);
     let text = store.runbook(["history", "trend", "--stats"]).run();
     assert!(text.stdout.contains("size  9     88.9%  1     0      size 60 / 100 (9)"), "{}", text.stdout);
+}
+
+/// `serve` shows the same stats, per playbook, from its history store.
+#[test]
+fn serve_shows_each_playbooks_history_stats() {
+    use crate::scrape::{served_url, wait_for};
+    let store = Store::new(Kind::Sqlite);
+    store.dir.write("limit.yaml", &RECORD.replace("title: record", "title: limit\n        expect: ['size < 95']"));
+    for size in [100, 20] {
+        run_with_size(&store, "limit.yaml", size);
+    }
+    store.dir.write("size.txt", "40");
+    let serve = crate::util::Background::spawn(store.runbook([
+        "serve",
+        "limit.yaml",
+        "--listen",
+        "127.0.0.1:0",
+        "--every",
+        "1h",
+    ]));
+    serve.wait_until("the address", |_, err| err.contains("serving on http://"));
+    let url = served_url(&serve.stderr());
+    wait_for(&url, "its first run", &|s| s.contains_key(r#"runbook_runs_total{playbook="trend"}"#));
+    let (status, page) = crate::sim::http("GET", &format!("{url}/playbooks/1/stats"), None);
+    let page = page.as_str().unwrap_or_default().to_owned();
+    assert_eq!(status, 200, "{page}");
+    // Three runs (100 failed; 20 and 40 held): p50 of 20, 40, 100 is 40.
+    assert!(
+        page.contains("<tr><td>size</td><td>3</td><td>66.7%</td><td>1</td><td>0</td><td>size 40 / 100 (3)</td></tr>"),
+        "{page}"
+    );
+    let (missing, _) = crate::sim::http("GET", &format!("{url}/playbooks/2/stats"), None);
+    assert_eq!(missing, 404);
 }
