@@ -44,17 +44,19 @@ pub(crate) const BATCH: usize = 100;
 pub(crate) const INSERT_VALUES: &str = "INSERT INTO run_values (run_id, playbook, step_id, name, value, num, at) ";
 pub(crate) const INSERT_STEPS: &str = "INSERT INTO run_steps (run_id, playbook, step_id, verdict, at) ";
 
-pub(crate) const STEP_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_values v JOIN runs r ON r.id = v.run_id \
-     WHERE v.playbook = $1 AND v.step_id = $2 AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC";
+// `CROSS JOIN`: SQLite then walks `run_values` first, in index order, and looks each run
+// up by id; a plain JOIN let it scan every run and sort. PostgreSQL plans it as any join.
+pub(crate) const STEP_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_values v CROSS JOIN runs r \
+     WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC";
 
 /// The newest `$4` values of one name: a backwards walk of `run_values_by_name`.
 pub(crate) const RECENT_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_values v \
-     JOIN runs r ON r.id = v.run_id WHERE v.playbook = $1 AND v.step_id = $2 AND v.name = $3 \
+     CROSS JOIN runs r WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND v.name = $3 \
      AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC LIMIT $4";
 
 /// The newest value of one name at or before `$4`.
 pub(crate) const VALUE_BEFORE: &str = "SELECT v.name, v.at, v.value FROM run_values v \
-     JOIN runs r ON r.id = v.run_id WHERE v.playbook = $1 AND v.step_id = $2 AND v.name = $3 \
+     CROSS JOIN runs r WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND v.name = $3 \
      AND r.status = 'complete' AND v.at <= $4 ORDER BY v.at DESC, v.run_id DESC LIMIT 1";
 
 pub(crate) const RUNS: &str = "SELECT id, playbook, file, host, operator, status, verdict, started_at, finished_at, \

@@ -43,6 +43,8 @@ DROP INDEX run_values_by_step;
 -- Numeric captures, for percentiles in SQL.
 ALTER TABLE run_values ADD COLUMN num {real};
 {backfill_num}
+-- --stats over a window reads this index alone (it covers the query).
+CREATE INDEX run_values_by_time ON run_values (playbook, at, step_id, name, num);
 -- Each step's verdict per run, for pass rates without reading records.
 CREATE TABLE run_steps (
     run_id  {int} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -51,7 +53,7 @@ CREATE TABLE run_steps (
     verdict TEXT NOT NULL,
     at      {int} NOT NULL
 );
-CREATE INDEX run_steps_by_time ON run_steps (playbook, at);
+CREATE INDEX run_steps_by_time ON run_steps (playbook, at, step_id, verdict);
 CREATE INDEX run_steps_by_run ON run_steps (run_id);
 {backfill_steps}
 -- How far back the playbook's checks looked when it ran: what pruning keeps
