@@ -57,7 +57,7 @@ fill_sql() {
     series_runs="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $runs) SELECT i FROM n"
     series_steps="WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < 499) SELECT j FROM k"
   else
-    series_runs="SELECT generate_series(1, $runs) AS i"
+    series_runs="SELECT generate_series(1, $runs)::bigint AS i"
     series_steps="SELECT generate_series(0, 499) AS j"
   fi
   local now_ms
@@ -82,7 +82,7 @@ store() {
     location="$work/h$values.db"
   else
     local db="runbook_bench_$$_$values"
-    psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
     pg_dbs+=("$db")
     location="$PG/$db"
   fi
@@ -94,7 +94,7 @@ store() {
       fill_sql $((values / 500)) sqlite | sqlite3 "$location"
       sqlite3 "$location" 'ANALYZE;'
     else
-      fill_sql $((values / 500)) postgres | psql -q "$location" >/dev/null
+      fill_sql $((values / 500)) postgres | psql -q -v ON_ERROR_STOP=1 "$location" >/dev/null
       psql -q "$location" -c 'ANALYZE' >/dev/null
     fi
   fi
