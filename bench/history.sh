@@ -91,7 +91,7 @@ store() {
   "$RUNBOOK" run "$work/schema.yaml" --history "$location" >/dev/null
   if [ "$values" -gt 0 ]; then
     if [ "$kind" = sqlite ]; then
-      fill_sql $((values / 500)) sqlite | sqlite3 "$location"
+      fill_sql $((values / 500)) sqlite | sqlite3 -bail "$location"
       sqlite3 "$location" 'ANALYZE;'
     else
       fill_sql $((values / 500)) postgres | psql -q -v ON_ERROR_STOP=1 "$location" >/dev/null
