@@ -59,4 +59,10 @@ command -v promtool >/dev/null || need_pkg prometheus --no-install-recommends
 command -v minisign >/dev/null || need_pkg minisign
 python3 -c 'import junitparser' 2>/dev/null || python3 -m pip install -q junitparser \
   || python3 -m pip install -q --break-system-packages junitparser
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign and junitparser installed"
+# The fleet recipes are tested with the real Ansible, and their Kubernetes
+# manifests against Kubernetes' own schemas (tests/integration/fleet_recipes.rs).
+command -v ansible-playbook >/dev/null || python3 -m pip install -q ansible-core \
+  || python3 -m pip install -q --break-system-packages ansible-core
+command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate \
+  || python3 -m pip install -q --break-system-packages kubernetes-validate
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core and kubernetes-validate installed"

@@ -35,7 +35,7 @@ pub(crate) const INSERT_RUN: &str = "INSERT INTO runs (playbook, file, host, sta
      lookback_ms) VALUES ($1, $2, $3, 'incomplete', $4, $5, $6) RETURNING id";
 
 pub(crate) const COMPLETE_RUN: &str = "UPDATE runs SET status = $2, verdict = $3, operator = $4, started_at = $5, \
-     finished_at = $6, counts = $7, record = $8 WHERE id = $1";
+     finished_at = $6, counts = $7, record = $8, run_group = $9, signature = $10 WHERE id = $1";
 
 /// Rows per multi-row INSERT: one statement per this many rows instead of one each
 /// (7 columns x 100 rows stays far under both databases' bind limits).
@@ -131,6 +131,8 @@ macro_rules! impl_backend {
                     .bind(finish.finished_ms)
                     .bind(&finish.counts)
                     .bind(&finish.record)
+                    .bind(&finish.group)
+                    .bind(&finish.signature)
                     .execute(&mut *tx)
                     .await?;
                 let pruned = match &finish.retention {

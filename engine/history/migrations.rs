@@ -36,6 +36,11 @@ CREATE TABLE run_values (
 CREATE INDEX run_values_by_step ON run_values (playbook, step_id, at);
 ",
     "
+ALTER TABLE runs ADD COLUMN run_group TEXT;
+ALTER TABLE runs ADD COLUMN signature TEXT;
+CREATE INDEX runs_by_host ON runs (playbook, host, started_at);
+",
+    "
 -- Bounded look-ups: prev(x) and avg(x, 30) read one name's newest values
 -- straight off this index, whatever the size of the store.
 CREATE INDEX run_values_by_name ON run_values (playbook, step_id, name, at, run_id);

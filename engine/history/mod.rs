@@ -20,6 +20,7 @@
 //! both land) and PostgreSQL (`--history postgres://…`, shared by a team).
 
 mod backend;
+mod fleet;
 mod location;
 mod lookup;
 mod migrations;
@@ -34,6 +35,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use backend::Backend as _;
+pub use fleet::{RunHead, SignedRecord};
 pub use location::Location;
 pub use lookup::{PlaybookHistory, StepHistory};
 pub use prune::Pruned;
@@ -130,6 +132,9 @@ pub struct StoredValue {
     pub value: Value,
 }
 
+/// Signs a record's stored text; returns the signature in minisign's text form.
+pub type SignRecord = dyn Fn(&[u8]) -> Option<String> + Send + Sync;
+
 /// An open store.
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
@@ -161,14 +166,17 @@ impl Store {
     }
 
     /// Completes run `id` with its record, captured values and verdicts, and prunes
-    /// the playbook's runs as `retention` says (when set), all in one transaction.
+    /// the playbook's runs as `retention` says (when set), all in one transaction; `sign`
+    /// signs the record's stored text (the fleet view verifies it).
     pub async fn finish_run(
         &self,
         id: i64,
         record: &RunRecord,
         retention: &Retention,
+        sign: Option<&SignRecord>,
     ) -> Result<Option<Pruned>, HistoryError> {
-        let finish = RunFinish::of(record, retention);
+        let mut finish = RunFinish::of(record, retention);
+        finish.signature = sign.and_then(|sign| sign(finish.record.as_bytes()));
         dispatch!(self, s => s.finish_run(id, &finish))
     }
 
@@ -294,6 +302,9 @@ pub(crate) struct RunFinish {
     pub steps: Vec<(String, &'static str)>,
     /// Pruning to do in the same transaction.
     pub retention: Option<Retention>,
+    pub group: Option<String>,
+    /// The record text's minisign signature, when the run was signed.
+    pub signature: Option<String>,
 }
 
 /// One captured value as stored: JSON text, and the number when it is one.
@@ -332,6 +343,8 @@ impl RunFinish {
             values,
             steps,
             retention: retention.is_set().then_some(*retention),
+            group: record.group.clone(),
+            signature: None,
         }
     }
 }

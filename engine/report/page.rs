@@ -48,20 +48,24 @@ fn index(entries: &[Entry]) -> String {
          td,th{padding:.3rem .5rem;text-align:left;border-bottom:1px solid #d0d7de}\
          .pass{color:#1a7f37}.warn{color:#9a6700}.fail,.error{color:#cf222e}.skipped,.pending{color:#6e7781}\
          </style></head><body>\n<h1>Playbooks</h1>\n<table>\
-         <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed (critical, warning)</th><th>history</th></tr>\n",
+         <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed (critical, warning)</th><th>history</th><th>hosts</th></tr>\n",
     );
     for (i, entry) in entries.iter().enumerate() {
         let link = format!("<a href=\"playbooks/{}\">{}</a>", i + 1, escape(entry.name));
         let history = format!("<td><a href=\"playbooks/{}/stats\">7 days</a></td>", i + 1);
+        let fleet = format!("<td><a href=\"fleet/{}\">fleet</a></td>", i + 1);
         match entry.latest {
             None => {
-                let _ = writeln!(out, "<tr><td>{link}</td><td colspan=\"3\">first run in progress</td>{history}</tr>");
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{link}</td><td colspan=\"3\">first run in progress</td>{history}{fleet}</tr>"
+                );
             }
             Some(r) => {
                 let split = &r.counts.failed_by_severity;
                 let _ = writeln!(
                     out,
-                    "<tr><td>{link}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{} ({}, {})</td>{history}</tr>",
+                    "<tr><td>{link}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{} ({}, {})</td>{history}{fleet}</tr>",
                     escape(&r.finished),
                     r.counts.fail + r.counts.error,
                     split.critical,

@@ -17,8 +17,15 @@ pub(super) struct Recorder {
 
 impl Recorder {
     /// Completes the run in the history, pruning as the playbook's `history:` says.
-    pub(super) async fn finish(self, record: &RunRecord, retention: &Retention, warn: fn(&str)) {
-        match self.store.finish_run(self.run_id, record, retention).await {
+    pub(super) async fn finish(
+        self,
+        record: &RunRecord,
+        retention: &Retention,
+        signer: Option<&super::RecordSigner>,
+        warn: fn(&str),
+    ) {
+        let sign = signer.map(|s| &*s.0);
+        match self.store.finish_run(self.run_id, record, retention, sign).await {
             Ok(Some(pruned)) if pruned.runs > 0 => {
                 eprintln!("{}", crate::history::describe_pruned(&pruned));
             }
@@ -35,6 +42,7 @@ pub(super) async fn begin(
     store: Option<&str>,
     plan: &Plan,
     mode: HistoryMode,
+    host: &str,
     warn: fn(&str),
 ) -> (Option<Recorder>, Option<Arc<dyn HistorySource>>) {
     let opened = match mode {
@@ -54,13 +62,12 @@ pub(super) async fn begin(
     if mode == HistoryMode::Read {
         return (None, source);
     }
-    let host = crate::runner::hostname();
     let now = crate::history::now_ms();
     let (lookback_runs, lookback_ms) = crate::history::RunStart::look_back(plan.look_back());
     let start = crate::history::RunStart {
         playbook: &plan.name,
         file: &plan.file,
-        host: &host,
+        host,
         started_ms: now,
         lookback_runs,
         lookback_ms,

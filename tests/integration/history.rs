@@ -8,19 +8,7 @@ pub mod store;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use store::{Kind, Store};
-
-/// Every scenario, once per backend.
-macro_rules! on_both_stores {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $scenario() { super::$scenario(super::Kind::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $scenario() { super::$scenario(super::Kind::Postgres) })*
-        }
-    };
-}
+use store::{Kind, Store, on_both_stores};
 
 on_both_stores!(
     growth_is_judged_against_the_previous_run,
@@ -369,8 +357,8 @@ fn concurrent_runs_all_land(kind: Kind) {
     }
     assert_eq!(count(&store, "SELECT COUNT(*) FROM runs WHERE status = 'complete'"), 4);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM run_values"), 4);
-    // Each of the two migrations applied once, though four runs raced to apply them.
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM schema_version"), 2);
+    // Each of the three migrations applied once, though four runs raced to apply them.
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM schema_version"), 3);
     assert_consistent(&store);
 }
 

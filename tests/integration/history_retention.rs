@@ -8,19 +8,8 @@ use std::time::Duration;
 use runbook::expr::{History as _, HistoryRead};
 use serde_json::Value;
 
-use crate::history::store::{Kind, Store};
+use crate::history::store::{Kind, Store, on_both_stores};
 use crate::history::{RECORD, age_run, count, run_with_size};
-
-macro_rules! on_both_stores {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $scenario() { super::$scenario(super::Kind::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $scenario() { super::$scenario(super::Kind::Postgres) })*
-        }
-    };
-}
 
 on_both_stores!(
     a_look_up_loads_only_the_values_it_reads,

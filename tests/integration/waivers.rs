@@ -163,7 +163,7 @@ waivers:
     // Without the waiver the same answer fails the run.
     dir.write(
         "bare.yaml",
-        &std::fs::read_to_string(dir.path().join("p.yaml")).unwrap().split("waivers:").next().unwrap(),
+        std::fs::read_to_string(dir.path().join("p.yaml")).unwrap().split("waivers:").next().unwrap(),
     );
     let bare = dir.runbook().args(["run", "bare.yaml", "--format", "json", "--answers", "answers.yaml"]).run();
     assert_eq!(bare.code, 1, "{bare:?}");
