@@ -9,7 +9,10 @@
 # Needs bash, python3 (standard library: the HTTP endpoint and the timer),
 # curl (the comparison) and GNU time (peak memory; installed with apt-get if
 # missing); node, if installed, for a second endpoint (bench/server.js). Runs
-# keep no history (RUNBOOK_NO_HISTORY). Every request goes to 127.0.0.1.
+# keep no history (RUNBOOK_NO_HISTORY) except the 500-step figure, measured
+# with history on (a fresh SQLite store) and off, each as the median ratio of
+# paired runs against one `curl -K` process making the same 500 GETs in turn.
+# Every request goes to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,6 +71,30 @@ print(f"{statistics.median(times):.1f}")
 EOF
 }
 
+# paired_ratio OURS... -- THEIRS...: runs the two in turn, prints
+# "median_ours median_theirs median_of_ratios".
+paired_ratio() {
+  python3 - "$RUNS" "$@" <<'EOF'
+import statistics, subprocess, sys, time
+runs, rest = int(sys.argv[1]), sys.argv[2:]
+split = rest.index("--")
+ours, theirs = rest[:split], rest[split + 1:]
+def timed(cmd):
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if done.returncode != 0:
+        sys.exit(f"`{' '.join(cmd[:3])} ...` exited {done.returncode}")
+    return (time.perf_counter() - start) * 1000
+a, b = [], []
+for i in range(runs + 1):
+    x, y = timed(ours), timed(theirs)
+    if i:
+        a.append(x)
+        b.append(y)
+print(f"{statistics.median(a):.1f} {statistics.median(b):.1f} {statistics.median(x / y for x, y in zip(a, b)):.2f}")
+EOF
+}
+
 report() { printf '%-58s %10s   target %s\n' "$1" "$2" "$3"; }
 
 export RUNBOOK_NO_HISTORY=1
@@ -83,10 +110,15 @@ printf 'name: tiny\nsections:\n  - name: s\n    steps:\n      - id: a\n        t
 
 echo "runbook: $RUNBOOK ($("$RUNBOOK" --version)); $RUNS runs each, medians; $(nproc) CPUs"
 report "(a) 50 http steps, endpoint sleeps 200 ms" "$(median_ms "$RUNBOOK" run "$work/slow50.yaml") ms" "well under 2000 ms"
-ours=$(median_ms "$RUNBOOK" run "$work/fast500.yaml")
-theirs=$(median_ms curl -s "${urls[@]}")
-report "(b) 500 http steps, fast endpoint" "$ours ms" "<= curl"
-report "    curl, the same 500 GETs in one process" "$theirs ms" ""
+printf 'url = "%s"\noutput = /dev/null\n' "${urls[@]}" >"$work/curl500.conf"
+read -r ours theirs ratio < <(paired_ratio "$RUNBOOK" run "$work/fast500.yaml" -- curl -s -K "$work/curl500.conf")
+report "(b) 500 http steps, fast endpoint, history off" "$ours ms" "<= curl"
+report "    curl -K, the same 500 GETs in one process" "$theirs ms" ""
+report "    ratio runbook / curl, history off (median of pairs)" "$ratio" "<= 1.0"
+read -r ours theirs ratio < <(RUNBOOK_NO_HISTORY='' RUNBOOK_HISTORY="$work/history.db" \
+  paired_ratio "$RUNBOOK" run "$work/fast500.yaml" -- curl -s -K "$work/curl500.conf")
+report "    500 http steps, history on (SQLite)" "$ours ms" "<= curl"
+report "    ratio runbook / curl, history on (median of pairs)" "$ratio" "<= 1.0"
 # The same 500 steps against Node's HTTP server, when node is installed.
 if command -v node >/dev/null; then
   node bench/server.js "$work/node-port" &

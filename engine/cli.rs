@@ -204,8 +204,16 @@ pub struct StoreArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
     /// A playbook name (or file); all playbooks when absent.
     pub playbook: Option<String>,
+    /// Per step: how often it passed and the p50/p95 of its numeric captures, over `--window`.
+    #[arg(long, requires = "playbook", conflicts_with = "step")]
+    pub stats: bool,
+    /// How far back `--stats` looks, e.g. `7d`, `24h`.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration_arg)]
+    pub window: std::time::Duration,
     /// Show this step's verdicts and captured values, run by run.
     #[arg(long, value_name = "ID")]
     pub step: Option<String>,
@@ -216,6 +224,36 @@ pub struct HistoryArgs {
     pub format: Format,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryAction {
+    /// Remove old runs: beyond the newest `--keep-runs`, or older than `--keep-for`. Runs a
+    /// playbook's trend checks still read (`avg(x, 30)`: its last 30) are always kept.
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    /// A playbook name (or file); every playbook when absent.
+    pub playbook: Option<String>,
+    /// Keep the newest this many runs of each playbook.
+    #[arg(long, value_name = "N", required_unless_present = "keep_for")]
+    pub keep_runs: Option<std::num::NonZeroU32>,
+    /// Keep runs younger than this, e.g. `90d`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub keep_for: Option<std::time::Duration>,
+    /// Say what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::units::parse_duration(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, clap::Args)]

@@ -16,6 +16,7 @@ mod convert;
 mod freshness;
 mod functions;
 pub mod limits;
+mod reads;
 mod single;
 mod syntax;
 
@@ -29,6 +30,7 @@ use serde_json::Value;
 
 pub use budget::{Halt, MAX_BUILT, MAX_ROUNDS, Stop};
 pub use convert::{from_cel, to_cel};
+pub use reads::{HistoryRead, LookBack};
 
 /// Function names that read run history.
 pub const HISTORY_FUNCTIONS: &[&str] = &["prev", "avg", "max_of", "min_of"];
@@ -45,6 +47,8 @@ pub struct Expression {
     pub variables: Vec<String>,
     /// Whether it calls a history function.
     pub uses_history: bool,
+    /// What those calls read, so the history loads only that.
+    pub reads: Vec<HistoryRead>,
     /// The member paths it reads (`body.riskMetrics.globalLeverage`), shown on failure.
     paths: Vec<String>,
     /// The history look-ups it makes (`prev("size")`), shown on failure too.
@@ -143,6 +147,7 @@ pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
     limits::check_depth(source, &ast)?;
     let references = ast.references();
     let uses_history = HISTORY_FUNCTIONS.iter().any(|f| references.has_function(f));
+    let reads = reads::history_reads(&ast);
     let mut variables = Vec::new();
     free_variables(&ast, &mut Vec::new(), &mut variables);
     route_arithmetic(&mut ast);
@@ -153,7 +158,7 @@ pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
     collect_lookups(&ast, &mut lookups);
     let loops = budget::has_loops(&ast);
     budget::meter_loops(&mut ast);
-    Ok(Expression { source: source.to_owned(), ast, variables, uses_history, paths, lookups, loops })
+    Ok(Expression { source: source.to_owned(), ast, variables, uses_history, reads, paths, lookups, loops })
 }
 
 /// CEL's hand-written Pratt parser is several times faster than its ANTLR

@@ -4,14 +4,20 @@ use std::fmt::Write as _;
 
 use super::error::{CliError, Outcome, failed, invalid};
 use super::exit;
-use crate::cli::{Format, HistoryArgs};
+use crate::cli::{Format, HistoryAction, HistoryArgs};
 use crate::history::StoredRun;
 use crate::record::Counts;
 use crate::session;
 
-/// `runbook history [PLAYBOOK] [--step ID]`.
+/// `runbook history [PLAYBOOK] [--step ID | --stats]`, or `runbook history prune`.
 pub fn history(args: &HistoryArgs) -> Outcome {
+    if let Some(HistoryAction::Prune(prune)) = &args.action {
+        return super::prune::prune(prune);
+    }
     let playbook = args.playbook.as_deref().map(playbook_name).transpose()?;
+    if let (true, Some(playbook)) = (args.stats, &playbook) {
+        return super::history_stats::stats(args, playbook);
+    }
     let runs = session::runtime()?
         .block_on(async {
             let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else {
@@ -31,7 +37,7 @@ pub fn history(args: &HistoryArgs) -> Outcome {
 }
 
 /// A playbook's name: the argument itself, or the `name` of the playbook file it names.
-fn playbook_name(given: &str) -> Result<String, CliError> {
+pub(super) fn playbook_name(given: &str) -> Result<String, CliError> {
     let path = std::path::Path::new(given);
     if !path.is_file() {
         return Ok(given.to_owned());
@@ -131,7 +137,7 @@ fn counts(c: &Counts) -> String {
 }
 
 /// Left-aligned columns two spaces apart; the last column is not padded.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

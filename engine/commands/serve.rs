@@ -6,6 +6,8 @@
 //! - `GET /`: the latest report of the playbook, rendered as `runbook run
 //!   --report x.html` renders it; with several playbooks an index, linking
 //!   to `GET /playbooks/N` (1-based, in command-line order) for each;
+//! - `GET /playbooks/N/stats`: the playbook's history over the last 7 days
+//!   (`runbook history NAME --stats`), one SQL aggregation per request.
 //! - `GET /fleet/N`: the fleet view of playbook N from the history `serve`
 //!   keeps (every host that writes to the same history, missing ones failed;
 //!   see `fleet`), over the last 24 hours.
@@ -106,7 +108,12 @@ pub fn serve(args: &ServeArgs) -> Outcome {
             .enumerate()
             .map(|(index, prepared)| keep_running(index, prepared, schedule.clone(), board.clone(), &signals))
             .collect();
+        let names: Vec<String> =
+            board.lock().map(|slots| slots.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
+        let history = (!args.runs.no_history).then(|| args.runs.store.history.clone());
+        let stats = get(move |Path(number): Path<usize>| get_stats(history.clone(), names.clone(), number));
         let app = axum::Router::new()
+            .route("/playbooks/{number}/stats", stats)
             .route("/metrics", get(get_metrics))
             .route("/healthz", get(|| async { "ok\n" }))
             .route("/", get(get_home))
@@ -208,6 +215,32 @@ async fn get_report(State(board): State<Board>, Path(number): Path<usize>) -> Re
             .into_response();
     }
     html(&board, |entries| page::report(&entries[number - 1]))
+}
+
+/// How far back the stats page looks.
+const STATS_WINDOW: Duration = Duration::from_secs(7 * 86_400);
+
+/// `GET /playbooks/N/stats`: per step, the ok rate and capture percentiles of the last 7 days.
+async fn get_stats(history: Option<Option<String>>, names: Vec<String>, number: usize) -> Response {
+    let Some(name) = number.checked_sub(1).and_then(|i| names.get(i)) else {
+        return (StatusCode::NOT_FOUND, format!("no playbook number {number}\n")).into_response();
+    };
+    let Some(store) = history else {
+        return (StatusCode::NOT_FOUND, "the history is off (--no-history)\n").into_response();
+    };
+    let since_ms = crate::history::now_ms().saturating_sub(i64::try_from(STATS_WINDOW.as_millis()).unwrap_or(0));
+    let steps = match crate::session::open_to_read(store.as_deref()).await {
+        Ok(Some(store)) => store.stats(name, since_ms).await,
+        Ok(None) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    };
+    match steps {
+        Ok(steps) => {
+            let since = crate::history::rfc3339(since_ms);
+            ([(header::REFRESH, REFRESH_SECONDS)], Html(page::stats(name, &since, &steps))).into_response()
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read the history: {e}\n")).into_response(),
+    }
 }
 
 async fn get_fleet(State(board): State<Board>, Path(number): Path<usize>) -> Response {

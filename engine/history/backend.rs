@@ -4,29 +4,60 @@
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{HistoryError, RunFinish, RunRow, RunStart, StoredRun, StoredValue};
+use super::{HistoryError, Pruned, RunFinish, RunRow, RunStart, StepStats, StoredRun, StoredValue};
+use crate::playbook::Retention;
 
 /// A store's operations. Each backend guarantees: `finish_run` is one
-/// transaction; `step_values` reads `complete` runs only.
+/// transaction (values, verdicts, record and any pruning together); look-ups
+/// read `complete` runs only.
 pub(crate) trait Backend {
     async fn begin_run(&self, start: &RunStart<'_>) -> Result<i64, HistoryError>;
-    async fn finish_run(&self, id: i64, finish: &RunFinish) -> Result<(), HistoryError>;
+    async fn finish_run(&self, id: i64, finish: &RunFinish) -> Result<Option<Pruned>, HistoryError>;
     async fn step_values(&self, playbook: &str, step_id: &str) -> Result<Vec<StoredValue>, HistoryError>;
+    async fn recent_values(&self, at: &ValueAt<'_>, limit: i64) -> Result<Vec<StoredValue>, HistoryError>;
+    async fn value_before(&self, at: &ValueAt<'_>, cutoff_ms: i64) -> Result<Vec<StoredValue>, HistoryError>;
     async fn runs(&self, playbook: Option<&str>, limit: u32) -> Result<Vec<StoredRun>, HistoryError>;
     async fn run(&self, id: i64) -> Result<Option<StoredRun>, HistoryError>;
+    async fn prune(&self, playbook: &str, rule: &Retention, now_ms: i64, dry_run: bool)
+    -> Result<Pruned, HistoryError>;
+    async fn playbooks(&self) -> Result<Vec<String>, HistoryError>;
+    async fn stats(&self, playbook: &str, since_ms: i64) -> Result<Vec<StepStats>, HistoryError>;
 }
 
-pub(crate) const INSERT_RUN: &str = "INSERT INTO runs (playbook, file, host, status, started_at) \
-     VALUES ($1, $2, $3, 'incomplete', $4) RETURNING id";
+/// One captured name of one step: where a bounded look-up reads.
+pub struct ValueAt<'a> {
+    pub playbook: &'a str,
+    pub step_id: &'a str,
+    pub name: &'a str,
+}
+
+pub(crate) const INSERT_RUN: &str = "INSERT INTO runs (playbook, file, host, status, started_at, lookback_runs, \
+     lookback_ms) VALUES ($1, $2, $3, 'incomplete', $4, $5, $6) RETURNING id";
 
 pub(crate) const COMPLETE_RUN: &str = "UPDATE runs SET status = $2, verdict = $3, operator = $4, started_at = $5, \
      finished_at = $6, counts = $7, record = $8, run_group = $9, signature = $10 WHERE id = $1";
 
-pub(crate) const INSERT_VALUE: &str =
-    "INSERT INTO run_values (run_id, playbook, step_id, name, value, at) VALUES ($1, $2, $3, $4, $5, $6)";
+/// Rows per multi-row INSERT: one statement per this many rows instead of one each
+/// (7 columns x 100 rows stays far under both databases' bind limits).
+pub(crate) const BATCH: usize = 100;
 
-pub(crate) const STEP_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_values v JOIN runs r ON r.id = v.run_id \
-     WHERE v.playbook = $1 AND v.step_id = $2 AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC";
+pub(crate) const INSERT_VALUES: &str = "INSERT INTO run_values (run_id, playbook, step_id, name, value, num, at) ";
+pub(crate) const INSERT_STEPS: &str = "INSERT INTO run_steps (run_id, playbook, step_id, verdict, at) ";
+
+// `CROSS JOIN`: SQLite then walks `run_values` first, in index order, and looks each run
+// up by id; a plain JOIN let it scan every run and sort. PostgreSQL plans it as any join.
+pub(crate) const STEP_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_values v CROSS JOIN runs r \
+     WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC";
+
+/// The newest `$4` values of one name: a backwards walk of `run_values_by_name`.
+pub(crate) const RECENT_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_values v \
+     CROSS JOIN runs r WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND v.name = $3 \
+     AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC LIMIT $4";
+
+/// The newest value of one name at or before `$4`.
+pub(crate) const VALUE_BEFORE: &str = "SELECT v.name, v.at, v.value FROM run_values v \
+     CROSS JOIN runs r WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND v.name = $3 \
+     AND r.status = 'complete' AND v.at <= $4 ORDER BY v.at DESC, v.run_id DESC LIMIT 1";
 
 pub(crate) const RUNS: &str = "SELECT id, playbook, file, host, operator, status, verdict, started_at, finished_at, \
      counts, record FROM runs WHERE ($1 IS NULL OR playbook = $1) ORDER BY started_at DESC, id DESC LIMIT $2";
@@ -34,15 +65,18 @@ pub(crate) const RUNS: &str = "SELECT id, playbook, file, host, operator, status
 pub(crate) const RUN: &str = "SELECT id, playbook, file, host, operator, status, verdict, started_at, finished_at, \
      counts, record FROM runs WHERE id = $1";
 
+pub(crate) const PLAYBOOKS: &str = "SELECT DISTINCT playbook FROM runs ORDER BY playbook";
+
 pub(crate) const SCHEMA_VERSION_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 pub(crate) const CURRENT_VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
 pub(crate) const RECORD_VERSION: &str = "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)";
 
-/// Implements [`Backend`] for a store type with a `pool` field; `$begin`
-/// opens a write transaction on it. Both backends run the same statements.
+/// Implements [`Backend`] for a store type with a `pool` field over database
+/// `$db`; `$begin` opens a write transaction on it. Both backends run the same
+/// statements. Pruning and statistics come from `impl_prune!` / `impl_stats!`.
 macro_rules! impl_backend {
-    ($store:ty, |$pool:ident| $begin:expr) => {
+    ($store:ty, $db:ty, |$pool:ident| $begin:expr) => {
         impl $crate::history::backend::Backend for $store {
             async fn begin_run(
                 &self,
@@ -56,6 +90,8 @@ macro_rules! impl_backend {
                     .bind(start.file)
                     .bind(start.host)
                     .bind(start.started_ms)
+                    .bind(start.lookback_runs)
+                    .bind(start.lookback_ms)
                     .fetch_one(&mut *tx)
                     .await?;
                 tx.commit().await?;
@@ -66,20 +102,25 @@ macro_rules! impl_backend {
                 &self,
                 id: i64,
                 finish: &$crate::history::RunFinish,
-            ) -> Result<(), $crate::history::HistoryError> {
+            ) -> Result<Option<$crate::history::Pruned>, $crate::history::HistoryError> {
                 use $crate::history::backend as sql;
                 let $pool = &self.pool;
                 let mut tx = $begin.await?;
-                for (step, name, value) in &finish.values {
-                    sqlx::query(sql::INSERT_VALUE)
-                        .bind(id)
-                        .bind(&finish.playbook)
-                        .bind(step)
-                        .bind(name)
-                        .bind(value)
-                        .bind(finish.started_ms)
-                        .execute(&mut *tx)
-                        .await?;
+                for chunk in finish.values.chunks(sql::BATCH) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(sql::INSERT_VALUES);
+                    insert.push_values(chunk, |mut row, v| {
+                        row.push_bind(id).push_bind(&finish.playbook).push_bind(&v.step_id).push_bind(&v.name);
+                        row.push_bind(&v.value).push_bind(v.num).push_bind(finish.started_ms);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in finish.steps.chunks(sql::BATCH) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(sql::INSERT_STEPS);
+                    insert.push_values(chunk, |mut row, (step_id, verdict)| {
+                        row.push_bind(id).push_bind(&finish.playbook).push_bind(step_id);
+                        row.push_bind(*verdict).push_bind(finish.started_ms);
+                    });
+                    insert.build().execute(&mut *tx).await?;
                 }
                 sqlx::query(sql::COMPLETE_RUN)
                     .bind(id)
@@ -94,8 +135,12 @@ macro_rules! impl_backend {
                     .bind(&finish.signature)
                     .execute(&mut *tx)
                     .await?;
+                let pruned = match &finish.retention {
+                    Some(rule) => Some(Self::prune_in(&mut tx, &finish.playbook, rule, finish.finished_ms).await?),
+                    None => None,
+                };
                 tx.commit().await?;
-                Ok(())
+                Ok(pruned)
             }
 
             async fn step_values(
@@ -105,6 +150,28 @@ macro_rules! impl_backend {
             ) -> Result<Vec<$crate::history::StoredValue>, $crate::history::HistoryError> {
                 use $crate::history::backend as sql;
                 let rows = sqlx::query(sql::STEP_VALUES).bind(playbook).bind(step_id).fetch_all(&self.pool).await?;
+                Ok(rows.iter().map(sql::value_row).collect::<Result<_, _>>()?)
+            }
+
+            async fn recent_values(
+                &self,
+                at: &$crate::history::backend::ValueAt<'_>,
+                limit: i64,
+            ) -> Result<Vec<$crate::history::StoredValue>, $crate::history::HistoryError> {
+                use $crate::history::backend as sql;
+                let query = sqlx::query(sql::RECENT_VALUES).bind(at.playbook).bind(at.step_id).bind(at.name);
+                let rows = query.bind(limit).fetch_all(&self.pool).await?;
+                Ok(rows.iter().map(sql::value_row).collect::<Result<_, _>>()?)
+            }
+
+            async fn value_before(
+                &self,
+                at: &$crate::history::backend::ValueAt<'_>,
+                cutoff_ms: i64,
+            ) -> Result<Vec<$crate::history::StoredValue>, $crate::history::HistoryError> {
+                use $crate::history::backend as sql;
+                let query = sqlx::query(sql::VALUE_BEFORE).bind(at.playbook).bind(at.step_id).bind(at.name);
+                let rows = query.bind(cutoff_ms).fetch_all(&self.pool).await?;
                 Ok(rows.iter().map(sql::value_row).collect::<Result<_, _>>()?)
             }
 
@@ -122,6 +189,38 @@ macro_rules! impl_backend {
                 use $crate::history::backend as sql;
                 let row = sqlx::query(sql::RUN).bind(id).fetch_optional(&self.pool).await?;
                 Ok(row.as_ref().map(sql::run_row).transpose()?.map(Into::into))
+            }
+
+            async fn prune(
+                &self,
+                playbook: &str,
+                rule: &$crate::playbook::Retention,
+                now_ms: i64,
+                dry_run: bool,
+            ) -> Result<$crate::history::Pruned, $crate::history::HistoryError> {
+                let $pool = &self.pool;
+                let mut tx = $begin.await?;
+                let mut pruned = Self::prune_in(&mut tx, playbook, rule, now_ms).await?;
+                if dry_run {
+                    tx.rollback().await?;
+                    pruned.dry_run = true;
+                } else {
+                    tx.commit().await?;
+                }
+                Ok(pruned)
+            }
+
+            async fn playbooks(&self) -> Result<Vec<String>, $crate::history::HistoryError> {
+                use $crate::history::backend as sql;
+                Ok(sqlx::query_scalar(sql::PLAYBOOKS).fetch_all(&self.pool).await?)
+            }
+
+            async fn stats(
+                &self,
+                playbook: &str,
+                since_ms: i64,
+            ) -> Result<Vec<$crate::history::StepStats>, $crate::history::HistoryError> {
+                Self::stats_of(&self.pool, playbook, since_ms).await
             }
         }
     };

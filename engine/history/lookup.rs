@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::StoredValue;
-use crate::expr::History;
+use crate::expr::{History, HistoryRead};
 use crate::runner::HistorySource;
 
 /// One step's earlier values, by name, newest first.
@@ -28,6 +28,41 @@ impl StepHistory {
         }
         Self { by_name, now_ms }
     }
+}
+
+impl StepHistory {
+    /// How many values were loaded, of every name.
+    pub fn loaded(&self) -> usize {
+        self.by_name.values().map(Vec::len).sum()
+    }
+}
+
+/// One query per name and reach: the largest count of a name's `Recent` reads
+/// (the others are its prefix) and each distinct age.
+pub(crate) fn merged(reads: &[HistoryRead]) -> Vec<HistoryRead> {
+    let mut out: Vec<HistoryRead> = Vec::new();
+    for read in reads {
+        let same = out.iter_mut().find(|r| match (r, read) {
+            (HistoryRead::Recent { name, .. }, HistoryRead::Recent { name: n, .. }) => name == n,
+            (r, read) => *r == read,
+        });
+        match (same, read) {
+            (Some(HistoryRead::Recent { count, .. }), HistoryRead::Recent { count: c, .. }) => {
+                *count = (*count).max(*c)
+            }
+            (Some(_), _) => {}
+            (None, read) => out.push(read.clone()),
+        }
+    }
+    out
+}
+
+/// Several reads' values as one list, newest first, each stored value once
+/// (a name's newest value can answer both `prev(x)` and `prev(x, "1m")`).
+pub(crate) fn newest_first(mut values: Vec<StoredValue>) -> Vec<StoredValue> {
+    values.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.name.cmp(&b.name)));
+    values.dedup();
+    values
 }
 
 impl History for StepHistory {
@@ -58,6 +93,13 @@ impl PlaybookHistory {
     }
 }
 
+impl PlaybookHistory {
+    /// What was loaded for `step_id` (`None`: nothing, the step reads no history).
+    pub fn step(&self, step_id: &str) -> Option<&StepHistory> {
+        self.steps.get(step_id).map(|h| &**h)
+    }
+}
+
 impl HistorySource for PlaybookHistory {
     fn for_step(&self, step_id: &str) -> Option<Arc<dyn History>> {
         let history = self.steps.get(step_id).unwrap_or(&self.empty);
@@ -81,6 +123,13 @@ mod tests {
             vec![value("size", 1, 30), value("other", 2, 7), value("size", 25, 20), value("size", 49, 10)],
             100 * HOUR,
         )
+    }
+
+    #[test]
+    fn reads_of_one_name_merge_into_one_query_per_reach() {
+        let recent = |count| HistoryRead::Recent { name: "x".to_owned(), count };
+        let day = HistoryRead::Before { name: "x".to_owned(), age: Duration::from_secs(86_400) };
+        assert_eq!(merged(&[recent(1), recent(30), day.clone(), recent(5), day.clone()]), [recent(30), day]);
     }
 
     #[test]

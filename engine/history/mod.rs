@@ -25,7 +25,9 @@ mod location;
 mod lookup;
 mod migrations;
 mod postgres;
+mod prune;
 mod sqlite;
+mod stats;
 
 use std::collections::BTreeMap;
 
@@ -36,7 +38,11 @@ use backend::Backend as _;
 pub use fleet::{RunHead, SignedRecord};
 pub use location::Location;
 pub use lookup::{PlaybookHistory, StepHistory};
+pub use prune::Pruned;
+pub use stats::{CaptureStats, StepStats};
 
+use crate::expr::{HistoryRead, LookBack};
+use crate::playbook::Retention;
 use crate::record::{Counts, RunRecord, RunStatus};
 
 /// A failure to find, open, read or write the store; the message names the store, never a password.
@@ -159,12 +165,43 @@ impl Store {
         dispatch!(self, s => s.begin_run(start))
     }
 
-    /// Completes run `id` with its record and captured values, in one transaction; `sign`
+    /// Completes run `id` with its record, captured values and verdicts, and prunes
+    /// the playbook's runs as `retention` says (when set), all in one transaction; `sign`
     /// signs the record's stored text (the fleet view verifies it).
-    pub async fn finish_run(&self, id: i64, record: &RunRecord, sign: Option<&SignRecord>) -> Result<(), HistoryError> {
-        let mut finish = RunFinish::of(record);
+    pub async fn finish_run(
+        &self,
+        id: i64,
+        record: &RunRecord,
+        retention: &Retention,
+        sign: Option<&SignRecord>,
+    ) -> Result<Option<Pruned>, HistoryError> {
+        let mut finish = RunFinish::of(record, retention);
         finish.signature = sign.and_then(|sign| sign(finish.record.as_bytes()));
         dispatch!(self, s => s.finish_run(id, &finish))
+    }
+
+    /// Prunes `playbook` (or every playbook) as `rule` says, keeping what its trend
+    /// checks read; with `dry_run`, only counts what would go.
+    pub async fn prune(
+        &self,
+        playbook: Option<&str>,
+        rule: &Retention,
+        dry_run: bool,
+    ) -> Result<Vec<Pruned>, HistoryError> {
+        let playbooks = match playbook {
+            Some(name) => vec![name.to_owned()],
+            None => dispatch!(self, s => s.playbooks())?,
+        };
+        let mut pruned = Vec::with_capacity(playbooks.len());
+        for name in &playbooks {
+            pruned.push(dispatch!(self, s => s.prune(name, rule, now_ms(), dry_run))?);
+        }
+        Ok(pruned)
+    }
+
+    /// Per step of `playbook`, its verdicts and numeric captures since `since_ms`.
+    pub async fn stats(&self, playbook: &str, since_ms: i64) -> Result<Vec<StepStats>, HistoryError> {
+        dispatch!(self, s => s.stats(playbook, since_ms))
     }
 
     /// The values step `step_id` of `playbook` captured in complete runs, newest first.
@@ -182,20 +219,51 @@ impl Store {
         dispatch!(self, s => s.run(id))
     }
 
-    /// Loads, once, the history of every step of a playbook that reads it,
-    /// so that look-ups during the run are in memory.
+    /// Loads, once, what each step's trend checks read (`reads`, per step id), so that
+    /// look-ups during the run are in memory. Each read is one indexed query bounded
+    /// by its count or age; only a look-up of computed name or reach loads the step's past.
     pub async fn playbook_history(
         &self,
         playbook: &str,
-        steps: impl IntoIterator<Item = &str>,
+        steps: impl IntoIterator<Item = (&str, Vec<HistoryRead>)>,
         now_ms: i64,
     ) -> Result<PlaybookHistory, HistoryError> {
         let mut by_step = BTreeMap::new();
-        for step in steps {
-            let values = self.step_values(playbook, step).await?;
-            by_step.insert(step.to_owned(), StepHistory::new(values, now_ms));
+        for (step_id, reads) in steps {
+            let values = self.step_reads(playbook, step_id, &reads, now_ms).await?;
+            by_step.insert(step_id.to_owned(), StepHistory::new(values, now_ms));
         }
         Ok(PlaybookHistory::new(by_step, now_ms))
+    }
+
+    /// The values one step's reads need, newest first.
+    async fn step_reads(
+        &self,
+        playbook: &str,
+        step_id: &str,
+        reads: &[HistoryRead],
+        now_ms: i64,
+    ) -> Result<Vec<StoredValue>, HistoryError> {
+        if reads.contains(&HistoryRead::Unbounded) {
+            return self.step_values(playbook, step_id).await;
+        }
+        let mut values = Vec::new();
+        for read in lookup::merged(reads) {
+            let at = backend::ValueAt { playbook, step_id, name: read.name() };
+            let found = match &read {
+                HistoryRead::Recent { count, .. } => {
+                    let limit = i64::try_from(*count).unwrap_or(i64::MAX);
+                    dispatch!(self, s => s.recent_values(&at, limit))?
+                }
+                HistoryRead::Before { age, .. } => {
+                    let cutoff = now_ms.saturating_sub(prune::millis_of(*age));
+                    dispatch!(self, s => s.value_before(&at, cutoff))?
+                }
+                HistoryRead::Unbounded => Vec::new(),
+            };
+            values.extend(found);
+        }
+        Ok(lookup::newest_first(values))
     }
 }
 
@@ -205,6 +273,18 @@ pub struct RunStart<'a> {
     pub file: &'a str,
     pub host: &'a str,
     pub started_ms: i64,
+    /// How far back the playbook's checks look (-1 runs: computed reach), kept so
+    /// that pruning, even from the command line, keeps what they read.
+    pub lookback_runs: i64,
+    pub lookback_ms: i64,
+}
+
+impl RunStart<'_> {
+    /// The stored form of a look-back.
+    pub fn look_back(back: LookBack) -> (i64, i64) {
+        let runs = if back.unbounded { -1 } else { i64::try_from(back.runs).unwrap_or(i64::MAX) };
+        (runs, prune::millis_of(back.age))
+    }
 }
 
 /// What a finished run writes: the record and the values index built from it.
@@ -217,23 +297,40 @@ pub(crate) struct RunFinish {
     pub counts: String,
     pub record: String,
     pub playbook: String,
-    /// (step id, name, value as JSON text).
-    pub values: Vec<(String, String, String)>,
+    pub values: Vec<FinishValue>,
+    /// (step id, verdict) of every step.
+    pub steps: Vec<(String, &'static str)>,
+    /// Pruning to do in the same transaction.
+    pub retention: Option<Retention>,
     pub group: Option<String>,
     /// The record text's minisign signature, when the run was signed.
     pub signature: Option<String>,
 }
 
+/// One captured value as stored: JSON text, and the number when it is one.
+pub(crate) struct FinishValue {
+    pub step_id: String,
+    pub name: String,
+    pub value: String,
+    pub num: Option<f64>,
+}
+
 impl RunFinish {
-    fn of(record: &RunRecord) -> Self {
+    fn of(record: &RunRecord, retention: &Retention) -> Self {
         let json = serde_json::to_value(record).unwrap_or(Value::Null);
         let values = record
             .steps
             .iter()
             .flat_map(|step| {
-                step.captured.iter().map(|(name, value)| (step.id.clone(), name.clone(), value.to_string()))
+                step.captured.iter().map(|(name, value)| FinishValue {
+                    step_id: step.id.clone(),
+                    name: name.clone(),
+                    value: value.to_string(),
+                    num: value.as_f64().filter(|n| n.is_finite()),
+                })
             })
             .collect();
+        let steps = record.steps.iter().map(|step| (step.id.clone(), step.verdict.name())).collect();
         Self {
             status: StoredStatus::of(record).name(),
             verdict: record.verdict.name(),
@@ -244,6 +341,8 @@ impl RunFinish {
             record: json.to_string(),
             playbook: record.playbook.clone(),
             values,
+            steps,
+            retention: retention.is_set().then_some(*retention),
             group: record.group.clone(),
             signature: None,
         }
@@ -303,4 +402,11 @@ impl From<RunRow> for StoredRun {
             record: row.record,
         }
     }
+}
+
+/// What pruning removed, as one line: `pruned `nightly`: 120 runs, 60000 values`.
+pub fn describe_pruned(p: &Pruned) -> String {
+    let verb = if p.dry_run { "would prune" } else { "pruned" };
+    let held = if p.kept_for_look_back { " (runs its trend checks still read are kept)" } else { "" };
+    format!("{verb} `{}`: {} runs, {} values{held}", p.playbook, p.runs, p.values)
 }

@@ -41,4 +41,6 @@ impl PgStore {
     }
 }
 
-backend::impl_backend!(PgStore, |pool| pool.begin());
+backend::impl_backend!(PgStore, sqlx::Postgres, |pool| pool.begin());
+super::prune::impl_prune!(PgStore, sqlx::Postgres);
+super::stats::impl_stats!(PgStore, sqlx::Postgres);

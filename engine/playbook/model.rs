@@ -64,6 +64,12 @@ pub struct Playbook {
     #[serde(default)]
     #[schemars(example = example_waivers())]
     pub waivers: Vec<WaiverEntry>,
+    /// How long this playbook's runs stay in the history, pruned after every kept run:
+    /// `keep_runs` (the newest N) and/or `keep_for` (e.g. `90d`). Runs the playbook's own
+    /// trend checks still read (`avg(x, 30)`: the last 30) are always kept.
+    #[serde(default)]
+    #[schemars(example = serde_json::json!({"keep_runs": 2000, "keep_for": "90d"}))]
+    pub history: Option<super::Retention>,
     /// For `runbook fleet`: how many hosts a step may fail on before the fleet verdict fails
     /// (default 0: one failing host fails the fleet); a missing host always fails it.
     #[serde(default)]

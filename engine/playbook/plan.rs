@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::expr::Expression;
+use crate::expr::{Expression, HistoryRead, LookBack};
 use crate::probe::ProbeSpec;
 use crate::record::{NoHistoryRule, Severity};
 use crate::secrets::SecretSource;
@@ -36,6 +36,8 @@ pub struct Plan {
     pub notify: Vec<crate::notify::Target>,
     /// Known exceptions (the playbook's `waivers:`, then `--waivers FILE`).
     pub waivers: Vec<crate::record::Waiver>,
+    /// How long its runs stay in the history (the playbook's `history:`).
+    pub retention: super::Retention,
     /// How many hosts a step may fail on in the fleet view (`fleet:`).
     pub fleet: super::fleet_rules::FleetRules,
 }
@@ -123,5 +125,27 @@ impl Plan {
                 })
             })
             .collect();
+    }
+}
+
+impl PlannedStep {
+    /// What its checks (`expect`, `warn`, `when`, `until`) read from earlier runs.
+    pub fn history_reads(&self) -> Vec<HistoryRead> {
+        let mut reads: Vec<HistoryRead> = Vec::new();
+        let checks =
+            self.expect.iter().chain(&self.warn).chain(&self.when).chain(self.until.as_ref().map(|u| &u.condition));
+        for read in checks.flat_map(|e| e.reads.iter()) {
+            if !reads.contains(read) {
+                reads.push(read.clone());
+            }
+        }
+        reads
+    }
+}
+
+impl Plan {
+    /// How far back its checks look: what retention must keep.
+    pub fn look_back(&self) -> LookBack {
+        LookBack::of(self.steps.iter().flat_map(PlannedStep::history_reads))
     }
 }

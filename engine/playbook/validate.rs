@@ -116,6 +116,7 @@ impl Validator<'_> {
             report_template,
             notify: self.notify(),
             waivers: self.waivers(&ids, &self.loaded.playbook.waivers),
+            retention: book.history.unwrap_or_default(),
             fleet: self.fleet_rules(&ids),
         }
     }

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use super::format;
 use super::render::{self, ReportError};
+use crate::history::StepStats;
 use crate::record::RunRecord;
 
 /// One playbook as the pages see it.
@@ -47,20 +48,24 @@ fn index(entries: &[Entry]) -> String {
          td,th{padding:.3rem .5rem;text-align:left;border-bottom:1px solid #d0d7de}\
          .pass{color:#1a7f37}.warn{color:#9a6700}.fail,.error{color:#cf222e}.skipped,.pending{color:#6e7781}\
          </style></head><body>\n<h1>Playbooks</h1>\n<table>\
-         <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed (critical, warning)</th><th>hosts</th></tr>\n",
+         <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed (critical, warning)</th><th>history</th><th>hosts</th></tr>\n",
     );
     for (i, entry) in entries.iter().enumerate() {
         let link = format!("<a href=\"playbooks/{}\">{}</a>", i + 1, escape(entry.name));
+        let history = format!("<td><a href=\"playbooks/{}/stats\">7 days</a></td>", i + 1);
         let fleet = format!("<td><a href=\"fleet/{}\">fleet</a></td>", i + 1);
         match entry.latest {
             None => {
-                let _ = writeln!(out, "<tr><td>{link}</td><td colspan=\"3\">first run in progress</td>{fleet}</tr>");
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{link}</td><td colspan=\"3\">first run in progress</td>{history}{fleet}</tr>"
+                );
             }
             Some(r) => {
                 let split = &r.counts.failed_by_severity;
                 let _ = writeln!(
                     out,
-                    "<tr><td>{link}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{} ({}, {})</td>{fleet}</tr>",
+                    "<tr><td>{link}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{} ({}, {})</td>{history}{fleet}</tr>",
                     escape(&r.finished),
                     r.counts.fail + r.counts.error,
                     split.critical,
@@ -69,6 +74,38 @@ fn index(entries: &[Entry]) -> String {
                 );
             }
         }
+    }
+    out.push_str("</table>\n</body></html>\n");
+    out
+}
+
+/// `GET /playbooks/N/stats`: per step, how often it held and its captures' p50 / p95 since `since`.
+pub fn stats(name: &str, since: &str, steps: &[StepStats]) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}: history</title><style>\
+         body{{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1.5rem}}\
+         td,th{{padding:.3rem .5rem;text-align:left;border-bottom:1px solid #d0d7de}}</style></head><body>\n\
+         <h1>{0}</h1>\n<p>Since {1} (UTC).</p>\n<table><tr><th>step</th><th>runs</th><th>ok</th><th>fail</th>\
+         <th>error</th><th>captures: p50 / p95 (count)</th></tr>\n",
+        escape(name),
+        escape(since)
+    );
+    for step in steps {
+        let captures: Vec<String> =
+            step.captures.iter().map(|c| format!("{} {} / {} ({})", escape(&c.name), c.p50, c.p95, c.count)).collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&step.step),
+            step.judged,
+            step.ok_pct(),
+            step.fail,
+            step.error,
+            captures.join(", ")
+        );
+    }
+    if steps.is_empty() {
+        out.push_str("<tr><td colspan=\"6\">no runs in this window</td></tr>\n");
     }
     out.push_str("</table>\n</body></html>\n");
     out

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::HistoryMode;
 use crate::history::{HistoryError, Location, Store};
-use crate::playbook::Plan;
+use crate::playbook::{Plan, Retention};
 use crate::record::RunRecord;
 use crate::runner::HistorySource;
 
@@ -16,11 +16,21 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
-    /// Completes the run in the history.
-    pub(super) async fn finish(self, record: &RunRecord, signer: Option<&super::RecordSigner>, warn: fn(&str)) {
+    /// Completes the run in the history, pruning as the playbook's `history:` says.
+    pub(super) async fn finish(
+        self,
+        record: &RunRecord,
+        retention: &Retention,
+        signer: Option<&super::RecordSigner>,
+        warn: fn(&str),
+    ) {
         let sign = signer.map(|s| &*s.0);
-        if let Err(e) = self.store.finish_run(self.run_id, record, sign).await {
-            warn(&format!("run {} could not be completed in the history: {e}", self.run_id));
+        match self.store.finish_run(self.run_id, record, retention, sign).await {
+            Ok(Some(pruned)) if pruned.runs > 0 => {
+                eprintln!("{}", crate::history::describe_pruned(&pruned));
+            }
+            Ok(_) => {}
+            Err(e) => warn(&format!("run {} could not be completed in the history: {e}", self.run_id)),
         }
     }
 }
@@ -53,7 +63,15 @@ pub(super) async fn begin(
         return (None, source);
     }
     let now = crate::history::now_ms();
-    let start = crate::history::RunStart { playbook: &plan.name, file: &plan.file, host, started_ms: now };
+    let (lookback_runs, lookback_ms) = crate::history::RunStart::look_back(plan.look_back());
+    let start = crate::history::RunStart {
+        playbook: &plan.name,
+        file: &plan.file,
+        host,
+        started_ms: now,
+        lookback_runs,
+        lookback_ms,
+    };
     match store.begin_run(&start).await {
         Ok(run_id) => (Some(Recorder { store, run_id }), source),
         Err(e) => {
@@ -71,13 +89,9 @@ pub async fn last_record(store: Option<&str>, playbook: &str) -> Option<RunRecor
     runs.iter().find_map(crate::history::StoredRun::record)
 }
 
-/// The earlier values the steps of `plan` read (`prev` and friends).
+/// The earlier values the steps of `plan` read (`prev` and friends), and only those.
 async fn earlier_runs(store: &Store, plan: &Plan, warn: fn(&str)) -> Option<Arc<dyn HistorySource>> {
-    let readers = plan
-        .steps
-        .iter()
-        .filter(|s| s.expect.iter().chain(&s.warn).chain(&s.when).any(|e| e.uses_history))
-        .map(|s| s.id.as_str());
+    let readers = plan.steps.iter().map(|s| (s.id.as_str(), s.history_reads())).filter(|(_, reads)| !reads.is_empty());
     match store.playbook_history(&plan.name, readers, crate::history::now_ms()).await {
         Ok(loaded) => Some(Arc::new(loaded)),
         Err(e) => {

@@ -23,6 +23,7 @@ mod file;
 mod fleet;
 mod fleet_recipes;
 mod history;
+mod history_retention;
 mod http;
 mod https;
 mod injection;
