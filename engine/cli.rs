@@ -41,6 +41,9 @@ pub enum Command {
     History(HistoryArgs),
     /// Show a stored run again.
     Show(ShowArgs),
+    /// What changed between two stored runs: verdicts, captured values (with the change in %),
+    /// steps added or removed. Exit 0 when nothing changed, 1 when something did.
+    Diff(DiffArgs),
     /// Run a playbook on a schedule until stopped, printing each run.
     Watch(WatchArgs),
     /// Run playbooks on a schedule and serve their results: Prometheus `/metrics`, `/healthz`, `/`.
@@ -391,4 +394,28 @@ pub enum FleetFormat {
     Json,
     Html,
     Junit,
+}
+
+/// `runbook diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The earlier run's id (or, with `--against previous`, the run to compare).
+    pub first: i64,
+    /// The later run's id.
+    pub second: Option<i64>,
+    /// Compare the run with the run of the same playbook on the same host before it.
+    #[arg(long = "against", value_name = "previous", value_parser = ["previous"], num_args = 1,
+          action = clap::ArgAction::Set, conflicts_with = "second")]
+    pub against: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+impl DiffArgs {
+    /// `--against previous` was given.
+    pub fn against_previous(&self) -> bool {
+        self.against.is_some()
+    }
 }

@@ -5,6 +5,7 @@
 //! Everything in it is redacted: secrets never reach any output.
 
 pub mod attest;
+pub mod diff;
 mod no_history;
 mod severity;
 pub mod signoff;

@@ -3,6 +3,7 @@
 
 mod config;
 mod confirm;
+mod diff;
 mod error;
 mod fleet;
 mod history;
@@ -64,6 +65,7 @@ fn command(command: Command) -> Outcome {
         Command::Verify { report, pubkey, signature } => keys::verify(&report, &pubkey, signature.as_deref()),
         Command::History(args) => history::history(&args),
         Command::Show(args) => show::show(&args),
+        Command::Diff(args) => diff::diff(&args),
         Command::Watch(args) => watch::watch(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Probes => {

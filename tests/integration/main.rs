@@ -15,6 +15,7 @@ mod check_data;
 mod cli;
 mod coverage;
 mod data_checks;
+mod diff;
 mod error_snippets;
 mod expression_bounds;
 mod expressions;
