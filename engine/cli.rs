@@ -63,6 +63,21 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         signature: Option<PathBuf>,
     },
+    /// Print a shell completion script, e.g. `runbook completions bash > /etc/bash_completion.d/runbook`.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the manual page (roff), e.g. `runbook man > runbook.1; man -l runbook.1`.
+    Man,
+}
+
+/// The shells `runbook completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// When `watch` and `serve` run.

@@ -16,6 +16,7 @@ mod convert;
 mod freshness;
 mod functions;
 pub mod limits;
+mod plain;
 mod single;
 mod syntax;
 
@@ -189,8 +190,10 @@ impl Expression {
         if let Some(halt) = meter.halted() {
             return Err(self.halted(halt));
         }
-        let value =
-            value.map_err(|e| EvalError::Unevaluable { expression: self.source.clone(), message: e.to_string() })?;
+        let value = value.map_err(|e| EvalError::Unevaluable {
+            expression: self.source.clone(),
+            message: plain::describe(&e, &self.observed_pairs(&context)),
+        })?;
         Ok(from_cel(&value))
     }
 
@@ -219,7 +222,10 @@ impl Expression {
             _ if no_history => Ok(Judgement::NoHistory),
             Ok(cel::Value::Bool(false)) => Ok(Judgement::False { observed: self.observed(&context) }),
             Ok(other) => Err(EvalError::NotBoolean { expression: self.source.clone(), value: from_cel(&other) }),
-            Err(error) => Err(EvalError::Failed { expression: self.source.clone(), message: error.to_string() }),
+            Err(error) => Err(EvalError::Failed {
+                expression: self.source.clone(),
+                message: plain::describe(&error, &self.observed_pairs(&context)),
+            }),
         }
     }
 

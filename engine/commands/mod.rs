@@ -1,6 +1,7 @@
 //! The CLI layer: runs a parsed command, prints, and picks the exit code.
 //! The only place that writes to the terminal.
 
+mod completions;
 mod config;
 mod confirm;
 mod error;
@@ -62,6 +63,8 @@ fn command(command: Command) -> Outcome {
         Command::Show(args) => show::show(&args),
         Command::Watch(args) => watch::watch(&args),
         Command::Serve(args) => serve::serve(&args),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
         Command::Probes => {
             for kind in crate::probe::KINDS {
                 println!("{kind}");

@@ -70,6 +70,9 @@ pub fn run(args: &RunArgs) -> Outcome {
     if signalled.count > 0 {
         return Ok(signalled.code);
     }
+    if super::prompt::stopped() {
+        return Ok(exit::INTERRUPTED);
+    }
     if record.status == RunStatus::Interrupted {
         return Ok(exit::FAILED);
     }

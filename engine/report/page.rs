@@ -47,21 +47,24 @@ fn index(entries: &[Entry]) -> String {
          td,th{padding:.3rem .5rem;text-align:left;border-bottom:1px solid #d0d7de}\
          .pass{color:#1a7f37}.warn{color:#9a6700}.fail,.error{color:#cf222e}.skipped,.pending{color:#6e7781}\
          </style></head><body>\n<h1>Playbooks</h1>\n<table>\
-         <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed (critical, warning)</th></tr>\n",
+         <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed</th><th>errors</th>\
+         <th>of which critical, warning</th></tr>\n",
     );
     for (i, entry) in entries.iter().enumerate() {
         let link = format!("<a href=\"playbooks/{}\">{}</a>", i + 1, escape(entry.name));
         match entry.latest {
             None => {
-                let _ = writeln!(out, "<tr><td>{link}</td><td colspan=\"3\">first run in progress</td></tr>");
+                let _ = writeln!(out, "<tr><td>{link}</td><td colspan=\"5\">first run in progress</td></tr>");
             }
             Some(r) => {
                 let split = &r.counts.failed_by_severity;
                 let _ = writeln!(
                     out,
-                    "<tr><td>{link}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{} ({}, {})</td></tr>",
+                    "<tr><td>{link}</td><td class=\"{v}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}, {}</td></tr>",
+                    verdict_words(r),
                     escape(&r.finished),
-                    r.counts.fail + r.counts.error,
+                    r.counts.fail,
+                    r.counts.error,
                     split.critical,
                     split.warning,
                     v = r.verdict.name(),
@@ -71,6 +74,15 @@ fn index(entries: &[Entry]) -> String {
     }
     out.push_str("</table>\n</body></html>\n");
     out
+}
+
+/// `pass`, `fail`, …; a run whose worst is a warning `passed with 2 warnings`.
+fn verdict_words(record: &RunRecord) -> String {
+    match (record.verdict, record.counts.warn) {
+        (crate::record::Verdict::Warn, 1) => "passed with 1 warning".to_owned(),
+        (crate::record::Verdict::Warn, n) => format!("passed with {n} warnings"),
+        (v, _) => v.name().to_owned(),
+    }
 }
 
 /// Text as HTML: `&`, `<`, `>`, quotes.

@@ -92,6 +92,10 @@ pub fn render(record: &RunRecord, style: Style) -> String {
                     let _ = writeln!(out, "      {tag}{line}");
                 }
             }
+            // What the operator said about a manual check is part of its result.
+            if let Some(answer) = &step.answer {
+                let _ = writeln!(out, "      {}", answered(answer));
+            }
             if let Some(note) = step.tries_note() {
                 let _ = writeln!(out, "      {}", style.dim(&note));
             }
@@ -106,6 +110,16 @@ pub fn render(record: &RunRecord, style: Style) -> String {
     }
     let _ = writeln!(out, "\n{}", summary(record));
     out
+}
+
+/// `answered fail at the prompt: “feeds are down”`.
+fn answered(answer: &crate::record::ManualAnswer) -> String {
+    let from = match answer.source {
+        crate::record::AnswerSource::Prompt => "at the prompt",
+        crate::record::AnswerSource::AnswersFile => "in the answers file",
+    };
+    let comment = answer.comment.as_deref().map(|c| format!(": “{c}”")).unwrap_or_default();
+    format!("answered {} {from}{comment}", answer.verdict.name())
 }
 
 /// `12 passed, 1 warned, 1 failed, 0 errors (1 critical, 0 warning), 2 skipped, 0 pending in 1.23s`;
