@@ -59,4 +59,8 @@ command -v promtool >/dev/null || need_pkg prometheus --no-install-recommends
 command -v minisign >/dev/null || need_pkg minisign
 python3 -c 'import junitparser' 2>/dev/null || python3 -m pip install -q junitparser \
   || python3 -m pip install -q --break-system-packages junitparser
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign and junitparser installed"
+# The real pre-commit runs our .pre-commit-hooks.yaml (tests/integration/first_hour.rs).
+command -v pre-commit >/dev/null || python3 -m pip install -q pre-commit \
+  || python3 -m pip install -q --break-system-packages pre-commit
+command -v groff >/dev/null || need_pkg groff-base
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser and pre-commit installed"
