@@ -12,6 +12,7 @@
 //! look-ups `prev`, `avg`, `max_of`, `min_of` (see [`History`]).
 
 mod budget;
+mod calls;
 mod convert;
 mod freshness;
 mod functions;
@@ -142,6 +143,7 @@ pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
     limits::check_source(source)?;
     let mut ast = parse(source)?;
     limits::check_depth(source, &ast)?;
+    calls::check(source, &ast)?;
     let references = ast.references();
     let uses_history = HISTORY_FUNCTIONS.iter().any(|f| references.has_function(f));
     let mut variables = Vec::new();
