@@ -86,11 +86,14 @@ pub fn fancy_terminal() -> bool {
 
 /// Loads and validates a playbook, printing every problem to stderr.
 pub fn load_plan(path: &std::path::Path, overrides: &[(String, String)]) -> Result<Plan, CliError> {
+    let env = env_overrides();
     let loaded = playbook::load(path).map_err(|playbook::error::LoadError { diagnostic, source }| {
-        print_diagnostics(&[diagnostic], source.as_deref());
+        match &source {
+            Some(text) => print_diagnostics(&validate::every_problem(path, text, diagnostic, &env), Some(text)),
+            None => print_diagnostics(&[diagnostic], None),
+        }
         CliError::Shown(exit::INVALID)
     })?;
-    let env = env_overrides();
     playbook::validate::plan(&loaded, overrides, &env).map_err(|problems| {
         print_diagnostics(&problems, Some(&loaded.source));
         CliError::Shown(exit::INVALID)

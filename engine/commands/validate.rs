@@ -74,7 +74,10 @@ fn check_all(files: &[PathBuf]) -> Vec<Checked> {
         Err(playbook::error::LoadError { diagnostic, source }) => {
             match source.as_deref().and_then(|text| companion(file, text)) {
                 Some(what) => Checked::Companion(what),
-                None => Checked::Invalid(vec![diagnostic], source),
+                None => match &source {
+                    Some(text) => Checked::Invalid(every_problem(file, text, diagnostic, &env), source),
+                    None => Checked::Invalid(vec![diagnostic], source),
+                },
             }
         }
         Ok(loaded) => match playbook::validate::plan(&loaded, &[], &env) {
@@ -146,6 +149,17 @@ fn collect_dir(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// Every problem of a playbook that does not load: the reader's, step by
+/// step, then the checks of what loads without the steps at fault.
+pub fn every_problem(file: &std::path::Path, text: &str, first: Diagnostic, env: &[(String, String)]) -> Vec<Diagnostic> {
+    let (mut found, rest) = playbook::load_all::problems(file, text, first);
+    if let Some(Err(more)) = rest.map(|loaded| playbook::validate::plan(&loaded, &[], env)) {
+        found.extend(more);
+    }
+    found.sort_by_key(|d| (d.line, d.column));
+    found
 }
 
 /// Which companion file `text` is, judged by its shape (only asked of a file

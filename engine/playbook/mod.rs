@@ -5,6 +5,7 @@ pub mod budget;
 pub mod diagnostic;
 pub mod error;
 pub mod load;
+pub mod load_all;
 mod load_error;
 pub mod model;
 pub mod notify_file;
