@@ -35,8 +35,11 @@ pub enum Command {
         #[arg(long)]
         report: bool,
     },
-    /// List the probe kinds.
-    Probes,
+    /// List the probe kinds, or show what one observes and takes.
+    Probes {
+        /// A probe kind, e.g. `http`.
+        kind: Option<String>,
+    },
     /// List stored runs, or one step's captured values over time.
     History(HistoryArgs),
     /// Show a stored run again.
@@ -198,6 +201,10 @@ pub struct RunArgs {
     /// owner, expires}`), added to the playbook's own.
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// Show what each step observed (the observation JSON, secrets masked) under it in the
+    /// checklist, to write captures and expressions against the real shape.
+    #[arg(long, short = 'v', visible_alias = "verbose")]
+    pub show_observed: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }

@@ -48,6 +48,8 @@ pub struct Config {
     pub skip_actions: bool,
     /// Whether the notification targets hear of the run (a rehearsal tells nobody).
     pub tell: bool,
+    /// Where each step's observation is kept for showing (`run --show-observed`).
+    pub observations: Option<runner::Observations>,
 }
 
 /// Why a session could not start.
@@ -106,7 +108,14 @@ impl Session {
                 (None, None)
             }
         };
-        let options = RunOptions { jobs: self.config.jobs, history, stop, confirm, dry_run: self.config.skip_actions };
+        let options = RunOptions {
+            jobs: self.config.jobs,
+            history,
+            stop,
+            confirm,
+            dry_run: self.config.skip_actions,
+            observations: self.config.observations.clone(),
+        };
         let mut record = runner::run(self.plan.clone(), self.secrets.clone(), options, on_event).await;
         sign_off(&mut record);
         if let Some(recorder) = recorder {

@@ -48,6 +48,7 @@ impl RunConfig {
             jobs: usize::from(args.jobs),
             skip_actions: args.dry_run,
             tell: !args.dry_run,
+            observations: args.show_observed.then(Default::default),
         };
         Ok(Self {
             file: args.file.clone(),
@@ -74,6 +75,7 @@ pub fn monitor_session(args: &MonitorRunArgs) -> session::Config {
         jobs: usize::from(args.jobs),
         skip_actions: true,
         tell: true,
+        observations: None,
     }
 }
 

@@ -10,6 +10,7 @@ mod keys;
 mod list;
 mod listen;
 mod monitor;
+mod probes;
 mod progress;
 mod prompt;
 mod reports;
@@ -65,12 +66,7 @@ fn command(command: Command) -> Outcome {
         Command::Serve(args) => serve::serve(&args),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
-        Command::Probes => {
-            for kind in crate::probe::KINDS {
-                println!("{kind}");
-            }
-            Ok(exit::CLEAN)
-        }
+        Command::Probes { kind } => probes::probes(kind.as_deref()),
     }
 }
 

@@ -106,6 +106,9 @@ fn select(plan: &mut Plan, config: &RunConfig) -> Result<(), CliError> {
 /// terminal) or to stdout. Returns whether the report file was written.
 fn emit(record: &RunRecord, config: &RunConfig, out_file: Option<AtomicFile>) -> bool {
     let style = Style { colour: colour_stdout() };
+    let observed = config.session.observations.as_ref().map(|o| o.lock().map(|o| o.clone()).unwrap_or_default());
+    let observed = observed.unwrap_or_default();
+    let checklist = || text::render_observed(record, style, &observed);
     let formatted = match config.format {
         RunFormat::Text => text::render(record, Style { colour: false }),
         other => {
@@ -123,14 +126,20 @@ fn emit(record: &RunRecord, config: &RunConfig, out_file: Option<AtomicFile>) ->
     match (out_file, &config.out) {
         (Some(file), Some(path)) => {
             let written = file.commit(formatted.as_bytes());
-            print!("{}", text::render(record, style));
+            print!("{}", checklist());
             if let Err(e) = written {
                 eprintln!("error: cannot write `{}`: {e}", path.display());
                 return false;
             }
         }
-        _ if config.format == RunFormat::Text => print!("{}", text::render(record, style)),
-        _ => print!("{formatted}"),
+        _ if config.format == RunFormat::Text => print!("{}", checklist()),
+        _ => {
+            print!("{formatted}");
+            // stdout carries the format: what was observed goes to the terminal on stderr.
+            if !observed.is_empty() {
+                eprint!("{}", text::render_observed(record, Style { colour: false }, &observed));
+            }
+        }
     }
     true
 }
