@@ -20,6 +20,7 @@ mod expression_bounds;
 mod expressions;
 mod faults;
 mod file;
+mod first_hour;
 mod history;
 mod http;
 mod https;
