@@ -33,7 +33,9 @@ pub fn probes(kind: Option<&str>) -> Outcome {
 fn reference(kind: &str, schema: &Value, observes: Option<&[&str]>) -> String {
     let mut out = format!("{kind}\n\n{}\n\nObservation keys", schema["description"].as_str().unwrap_or(""));
     match observes {
-        Some(keys) => out += &format!(" (expressions read them by name, captures as `$.key`):\n  {}\n", keys.join(", ")),
+        Some(keys) => {
+            out += &format!(" (expressions read them by name, captures as `$.key`):\n  {}\n", keys.join(", "))
+        }
         None => out += ": they depend on what is probed (see above).\n",
     }
     out += "\nParameters:\n";

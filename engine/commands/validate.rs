@@ -153,7 +153,12 @@ fn collect_dir(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
 
 /// Every problem of a playbook that does not load: the reader's, step by
 /// step, then the checks of what loads without the steps at fault.
-pub fn every_problem(file: &std::path::Path, text: &str, first: Diagnostic, env: &[(String, String)]) -> Vec<Diagnostic> {
+pub fn every_problem(
+    file: &std::path::Path,
+    text: &str,
+    first: Diagnostic,
+    env: &[(String, String)],
+) -> Vec<Diagnostic> {
     let (mut found, rest) = playbook::load_all::problems(file, text, first);
     if let Some(Err(more)) = rest.map(|loaded| playbook::validate::plan(&loaded, &[], env)) {
         found.extend(more);

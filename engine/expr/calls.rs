@@ -46,10 +46,7 @@ fn problem(name: &str, count: usize) -> Option<String> {
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default();
     let ours: Vec<&str> = FUNCTIONS.iter().map(|(n, _, _)| *n).collect();
-    Some(format!(
-        "there is no function `{name}`{hint} (runbook adds {} to CEL's standard functions)",
-        ours.join(", ")
-    ))
+    Some(format!("there is no function `{name}`{hint} (runbook adds {} to CEL's standard functions)", ours.join(", ")))
 }
 
 /// Whether CEL's standard environment declares `name`: it refuses to let a

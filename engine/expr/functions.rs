@@ -168,9 +168,7 @@ pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missin
     // CEL's own `max`/`min` (a list or several arguments) are not in the standard env.
     add(context, "max", cel::functions::max);
     add(context, "min", cel::functions::min);
-    add(context, "now", |_: Arguments| -> ResolveResult {
-        Ok(Value::Timestamp(chrono::Utc::now().fixed_offset()))
-    });
+    add(context, "now", |_: Arguments| -> ResolveResult { Ok(Value::Timestamp(chrono::Utc::now().fixed_offset())) });
     super::freshness::register(context);
     super::single::register(context);
     register_history(context, history, missing);

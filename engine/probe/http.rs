@@ -57,8 +57,7 @@ fn default_method() -> String {
 }
 
 /// [`METHODS`] in either case, or a `{{template}}`, for the JSON Schema.
-const METHOD_PATTERN: &str =
-    r"^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|get|head|post|put|patch|delete|options)$|\{\{";
+const METHOD_PATTERN: &str = r"^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|get|head|post|put|patch|delete|options)$|\{\{";
 
 /// The methods a check would use; anything else is most likely a typo.
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];

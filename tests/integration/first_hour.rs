@@ -239,7 +239,8 @@ fn a_failed_manual_steps_comment_shows_in_the_checklist_and_needs_attention() {
         out.stdout
     );
     let html = std::fs::read_to_string(dir.path().join("r.html")).expect("report");
-    let attention = &html[html.find("<h2>Needs attention</h2>").expect("attention")..html.find("id=\"pending\"").unwrap_or(html.len())];
+    let attention = &html
+        [html.find("<h2>Needs attention</h2>").expect("attention")..html.find("id=\"pending\"").unwrap_or(html.len())];
     assert!(attention.contains("Market feeds look live <code>feeds</code>"), "{attention}");
     assert!(attention.contains("feeds are down since 09:12"), "{attention}");
     assert!(attention.contains("Latency is fine <code>slow</code>"), "{attention}");

@@ -139,10 +139,26 @@ fn the_schema_rejects_what_the_loader_rejects() {
         ("no probe", step(""), "/sections/0/steps/0"),
         ("wrong type", step("        sysinfo: {}\n        retries: lots\n"), "/sections/0/steps/0/retries"),
         ("unknown top-level field", "name: n\nsection: []\n".to_owned(), ""),
-        ("a duration in words", step("        sysinfo: {}\n        timeout: 5 minutes\n"), "/sections/0/steps/0/timeout"),
-        ("an unknown HTTP method", step("        http: { url: 'http://x', method: GTE }\n"), "/sections/0/steps/0/http/method"),
-        ("a size in words", step("        http: { url: 'http://x', max_body: lots }\n"), "/sections/0/steps/0/http/max_body"),
-        ("a size unit", step("        shell: { run: 'true', max_output: 4 MX }\n"), "/sections/0/steps/0/shell/max_output"),
+        (
+            "a duration in words",
+            step("        sysinfo: {}\n        timeout: 5 minutes\n"),
+            "/sections/0/steps/0/timeout",
+        ),
+        (
+            "an unknown HTTP method",
+            step("        http: { url: 'http://x', method: GTE }\n"),
+            "/sections/0/steps/0/http/method",
+        ),
+        (
+            "a size in words",
+            step("        http: { url: 'http://x', max_body: lots }\n"),
+            "/sections/0/steps/0/http/max_body",
+        ),
+        (
+            "a size unit",
+            step("        shell: { run: 'true', max_output: 4 MX }\n"),
+            "/sections/0/steps/0/shell/max_output",
+        ),
         (
             "a notify target of two kinds",
             "name: n\nsections: []\nnotify:\n  - { webhook: 'http://127.0.0.1:9/', command: ['true'] }\n".to_owned(),
