@@ -100,3 +100,35 @@ pub fn escape(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> RunRecord {
+        serde_json::from_str(include_str!("../../tests/report-record.json")).expect("record")
+    }
+
+    #[test]
+    fn the_index_counts_errors_apart_from_failures() {
+        let record = record();
+        let entries = [Entry { name: "a", latest: Some(&record), template: None }, Entry {
+            name: "b",
+            latest: None,
+            template: None,
+        }];
+        let page = home(&entries).expect("index");
+        assert!(page.contains("<th>failed</th><th>errors</th>"), "{page}");
+        let (fail, error) = (record.counts.fail, record.counts.error);
+        assert!(page.contains(&format!("<td>{fail}</td><td>{error}</td>")), "{page}");
+    }
+
+    #[test]
+    fn a_run_whose_worst_is_a_warning_reads_passed_with_warnings() {
+        let mut record = record();
+        record.verdict = crate::record::Verdict::Warn;
+        assert_eq!(verdict_words(&record), format!("passed with {} warning", record.counts.warn));
+        record.counts.warn = 3;
+        assert_eq!(verdict_words(&record), "passed with 3 warnings");
+    }
+}

@@ -92,7 +92,7 @@ sections:
     let message = out.step("words")["message"].as_str().unwrap_or_default().to_owned();
     assert_eq!(
         message,
-        r#"`num(said) > 1` could not be evaluated: Error executing function 'num': needs a number, got "lots""#
+        r#"`num(said) > 1` could not be evaluated: num(): needs a number, got "lots""#
     );
     assert_eq!(debug_text(&message), None, "{message}");
 }
