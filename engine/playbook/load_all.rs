@@ -53,6 +53,11 @@ fn set_aside(text: &str, root: &Node, line: u32) -> Option<String> {
 fn extent(lines: &[&str], item: &Node) -> Option<(usize, usize)> {
     let first = item.at.line as usize;
     let start = lines.get(first.checked_sub(1)?)?;
+    // Only a block item (`- id: …` opening its own line) can be set aside line by line; a flow
+    // list (`steps: [{…}, {…}]`) shares its lines with its neighbours.
+    if !start.trim_start().starts_with("- ") || item.at.column as usize != indent(start) + 3 {
+        return None;
+    }
     // The item's keys sit right of its dash; the item ends at the first line left of them.
     let keys = (item.at.column as usize).saturating_sub(1).max(indent(start) + 1);
     let mut last = first;

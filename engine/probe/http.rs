@@ -48,7 +48,7 @@ pub struct Http {
     pub insecure: bool,
     /// The largest response body read, e.g. `10MB` (the default); a larger one is an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(example = &"10MB", regex(pattern = crate::units::TEMPLATED_SIZE_PATTERN))]
+    #[schemars(example = &"10MB", regex(pattern = crate::units::SIZE_PATTERN))]
     pub max_body: Option<String>,
 }
 

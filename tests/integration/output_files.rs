@@ -41,8 +41,11 @@ fn start_slow(dir: &TestDir, extra: &[&str]) -> (Child, String) {
     (child, pid)
 }
 
+/// `kill -s SIGNAL -- PID`: procps-ng 4.0.2's `kill -SIGNAL -PGID` reads `-16810` as `-1`
+/// and signals every process on the machine; `-s` and `--` are read right.
 fn kill(signal: &str, pid: &str) {
-    let _ = std::process::Command::new("kill").args([signal, pid]).status();
+    assert!(pid.trim_start_matches('-').parse::<u32>().is_ok_and(|p| p > 1), "not a pid to signal: {pid}");
+    let _ = std::process::Command::new("kill").args(["-s", signal, "--", pid]).status();
 }
 
 fn read(dir: &Path, name: &str) -> String {
@@ -62,7 +65,7 @@ fn a_run_killed_mid_way_keeps_the_previous_files_and_a_finished_run_replaces_the
     child.kill().expect("SIGKILL runbook");
     child.wait().expect("reap runbook");
     // Killed with SIGKILL, runbook could not kill its step's process group: do it here.
-    kill("-KILL", &format!("-{sleeper}"));
+    kill("KILL", &format!("-{sleeper}"));
     for name in FILES {
         assert_eq!(read(dir.path(), name), format!("yesterday's {name}\n"), "{name} was touched by the killed run");
     }
@@ -94,7 +97,7 @@ fn the_journal_says_whether_the_run_finished_or_was_interrupted() {
     let done = dir.runbook().args(["run", "quick.yaml", "--journal", "ops.log"]).run();
     assert_eq!(done.code, 0, "{done:?}");
     let (mut child, _) = start_slow(&dir, &["--journal", "ops.log"]);
-    kill("-INT", &child.id().to_string());
+    kill("INT", &child.id().to_string());
     let waited = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
