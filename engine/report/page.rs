@@ -112,11 +112,10 @@ mod tests {
     #[test]
     fn the_index_counts_errors_apart_from_failures() {
         let record = record();
-        let entries = [Entry { name: "a", latest: Some(&record), template: None }, Entry {
-            name: "b",
-            latest: None,
-            template: None,
-        }];
+        let entries = [
+            Entry { name: "a", latest: Some(&record), template: None },
+            Entry { name: "b", latest: None, template: None },
+        ];
         let page = home(&entries).expect("index");
         assert!(page.contains("<th>failed</th><th>errors</th>"), "{page}");
         let (fail, error) = (record.counts.fail, record.counts.error);

@@ -109,8 +109,9 @@ fn the_schema_examples_conform_to_the_schema() {
 fn the_schema_accepts_the_units_and_methods_the_loader_reads() {
     let validator = jsonschema::validator_for(&committed_schema()).expect("valid schema");
     // Not `name: n`: a generic YAML reader takes a bare `n` for false.
-    let step =
-        |extra: &str| format!("name: units\nsections:\n  - name: s\n    steps:\n      - id: a\n        title: t\n{extra}");
+    let step = |extra: &str| {
+        format!("name: units\nsections:\n  - name: s\n    steps:\n      - id: a\n        title: t\n{extra}")
+    };
     for extra in [
         "        sysinfo: {}\n        timeout: 500ms\n",
         "        sysinfo: {}\n        timeout: 1.5 m\n",
