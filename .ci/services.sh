@@ -59,8 +59,14 @@ command -v promtool >/dev/null || need_pkg prometheus --no-install-recommends
 command -v minisign >/dev/null || need_pkg minisign
 python3 -c 'import junitparser' 2>/dev/null || python3 -m pip install -q junitparser \
   || python3 -m pip install -q --break-system-packages junitparser
+# The fleet recipes are tested with the real Ansible, and their Kubernetes
+# manifests against Kubernetes' own schemas (tests/integration/fleet_recipes.rs).
+command -v ansible-playbook >/dev/null || python3 -m pip install -q ansible-core \
+  || python3 -m pip install -q --break-system-packages ansible-core
+command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernetes-validate \
+  || python3 -m pip install -q --break-system-packages kubernetes-validate
 # The real pre-commit runs our .pre-commit-hooks.yaml (tests/integration/first_hour.rs).
 command -v pre-commit >/dev/null || python3 -m pip install -q pre-commit \
   || python3 -m pip install -q --break-system-packages pre-commit
 command -v groff >/dev/null || need_pkg groff-base
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser and pre-commit installed"
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core, kubernetes-validate and pre-commit installed"

@@ -55,6 +55,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR|PATH", default_value = "runbook.key")]
         out: PathBuf,
     },
+    /// One playbook on many hosts: each host's latest run, a host × step matrix, missing hosts failed.
+    Fleet(FleetArgs),
     /// Check a signed report against its `.minisig` signature: exit 0 good, 1 bad or missing.
     Verify {
         /// The report file.
@@ -117,6 +119,8 @@ pub struct MonitorRunArgs {
     /// Known exceptions kept apart from the playbook, added to its own `waivers:` (as `run --waivers`).
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -207,6 +211,8 @@ pub struct RunArgs {
     pub show_observed: bool,
     #[command(flatten)]
     pub report: ReportArgs,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
 }
 
 /// Where run history is kept.
@@ -290,8 +296,9 @@ pub struct ReportArgs {
     /// Answers to the manual steps (YAML: `id: pass|fail|skip` or `id: {verdict, comment}`).
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
-    /// Sign the report with this minisign secret key, writing `<report>.minisig`.
-    #[arg(long, value_name = "SECRET_KEY_FILE", requires = "report")]
+    /// Sign with this minisign secret key: the report (writing `<report>.minisig`) and the
+    /// record the history keeps (the fleet view verifies it).
+    #[arg(long, value_name = "SECRET_KEY_FILE")]
     pub sign: Option<PathBuf>,
     /// Also write JUnit XML here.
     #[arg(long, value_name = "PATH")]
@@ -313,4 +320,56 @@ pub struct ReportFileArgs {
     /// A handlebars template for the report (for `run`, overrides the playbook's `report.template`).
     #[arg(long, value_name = "FILE", requires = "report")]
     pub template: Option<PathBuf>,
+}
+
+/// Who a run is kept under, for the fleet view (`runbook run`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct IdentityArgs {
+    /// The host name the run is kept under [default: this machine's name].
+    #[arg(long, env = "RUNBOOK_HOST", value_name = "NAME")]
+    pub host: Option<String>,
+    /// A label kept with the run, e.g. `region=eu` (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_var)]
+    pub labels: Vec<(String, String)>,
+    /// Ties runs started together, e.g. the shards of one run; the fleet view joins them.
+    #[arg(long, env = "RUNBOOK_GROUP", value_name = "ID")]
+    pub group: Option<String>,
+    /// Run only shard I of N (I from 0, as Kubernetes' `JOB_COMPLETION_INDEX`): a deterministic
+    /// part of the steps; a step goes with the steps it needs or reads.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// `runbook fleet`.
+#[derive(Debug, clap::Args)]
+pub struct FleetArgs {
+    /// The playbook file (its steps, titles and `fleet:` rules), or a playbook name.
+    pub playbook: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Hosts that must have reported, one per line (`#` comments) [default: every host that
+    /// ever ran the playbook].
+    #[arg(long, value_name = "FILE")]
+    pub expect_hosts: Option<PathBuf>,
+    /// How recent a host's latest run must be; an older one makes the host missing.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub within: String,
+    /// Verify each host's record against the minisign public keys (`*.pub`) in this folder;
+    /// a record no trusted key verifies fails the fleet.
+    #[arg(long, value_name = "DIR")]
+    pub trusted_keys: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
+    pub format: FleetFormat,
+    /// Write the view to this file instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+/// What `runbook fleet` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    Text,
+    Json,
+    Html,
+    Junit,
 }

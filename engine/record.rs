@@ -447,6 +447,67 @@ pub struct RunRecord {
     /// The sign-off: its state is always there, the operator only once someone signed.
     #[serde(default)]
     pub signoff: SignOff,
+    /// Labels the run was started with (`--label region=eu`), for the fleet view.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Runs started together (`--group`, `RUNBOOK_GROUP`): the fleet view joins the shards of one group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The part of a sharded playbook this run ran (`--shard 1/4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` deterministic parts of a playbook (`--shard index/count`, `index` from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// `I/N`, `I` from 0: `0/4` is the first of four.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not I/N with 0 <= I < N (e.g. `0/4`)");
+        let (index, count) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u32, u32) =
+            (index.trim().parse().map_err(|_| bad())?, count.trim().parse().map_err(|_| bad())?);
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Who ran a run and with which labels: what `--host`, `--label`, `--group` and `--shard` set.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// `None`: the machine's host name.
+    pub host: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub group: Option<String>,
+    pub shard: Option<Shard>,
+}
+
+impl Identity {
+    /// The host name runs are kept under.
+    pub fn host(&self) -> String {
+        self.host.clone().unwrap_or_else(crate::host_name::this_machine)
+    }
+
+    /// Stamps `record` with this identity.
+    pub fn stamp(&self, record: &mut RunRecord) {
+        record.host = self.host();
+        record.labels.clone_from(&self.labels);
+        record.group.clone_from(&self.group);
+        record.shard = self.shard;
+    }
 }
 
 impl RunRecord {

@@ -103,7 +103,7 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         playbook: scope.plan.name.clone(),
         file: scope.plan.file.clone(),
         description: scope.plan.description.clone(),
-        host: hostname(),
+        host: crate::host_name::this_machine(),
         started: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         finished: finished_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -115,6 +115,9 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         steps,
         summary,
         signoff: crate::record::SignOff::default(),
+        labels: std::collections::BTreeMap::new(),
+        group: None,
+        shard: None,
     };
     crate::record::signoff::assess(&mut record);
     record.redact(&scope.redactor);
@@ -178,16 +181,6 @@ async fn figures(
         },
     };
     figures.unwrap_or_default()
-}
-
-/// This machine's name.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 impl Verdict {

@@ -16,7 +16,7 @@ pub use signals::{AtSecond, Received, Signals};
 
 use crate::notify::Target;
 use crate::playbook::Plan;
-use crate::record::RunRecord;
+use crate::record::{Identity, RunRecord};
 use crate::runner::{self, Event, RunOptions, confirm::Confirm};
 use crate::secrets::{self, Redactor, Secrets};
 
@@ -48,8 +48,22 @@ pub struct Config {
     pub skip_actions: bool,
     /// Whether the notification targets hear of the run (a rehearsal tells nobody).
     pub tell: bool,
+    /// The host, labels, group and shard the run is kept under.
+    pub identity: Identity,
+    /// Signs the record as the history keeps it (`--sign`), so the fleet view can check who wrote it.
+    pub signer: Option<RecordSigner>,
     /// Where each step's observation is kept for showing (`run --show-observed`).
     pub observations: Option<runner::Observations>,
+}
+
+/// Signs a record's stored text; returns the signature file's text (minisign format).
+#[derive(Clone)]
+pub struct RecordSigner(pub Arc<crate::history::SignRecord>);
+
+impl std::fmt::Debug for RecordSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordSigner")
+    }
 }
 
 /// Why a session could not start.
@@ -101,8 +115,9 @@ impl Session {
         if !self.notify.is_empty() && self.previous.is_none() && mode != HistoryMode::Off {
             self.previous = last_record(self.config.store.as_deref(), &self.plan.name).await;
         }
+        let host = self.config.identity.host();
         let (recorder, history) = tokio::select! {
-            begun = keep::begin(self.config.store.as_deref(), &self.plan, mode, self.warn) => begun,
+            begun = keep::begin(self.config.store.as_deref(), &self.plan, mode, &host, self.warn) => begun,
             reason = &mut stop => {
                 stop = Box::pin(std::future::ready(reason));
                 (None, None)
@@ -117,9 +132,10 @@ impl Session {
             observations: self.config.observations.clone(),
         };
         let mut record = runner::run(self.plan.clone(), self.secrets.clone(), options, on_event).await;
+        self.config.identity.stamp(&mut record);
         sign_off(&mut record);
         if let Some(recorder) = recorder {
-            recorder.finish(&record, self.warn).await;
+            recorder.finish(&record, self.config.signer.as_ref(), self.warn).await;
         }
         if !self.notify.is_empty() {
             crate::notify::deliver(&self.notify, &record, self.previous.as_ref()).await;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::error::{CliError, invalid};
 use crate::cli::{MonitorRunArgs, RunArgs, RunFormat};
+use crate::record::Shard;
 use crate::session::{self, HistoryMode};
 use crate::units::parse_duration;
 
@@ -48,6 +49,8 @@ impl RunConfig {
             jobs: usize::from(args.jobs),
             skip_actions: args.dry_run,
             tell: !args.dry_run,
+            identity: identity(&args.identity)?,
+            signer: None,
             observations: args.show_observed.then(Default::default),
         };
         Ok(Self {
@@ -66,17 +69,27 @@ impl RunConfig {
     }
 }
 
+/// `--host`, `--label`, `--group` and `--shard`, checked.
+fn identity(args: &crate::cli::IdentityArgs) -> Result<crate::record::Identity, CliError> {
+    let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(|e| invalid(format!("--shard: {e}")))?;
+    let host = args.host.as_deref().map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned);
+    let group = args.group.as_deref().map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned);
+    Ok(crate::record::Identity { host, labels: args.labels.iter().cloned().collect(), group, shard })
+}
+
 /// `watch` and `serve`: unattended, so action steps are only shown, but runs are kept and told.
-pub fn monitor_session(args: &MonitorRunArgs) -> session::Config {
-    session::Config {
+pub fn monitor_session(args: &MonitorRunArgs) -> Result<session::Config, CliError> {
+    Ok(session::Config {
         store: args.store.history.clone(),
         history: if args.no_history { HistoryMode::Off } else { HistoryMode::Keep },
         notify_file: args.notify.clone(),
         jobs: usize::from(args.jobs),
         skip_actions: true,
         tell: true,
+        identity: identity(&args.identity)?,
+        signer: None,
         observations: None,
-    }
+    })
 }
 
 /// Adds the waivers of `--waivers FILE`, checked against the plan, to the playbook's own.

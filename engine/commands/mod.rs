@@ -5,6 +5,7 @@ mod completions;
 mod config;
 mod confirm;
 mod error;
+mod fleet;
 mod history;
 mod keys;
 mod list;
@@ -59,6 +60,7 @@ fn command(command: Command) -> Outcome {
             Ok(exit::CLEAN)
         }
         Command::Keygen { out } => keys::keygen(&out),
+        Command::Fleet(args) => fleet::fleet(&args),
         Command::Verify { report, pubkey, signature } => keys::verify(&report, &pubkey, signature.as_deref()),
         Command::History(args) => history::history(&args),
         Command::Show(args) => show::show(&args),

@@ -37,7 +37,11 @@ pub(super) fn schedule(every: &str, args: &ScheduleArgs) -> Result<Schedule, Cli
 pub(super) fn prepare(file: &std::path::Path, args: &MonitorRunArgs) -> Result<Session, CliError> {
     let mut plan = load_plan(file, &args.vars)?;
     super::config::add_waivers(&mut plan, args.waivers.as_deref())?;
-    let (session, warnings) = Session::prepare(plan, super::config::monitor_session(args), warn)?;
+    let config = super::config::monitor_session(args)?;
+    if let Some(shard) = config.identity.shard {
+        plan.keep_shard(shard);
+    }
+    let (session, warnings) = Session::prepare(plan, config, warn)?;
     warnings.iter().for_each(|w| warn(w));
     Ok(session)
 }

@@ -30,6 +30,16 @@ pub struct Prepared {
     waivers: Vec<crate::record::Waiver>,
 }
 
+impl Prepared {
+    /// Signs the record the history keeps with the `--sign` key, if one was given.
+    pub fn record_signer(&self) -> Option<crate::session::RecordSigner> {
+        let key = std::sync::Arc::new(self.key.clone()?);
+        Some(crate::session::RecordSigner(std::sync::Arc::new(move |text: &[u8]| {
+            minisign::sign(None, &key, text, Some("runbook run record"), None).ok().map(|s| s.into_string())
+        })))
+    }
+}
+
 /// Checks the options against the plan before anything runs.
 pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, CliError> {
     let answers = match &args.answers {

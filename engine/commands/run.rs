@@ -20,13 +20,17 @@ use crate::session::{self, AtSecond, Session, Signals};
 use crate::suggest::did_you_mean;
 
 pub fn run(args: &RunArgs) -> Outcome {
-    let config = RunConfig::new(args)?;
+    let mut config = RunConfig::new(args)?;
     let mut plan = load_plan(&config.file, &config.vars)?;
     super::config::add_waivers(&mut plan, args.waivers.as_deref())?;
     // Answers are checked against the whole playbook: an answers file kept for
     // it still fits a run narrowed with --only or --section.
     let prepared = reports::prepare(&plan, &args.report)?;
+    config.session.signer = prepared.record_signer();
     select(&mut plan, &config)?;
+    if let Some(shard) = config.session.identity.shard {
+        plan.keep_shard(shard);
+    }
     // Start the report file first: a path that cannot be written is a bad
     // argument, found before anything runs rather than after. It replaces
     // the previous file only once written whole (see `atomic_file`).

@@ -5,7 +5,10 @@
 //! - `GET /healthz`: `ok` while the server is up;
 //! - `GET /`: the latest report of the playbook, rendered as `runbook run
 //!   --report x.html` renders it; with several playbooks an index, linking
-//!   to `GET /playbooks/N` (1-based, in command-line order) for each.
+//!   to `GET /playbooks/N` (1-based, in command-line order) for each;
+//! - `GET /fleet/N`: the fleet view of playbook N from the history `serve`
+//!   keeps (every host that writes to the same history, missing ones failed;
+//!   see `fleet`), over the last 24 hours.
 //!
 //! Read-only: action steps never run (see `commands::monitor`). HTTP is
 //! axum over hyper, already compiled for the tests, held to the limits in
@@ -39,7 +42,28 @@ struct Slot {
     runs: u64,
     /// The playbook's own report template (`report.template`), read at start.
     template: Option<String>,
+    /// What its fleet view needs: the history and the playbook's steps and `fleet:` rules.
+    fleet: FleetSource,
 }
+
+#[derive(Clone)]
+struct FleetSource {
+    store: Option<String>,
+    steps: Vec<(String, String, String)>,
+    rules: crate::playbook::fleet_rules::FleetRules,
+}
+
+impl FleetSource {
+    fn of(session: &Session, store: Option<String>) -> Self {
+        let plan = &session.plan;
+        let steps =
+            plan.steps.iter().map(|s| (s.id.clone(), s.title.clone(), plan.sections[s.section].clone())).collect();
+        Self { store, steps, rules: plan.fleet.clone() }
+    }
+}
+
+/// The window `GET /fleet/N` looks back over.
+const FLEET_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// How often a browser showing a page asks for it again.
 const REFRESH_SECONDS: &str = "30";
@@ -66,7 +90,13 @@ pub fn serve(args: &ServeArgs) -> Outcome {
             playbooks
                 .iter()
                 .zip(templates)
-                .map(|(p, template)| Slot { name: p.plan.name.clone(), latest: None, runs: 0, template })
+                .map(|(p, template)| Slot {
+                    name: p.plan.name.clone(),
+                    latest: None,
+                    runs: 0,
+                    template,
+                    fleet: FleetSource::of(p, args.runs.store.history.clone()),
+                })
                 .collect(),
         ));
         let signals = monitor::signals();
@@ -81,6 +111,7 @@ pub fn serve(args: &ServeArgs) -> Outcome {
             .route("/healthz", get(|| async { "ok\n" }))
             .route("/", get(get_home))
             .route("/playbooks/{number}", get(get_report))
+            .route("/fleet/{number}", get(get_fleet))
             .with_state(board.clone());
         let first = signals.after(1);
         let stop = async move {
@@ -177,6 +208,34 @@ async fn get_report(State(board): State<Board>, Path(number): Path<usize>) -> Re
             .into_response();
     }
     html(&board, |entries| page::report(&entries[number - 1]))
+}
+
+async fn get_fleet(State(board): State<Board>, Path(number): Path<usize>) -> Response {
+    let found = board.lock().ok().and_then(|slots| {
+        let slot = slots.get(number.checked_sub(1)?)?;
+        Some((slot.name.clone(), slot.fleet.clone()))
+    });
+    let Some((playbook, source)) = found else {
+        return (StatusCode::NOT_FOUND, format!("no playbook number {number}\n")).into_response();
+    };
+    let request = crate::fleet::Request {
+        playbook,
+        steps: Some(source.steps),
+        rules: source.rules,
+        expected: None,
+        within: FLEET_WINDOW,
+        within_text: "24h".to_owned(),
+        trusted: None,
+    };
+    let view = match crate::session::open_to_read(source.store.as_deref()).await {
+        Ok(Some(store)) => crate::fleet::gather(&store, &request).await,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no history yet\n").into_response(),
+        Err(e) => Err(e),
+    };
+    match view {
+        Ok(view) => ([(header::REFRESH, REFRESH_SECONDS)], Html(crate::fleet::html(&view))).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+    }
 }
 
 /// A page from the latest runs; a failed render (a custom template that breaks on this run) is a 500.

@@ -20,7 +20,7 @@ pub(crate) const INSERT_RUN: &str = "INSERT INTO runs (playbook, file, host, sta
      VALUES ($1, $2, $3, 'incomplete', $4) RETURNING id";
 
 pub(crate) const COMPLETE_RUN: &str = "UPDATE runs SET status = $2, verdict = $3, operator = $4, started_at = $5, \
-     finished_at = $6, counts = $7, record = $8 WHERE id = $1";
+     finished_at = $6, counts = $7, record = $8, run_group = $9, signature = $10 WHERE id = $1";
 
 pub(crate) const INSERT_VALUE: &str =
     "INSERT INTO run_values (run_id, playbook, step_id, name, value, at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -90,6 +90,8 @@ macro_rules! impl_backend {
                     .bind(finish.finished_ms)
                     .bind(&finish.counts)
                     .bind(&finish.record)
+                    .bind(&finish.group)
+                    .bind(&finish.signature)
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;

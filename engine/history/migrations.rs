@@ -7,7 +7,8 @@
 use super::HistoryError;
 
 /// The migrations, oldest first.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE runs (
     id          {id},
     playbook    TEXT NOT NULL,
@@ -32,7 +33,13 @@ CREATE TABLE run_values (
     PRIMARY KEY (run_id, step_id, name)
 );
 CREATE INDEX run_values_by_step ON run_values (playbook, step_id, at);
-"];
+",
+    "
+ALTER TABLE runs ADD COLUMN run_group TEXT;
+ALTER TABLE runs ADD COLUMN signature TEXT;
+CREATE INDEX runs_by_host ON runs (playbook, host, started_at);
+",
+];
 
 /// The database a migration is written out for.
 #[derive(Debug, Clone, Copy)]

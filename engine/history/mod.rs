@@ -20,6 +20,7 @@
 //! both land) and PostgreSQL (`--history postgres://…`, shared by a team).
 
 mod backend;
+mod fleet;
 mod location;
 mod lookup;
 mod migrations;
@@ -32,6 +33,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use backend::Backend as _;
+pub use fleet::{RunHead, SignedRecord};
 pub use location::Location;
 pub use lookup::{PlaybookHistory, StepHistory};
 
@@ -124,6 +126,9 @@ pub struct StoredValue {
     pub value: Value,
 }
 
+/// Signs a record's stored text; returns the signature in minisign's text form.
+pub type SignRecord = dyn Fn(&[u8]) -> Option<String> + Send + Sync;
+
 /// An open store.
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
@@ -154,9 +159,11 @@ impl Store {
         dispatch!(self, s => s.begin_run(start))
     }
 
-    /// Completes run `id` with its record and captured values, in one transaction.
-    pub async fn finish_run(&self, id: i64, record: &RunRecord) -> Result<(), HistoryError> {
-        let finish = RunFinish::of(record);
+    /// Completes run `id` with its record and captured values, in one transaction; `sign`
+    /// signs the record's stored text (the fleet view verifies it).
+    pub async fn finish_run(&self, id: i64, record: &RunRecord, sign: Option<&SignRecord>) -> Result<(), HistoryError> {
+        let mut finish = RunFinish::of(record);
+        finish.signature = sign.and_then(|sign| sign(finish.record.as_bytes()));
         dispatch!(self, s => s.finish_run(id, &finish))
     }
 
@@ -212,6 +219,9 @@ pub(crate) struct RunFinish {
     pub playbook: String,
     /// (step id, name, value as JSON text).
     pub values: Vec<(String, String, String)>,
+    pub group: Option<String>,
+    /// The record text's minisign signature, when the run was signed.
+    pub signature: Option<String>,
 }
 
 impl RunFinish {
@@ -234,6 +244,8 @@ impl RunFinish {
             record: json.to_string(),
             playbook: record.playbook.clone(),
             values,
+            group: record.group.clone(),
+            signature: None,
         }
     }
 }

@@ -16,7 +16,7 @@ const CONNECT: Duration = Duration::from_secs(10);
 const MIGRATION_LOCK: i64 = 0x72_75_6e_62_6f_6f_6b;
 
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PgStore {

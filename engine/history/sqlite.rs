@@ -15,7 +15,7 @@ use super::{HistoryError, migrations, now_ms};
 const BUSY: Duration = Duration::from_secs(30);
 
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 impl SqliteStore {

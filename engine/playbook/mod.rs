@@ -4,12 +4,14 @@
 pub mod budget;
 pub mod diagnostic;
 pub mod error;
+pub mod fleet_rules;
 pub mod load;
 pub mod load_all;
 mod load_error;
 pub mod model;
 pub mod notify_file;
 pub mod plan;
+mod shard;
 mod step_de;
 pub mod tree;
 pub mod validate;

@@ -64,6 +64,11 @@ pub struct Playbook {
     #[serde(default)]
     #[schemars(example = example_waivers())]
     pub waivers: Vec<WaiverEntry>,
+    /// For `runbook fleet`: how many hosts a step may fail on before the fleet verdict fails
+    /// (default 0: one failing host fails the fleet); a missing host always fails it.
+    #[serde(default)]
+    #[schemars(with = "Option<super::fleet_rules::FleetRules>", example = serde_json::json!({"max_failing": 0, "steps": {"cpu_load": "10%"}}))]
+    pub fleet: Option<Spanned<super::fleet_rules::FleetRules>>,
 }
 
 /// One known exception.

@@ -36,6 +36,8 @@ pub struct Plan {
     pub notify: Vec<crate::notify::Target>,
     /// Known exceptions (the playbook's `waivers:`, then `--waivers FILE`).
     pub waivers: Vec<crate::record::Waiver>,
+    /// How many hosts a step may fail on in the fleet view (`fleet:`).
+    pub fleet: super::fleet_rules::FleetRules,
 }
 
 /// One step ready to run.

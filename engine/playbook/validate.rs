@@ -116,7 +116,22 @@ impl Validator<'_> {
             report_template,
             notify: self.notify(),
             waivers: self.waivers(&ids, &self.loaded.playbook.waivers),
+            fleet: self.fleet_rules(&ids),
         }
+    }
+
+    /// The `fleet:` rules, each step they name known.
+    fn fleet_rules(&mut self, ids: &BTreeMap<String, usize>) -> super::fleet_rules::FleetRules {
+        let Some(rules) = &self.loaded.playbook.fleet else { return Default::default() };
+        for id in rules.value.steps.keys() {
+            if !ids.contains_key(id) {
+                let hint = did_you_mean(id, ids.keys().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                self.report(rules.referenced, format!("`fleet.steps` names unknown step `{id}`{hint}"));
+            }
+        }
+        rules.value.clone()
     }
 
     /// The playbook's `report.template` file against the template limits

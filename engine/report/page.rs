@@ -48,19 +48,20 @@ fn index(entries: &[Entry]) -> String {
          .pass{color:#1a7f37}.warn{color:#9a6700}.fail,.error{color:#cf222e}.skipped,.pending{color:#6e7781}\
          </style></head><body>\n<h1>Playbooks</h1>\n<table>\
          <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed</th><th>errors</th>\
-         <th>of which critical, warning</th></tr>\n",
+         <th>of which critical, warning</th><th>hosts</th></tr>\n",
     );
     for (i, entry) in entries.iter().enumerate() {
         let link = format!("<a href=\"playbooks/{}\">{}</a>", i + 1, escape(entry.name));
+        let fleet = format!("<td><a href=\"fleet/{}\">fleet</a></td>", i + 1);
         match entry.latest {
             None => {
-                let _ = writeln!(out, "<tr><td>{link}</td><td colspan=\"5\">first run in progress</td></tr>");
+                let _ = writeln!(out, "<tr><td>{link}</td><td colspan=\"5\">first run in progress</td>{fleet}</tr>");
             }
             Some(r) => {
                 let split = &r.counts.failed_by_severity;
                 let _ = writeln!(
                     out,
-                    "<tr><td>{link}</td><td class=\"{v}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}, {}</td></tr>",
+                    "<tr><td>{link}</td><td class=\"{v}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}, {}</td>{fleet}</tr>",
                     verdict_words(r),
                     escape(&r.finished),
                     r.counts.fail,

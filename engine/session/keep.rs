@@ -17,8 +17,9 @@ pub(super) struct Recorder {
 
 impl Recorder {
     /// Completes the run in the history.
-    pub(super) async fn finish(self, record: &RunRecord, warn: fn(&str)) {
-        if let Err(e) = self.store.finish_run(self.run_id, record).await {
+    pub(super) async fn finish(self, record: &RunRecord, signer: Option<&super::RecordSigner>, warn: fn(&str)) {
+        let sign = signer.map(|s| &*s.0);
+        if let Err(e) = self.store.finish_run(self.run_id, record, sign).await {
             warn(&format!("run {} could not be completed in the history: {e}", self.run_id));
         }
     }
@@ -31,6 +32,7 @@ pub(super) async fn begin(
     store: Option<&str>,
     plan: &Plan,
     mode: HistoryMode,
+    host: &str,
     warn: fn(&str),
 ) -> (Option<Recorder>, Option<Arc<dyn HistorySource>>) {
     let opened = match mode {
@@ -50,9 +52,8 @@ pub(super) async fn begin(
     if mode == HistoryMode::Read {
         return (None, source);
     }
-    let host = crate::runner::hostname();
     let now = crate::history::now_ms();
-    let start = crate::history::RunStart { playbook: &plan.name, file: &plan.file, host: &host, started_ms: now };
+    let start = crate::history::RunStart { playbook: &plan.name, file: &plan.file, host, started_ms: now };
     match store.begin_run(&start).await {
         Ok(run_id) => (Some(Recorder { store, run_id }), source),
         Err(e) => {

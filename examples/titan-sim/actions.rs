@@ -4,7 +4,8 @@
 //! confirmed action sent exactly once. The actions change the simulated
 //! state: flatten-all empties the book, cancel-all drops PENDING signals,
 //! master-arm sets the switch, reconcile stamps `last_run` (it cannot fix an
-//! orphan: that needs an operator).
+//! orphan: that needs an operator; under `reconcile-refused` it answers 503
+//! `{"started": false}`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -51,6 +52,10 @@ fn admit(sim: &Sim, path: &'static str, headers: &HeaderMap, body: &Bytes) -> Re
 async fn reconcile(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(denied) = admit(&sim, "/api/state/reconcile", &headers, &body) {
         return denied.into_response();
+    }
+    // `reconcile-refused`: the reconciler is busy or broken; nothing starts, `last_run` stays.
+    if sim.has(crate::scenario::Scenario::ReconcileRefused) {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"started": false}))).into_response();
     }
     sim.state().last_reconcile = chrono::Utc::now();
     Json(json!({"started": true})).into_response()

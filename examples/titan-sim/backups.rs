@@ -4,7 +4,7 @@
 //! modification times matching their day. The dump is a placeholder, not a
 //! restorable pg_dump archive; the config archive is a real tar.gz (made with
 //! the system's `tar`). `stale-backup` shifts everything three days back,
-//! `bad-checksum` breaks the newest dump's checksum, `retention-exceeded` leaves
+//! `bad-checksum` breaks the newest dump's and config archive's checksums, `retention-exceeded` leaves
 //! a 45-day-old set behind.
 
 use std::path::Path;
@@ -56,7 +56,7 @@ pub fn write(state_dir: &Path, dir: &Path, scenarios: &Scenarios, now: DateTime<
         for file in [&dump, &config] {
             let path = dir.join(file);
             let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-            let hashed: &[u8] = if broken && file == &dump { b"not the dump" } else { &bytes };
+            let hashed: &[u8] = if broken { b"not the backup" } else { &bytes };
             let sum = dir.join(format!("{file}.sha256"));
             std::fs::write(&sum, format!("{}  {file}\n", hex(&Sha256::digest(hashed)))).map_err(|e| e.to_string())?;
             let mtime = SystemTime::from(at);

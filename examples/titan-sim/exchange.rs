@@ -69,6 +69,13 @@ fn interval_minutes(interval: &str) -> Option<i64> {
     }
 }
 
+/// The exchange's clock for its market data: under `market-data-stale` the
+/// feed froze a day ago, so the newest candle and funding entry are that old.
+fn now_ms(sim: &Sim) -> i64 {
+    let frozen = if sim.has(Scenario::MarketDataStale) { 24 * HOUR_MS } else { 0 };
+    chrono::Utc::now().timestamp_millis() - frozen
+}
+
 /// The (max high − min low) / min low of a symbol's candles.
 fn range_fraction(sim: &Sim, symbol: &str) -> f64 {
     match symbol {
@@ -92,7 +99,7 @@ async fn kline(State(sim): State<Shared>, Query(params): Params) -> Json<Value> 
         Err(error) => return error,
     };
     let step_ms = minutes * 60_000;
-    let newest_start = chrono::Utc::now().timestamp_millis() / step_ms * step_ms;
+    let newest_start = (now_ms(&sim) / step_ms) * step_ms;
     let candles = wave(count, price, range_fraction(&sim, &symbol));
     let list: Vec<Value> = candles
         .iter()
@@ -142,9 +149,9 @@ async fn funding_history(State(sim): State<Shared>, Query(params): Params) -> Js
         Ok(n) => n,
         Err(error) => return error,
     };
-    let extreme = symbol == "BTCUSDT" && sim.has(Scenario::FundingExtreme);
+    let extreme = sim.has(Scenario::FundingExtreme);
     let rates = ["0.0001", "0.00008", "0.00012", "0.0001", "0.00005"];
-    let newest = chrono::Utc::now().timestamp_millis() / (8 * HOUR_MS) * (8 * HOUR_MS);
+    let newest = now_ms(&sim) / (8 * HOUR_MS) * (8 * HOUR_MS);
     let list: Vec<Value> = (0..count)
         .map(|age| {
             let rate = if extreme { "0.003" } else { rates[age % rates.len()] };

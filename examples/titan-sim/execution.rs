@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 
 use crate::portfolio;
 use crate::scenario::Scenario;
-use crate::sim::{Shared, Sim, health};
+use crate::sim::{Shared, Sim};
 
 pub fn router(sim: Shared) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/health", get(health_doc))
         .route("/positions", get(positions))
         .route("/api/console/master-arm", get(master_arm).post(crate::actions::master_arm))
@@ -29,16 +29,19 @@ pub fn router(sim: Shared) -> Router {
         .route("/ws/console", get(console_socket))
         .merge(crate::actions::router())
         .merge(crate::control::router())
-        .with_state(sim)
+        .with_state(sim.clone());
+    crate::outage::wrap(routes, sim, Scenario::ExecutionDown)
 }
 
-async fn health_doc(State(sim): State<Shared>) -> Json<Value> {
-    Json(health(&sim, "execution", "ok"))
+async fn health_doc(State(sim): State<Shared>) -> Response {
+    crate::services::health_answer(&sim, "execution")
 }
 
 async fn positions(State(sim): State<Shared>) -> Json<Value> {
     let positions = portfolio::positions(&sim);
-    Json(json!({"count": positions.len(), "positions": positions}))
+    // `positions-miscounted`: the count no longer matches the list it summarises.
+    let count = positions.len() + usize::from(sim.has(Scenario::PositionsMiscounted));
+    Json(json!({"count": count, "positions": positions}))
 }
 
 async fn master_arm(State(sim): State<Shared>) -> Json<Value> {
@@ -68,15 +71,17 @@ async fn config(State(sim): State<Shared>) -> Json<Value> {
 fn system_status(sim: &Sim) -> Value {
     let channel = |active: bool, reconnects: u32| json!({"active": active, "reconnects_1h": reconnects});
     let scavenger_reconnects = if sim.has(Scenario::WebsocketFlapping) { 12 } else { 0 };
+    let down = sim.has(Scenario::WebsocketDown);
+    let db_up = !sim.has(Scenario::DatabaseDisconnected);
     json!({
         "websocket": {
-            "console": channel(!sim.has(Scenario::WebsocketDown), 0),
+            "console": channel(!down, 0),
             "scavenger": channel(true, scavenger_reconnects),
             "status": channel(true, 0),
-            "messages_per_sec": 42.0,
+            "messages_per_sec": if down { 0.0 } else { 42.0 },
         },
         "exchanges": {"bybit": {"connected": !sim.has(Scenario::ExchangeDisconnected)}, "mexc": {"connected": false}},
-        "database": {"postgres": true, "redis": true},
+        "database": {"postgres": db_up, "redis": db_up},
         "alerts": {"critical": if sim.has(Scenario::CriticalAlert) { 2 } else { 0 }, "warning": 0},
         "latency_ms": {"signal_p99": if sim.has(Scenario::HighLatency) { 350.0 } else { 45.0 }},
     })
@@ -111,7 +116,13 @@ async fn signals(State(sim): State<Shared>, Query(params): Query<BTreeMap<String
 
 async fn reconciliation_status(State(sim): State<Shared>) -> Json<Value> {
     let shadow = portfolio::positions(&sim).len();
-    let last_run = sim.state().last_reconcile.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // `reconciliation-stale`: the reconciler last ran six hours before start and never since.
+    let last_run = if sim.has(Scenario::ReconciliationStale) {
+        sim.started_at - chrono::Duration::hours(6)
+    } else {
+        sim.state().last_reconcile
+    };
+    let last_run = last_run.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     Json(if sim.has(Scenario::OrphanedPosition) {
         let orphan = portfolio::position("ETHUSDT", "short", 2.0);
         json!({"status": "mismatch", "orphaned": [orphan], "shadow_positions": shadow,

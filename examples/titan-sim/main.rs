@@ -14,6 +14,7 @@ mod control;
 mod exchange;
 mod execution;
 mod files;
+mod outage;
 mod pm2;
 mod portfolio;
 mod scenario;
@@ -30,7 +31,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
-use crate::scenario::Scenarios;
+use crate::scenario::{Scenario, Scenarios};
 use crate::sim::Sim;
 
 /// How long open connections (WebSockets, a slow `/dashboard`) may delay shutdown.
@@ -142,7 +143,7 @@ async fn run(args: Args) -> Result<(), String> {
     let pm2_bin = pm2::write(&state_dir, &dirs.logs, &scenarios, sim.started_at.timestamp_millis())
         .map_err(|e| format!("cannot write the fake pm2: {e}"))?;
     files::write_logs(&dirs.logs, &scenarios, sim.started_at).map_err(|e| format!("cannot write logs: {e}"))?;
-    files::write_scripts(&dirs.scripts).map_err(|e| format!("cannot write scripts: {e}"))?;
+    files::write_scripts(&dirs.scripts, &scenarios).map_err(|e| format!("cannot write scripts: {e}"))?;
     backups::write(&state_dir, &dirs.backups, &scenarios, sim.started_at.with_timezone(&chrono::Local))?;
 
     let routers = [
@@ -164,19 +165,21 @@ async fn run(args: Args) -> Result<(), String> {
     }
     // Watch the signals before telling anyone we are up, so an early SIGTERM stops us cleanly.
     let stop = Signals::watch()?;
+    // The outages of whole servers: the vars point at a port nothing listens on.
+    let down = |scenario: Scenario, url: String| if scenarios.has(scenario) { closed_url(&url) } else { Ok(url) };
     let line = json!({
         "brain_url": urls[0],
         "execution_url": urls[1],
         "console_url": urls[1],
         "scavenger_url": urls[2],
-        "ai_quant_url": urls[3],
+        "ai_quant_url": down(Scenario::AiQuantDown, urls[3].clone())?,
         "exchange_url": urls[4],
         "pm2_bin": pm2_bin,
         "log_dir": dirs.logs,
         "backup_dir": dirs.backups,
         "scripts_dir": dirs.scripts,
-        "pg_url": pg_url,
-        "redis_url": args.redis_url,
+        "pg_url": down(Scenario::PostgresDown, pg_url)?,
+        "redis_url": down(Scenario::RedisDown, args.redis_url.clone())?,
         "console_auth": sim.console_auth,
     });
     let mut stdout = std::io::stdout().lock();
@@ -253,6 +256,19 @@ impl StateDirs {
             scripts: state_dir.join("scripts"),
         })
     }
+}
+
+/// `url` with its port replaced by one nothing listens on (bound, read, released).
+fn closed_url(url: &str) -> Result<String, String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("cannot find a free port: {e}"))?
+        .port();
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| format!("not a URL: {url}"))?;
+    let (authority, path) = rest.split_once('/').map_or((rest, String::new()), |(a, p)| (a, format!("/{p}")));
+    let (userinfo, _) = authority.rsplit_once('@').map_or(("", authority), |(u, h)| (u, h));
+    let at = if userinfo.is_empty() { String::new() } else { format!("{userinfo}@") };
+    Ok(format!("{scheme}://{at}127.0.0.1:{port}{path}"))
 }
 
 /// 20 hex digits, fresh per run (no RNG crate needed for a test secret).

@@ -42,6 +42,30 @@ pub enum Scenario {
     PendingOrders,
     ExchangeDisconnected,
     CriticalAlert,
+    ServicesDegraded,
+    BrainDown,
+    ExecutionDown,
+    DatabaseDisconnected,
+    PostgresDown,
+    RedisDown,
+    ReconciliationStale,
+    ReconcileRefused,
+    NavJump,
+    MarketDataStale,
+    DecisionsStale,
+    PnlMismatch,
+    BigLoss,
+    PerformanceDegraded,
+    PositionsMiscounted,
+    LogsMissing,
+    LogsStale,
+    LogUnrotated,
+    DbCorruptionLogged,
+    OpsLogUnwritable,
+    ScriptsFailing,
+    ScriptsMissing,
+    AiQuantDown,
+    AiQuantDegraded,
 }
 
 /// Every scenario with its command-line name, in the README's order.
@@ -79,6 +103,30 @@ pub const ALL: &[(&str, Scenario)] = &[
     ("pending-orders", Scenario::PendingOrders),
     ("exchange-disconnected", Scenario::ExchangeDisconnected),
     ("critical-alert", Scenario::CriticalAlert),
+    ("services-degraded", Scenario::ServicesDegraded),
+    ("brain-down", Scenario::BrainDown),
+    ("execution-down", Scenario::ExecutionDown),
+    ("database-disconnected", Scenario::DatabaseDisconnected),
+    ("postgres-down", Scenario::PostgresDown),
+    ("redis-down", Scenario::RedisDown),
+    ("reconciliation-stale", Scenario::ReconciliationStale),
+    ("reconcile-refused", Scenario::ReconcileRefused),
+    ("nav-jump", Scenario::NavJump),
+    ("market-data-stale", Scenario::MarketDataStale),
+    ("decisions-stale", Scenario::DecisionsStale),
+    ("pnl-mismatch", Scenario::PnlMismatch),
+    ("big-loss", Scenario::BigLoss),
+    ("performance-degraded", Scenario::PerformanceDegraded),
+    ("positions-miscounted", Scenario::PositionsMiscounted),
+    ("logs-missing", Scenario::LogsMissing),
+    ("logs-stale", Scenario::LogsStale),
+    ("log-unrotated", Scenario::LogUnrotated),
+    ("db-corruption-logged", Scenario::DbCorruptionLogged),
+    ("ops-log-unwritable", Scenario::OpsLogUnwritable),
+    ("scripts-failing", Scenario::ScriptsFailing),
+    ("scripts-missing", Scenario::ScriptsMissing),
+    ("ai-quant-down", Scenario::AiQuantDown),
+    ("ai-quant-degraded", Scenario::AiQuantDegraded),
 ];
 
 impl Scenario {
@@ -93,8 +141,8 @@ impl Scenario {
         ALL.iter().find(|(_, s)| *s == self).map_or("?", |(n, _)| n)
     }
 
-    /// Whether the scenario is written into files (pm2's list, logs, backups) or the initial state
-    /// when the simulator starts, so switching it needs a restart.
+    /// Whether the scenario is written into files (pm2's list, logs, backups, scripts), the initial
+    /// state or the printed vars (a closed port) when the simulator starts, so switching it needs a restart.
     pub fn at_start_only(self) -> bool {
         matches!(
             self,
@@ -107,6 +155,16 @@ impl Scenario {
                 | Self::BadChecksum
                 | Self::RetentionExceeded
                 | Self::MasterArmOff
+                | Self::PostgresDown
+                | Self::RedisDown
+                | Self::LogsMissing
+                | Self::LogsStale
+                | Self::LogUnrotated
+                | Self::DbCorruptionLogged
+                | Self::OpsLogUnwritable
+                | Self::ScriptsFailing
+                | Self::ScriptsMissing
+                | Self::AiQuantDown
         )
     }
 }

@@ -8,19 +8,7 @@ pub mod store;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use store::{Kind, Store};
-
-/// Every scenario, once per backend.
-macro_rules! on_both_stores {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $scenario() { super::$scenario(super::Kind::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $scenario() { super::$scenario(super::Kind::Postgres) })*
-        }
-    };
-}
+use store::{Kind, Store, on_both_stores};
 
 on_both_stores!(
     growth_is_judged_against_the_previous_run,

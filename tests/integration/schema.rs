@@ -19,12 +19,18 @@ fn committed_schema() -> Value {
     serde_json::from_str(&text).expect("the committed schema is JSON")
 }
 
+/// Folders under `examples/` whose YAML is for other tools (Ansible, Kubernetes), not runbook.
+pub const NOT_PLAYBOOKS: [&str; 2] = ["examples/fleet/ansible", "examples/fleet/kubernetes"];
+
 /// The playbooks of the repository: every YAML file under `playbooks/` and
-/// `examples/` (a folder that does not exist yet has none).
+/// `examples/` (a folder that does not exist yet has none), but for [`NOT_PLAYBOOKS`].
 pub fn repo_playbooks() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else { return };
         for path in entries.flatten().map(|e| e.path()) {
+            if NOT_PLAYBOOKS.iter().any(|skip| path == repo().join(skip)) {
+                continue;
+            }
             if path.is_dir() {
                 walk(&path, out);
             } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {

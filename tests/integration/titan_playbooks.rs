@@ -33,7 +33,7 @@ const PLAYBOOKS: &[&str] = &[
 ];
 
 /// Steps whose verdict depends on the test machine, not on the simulator.
-const HOST_STEPS: &[&str] = &[
+pub const HOST_STEPS: &[&str] = &[
     "cpu_usage",
     "memory_usage",
     "disk_space",
@@ -243,49 +243,49 @@ macro_rules! scenarios {
 
 scenarios! {
     breaker_active: "breaker-active" => [
-        ("premarket", ["circuit_breaker", "signoff_configuration", "signoff_ready"]), ("hourly", ["circuit_breaker"]), ("postmarket", ["breaker_reviewed"]),
+        ("premarket", ["circuit_breaker", "signoff_configuration", "signoff_no_critical", "signoff_ready"]), ("hourly", ["circuit_breaker"]), ("postmarket", ["breaker_reviewed"]),
     ];
-    master_arm_off: "master-arm-off" => [("premarket", ["master_arm", "signoff_configuration", "signoff_ready"])];
+    master_arm_off: "master-arm-off" => [("premarket", ["master_arm", "signoff_configuration", "signoff_no_critical", "signoff_ready"])];
     orphaned_position: "orphaned-position" => [
-        ("premarket", ["orphaned_positions", "signoff_positions"]),
+        ("premarket", ["orphaned_positions", "signoff_no_critical", "signoff_positions"]),
         ("hourly", ["position_tracking"]),
         ("postmarket", ["orphaned_orders"]),
         ("end-of-day", ["positions_reconciled", "reconciliation_status"]),
     ];
-    oversized_position: "oversized-position" => [("premarket", ["position_size_limits", "signoff_positions"])];
-    too_many_positions: "too-many-positions" => [("premarket", ["position_count", "signoff_positions"]), ("hourly", ["position_count"])];
-    allocation_drift: "allocation-drift" => [("premarket", ["phase_allocation", "signoff_positions"])];
-    funding_extreme: "funding-extreme" => [("premarket", ["funding_rates"])];
-    btc_range_12: "btc-range-12" => [("premarket", ["btc_volatility"])];
-    eth_range_12: "eth-range-12" => [("premarket", ["eth_volatility"])];
+    oversized_position: "oversized-position" => [("premarket", ["position_size_limits", "signoff_no_critical", "signoff_positions"])];
+    too_many_positions: "too-many-positions" => [("premarket", ["position_count", "signoff_no_critical", "signoff_positions"]), ("hourly", ["position_count"])];
+    allocation_drift: "allocation-drift" => [("premarket", ["phase_allocation", "signoff_no_critical", "signoff_positions"])];
+    funding_extreme: "funding-extreme" => [("premarket", ["funding_rates", "funding_rates_eth", "signoff_no_critical"])];
+    btc_range_12: "btc-range-12" => [("premarket", ["btc_volatility", "signoff_no_critical"])];
+    eth_range_12: "eth-range-12" => [("premarket", ["eth_volatility", "signoff_no_critical"])];
     slow_endpoint: "slow-endpoint" => [("hourly", ["dashboard_responding"])];
     pm2_errored: "pm2-errored" => [
-        ("premarket", ["pm2_no_errored", "pm2_scavenger", "signoff_health"]),
+        ("premarket", ["pm2_no_errored", "pm2_scavenger", "signoff_health", "signoff_no_critical"]),
         ("end-of-day", ["health_maintained"]),
         ("weekly-wednesday", ["health_trend"]),
         ("troubleshooting", ["pm2_processes"]),
     ];
-    pm2_high_cpu: "pm2-high-cpu" => [("premarket", ["pm2_execution", "signoff_health"])];
-    pm2_high_memory: "pm2-high-memory" => [("premarket", ["pm2_brain", "signoff_health"]), ("troubleshooting", ["titan_memory"])];
+    pm2_high_cpu: "pm2-high-cpu" => [("premarket", ["pm2_execution", "signoff_health", "signoff_no_critical"])];
+    pm2_high_memory: "pm2-high-memory" => [("premarket", ["pm2_brain", "signoff_health", "signoff_no_critical"]), ("troubleshooting", ["titan_memory"])];
     log_errors: "log-errors" => [
-        ("premarket", ["app_critical_errors", "repeated_errors", "signoff_logs"]), ("troubleshooting", ["recent_log_errors"]),
+        ("premarket", ["app_critical_errors", "repeated_errors", "signoff_logs", "signoff_no_critical"]), ("troubleshooting", ["recent_log_errors"]),
     ];
-    log_warnings: "log-warnings" => [("premarket", ["warning_count", "signoff_logs"])];
-    stale_backup: "stale-backup" => [("postmarket", ["backups_completed"]), ("end-of-day", ["config_backup", "db_backup", "backups_signoff"])];
-    bad_checksum: "bad-checksum" => [("end-of-day", ["db_backup_integrity", "backups_signoff"])];
+    log_warnings: "log-warnings" => [("premarket", ["signoff_logs", "signoff_no_critical", "warning_count"])];
+    stale_backup: "stale-backup" => [("postmarket", ["backups_completed", "config_backups_completed"]), ("end-of-day", ["config_backup", "db_backup", "backups_signoff"])];
+    bad_checksum: "bad-checksum" => [("end-of-day", ["backups_signoff", "config_backup_integrity", "db_backup_integrity"])];
     retention_exceeded: "retention-exceeded" => [("end-of-day", ["backup_retention", "backups_signoff"])];
-    api_key_expired: "api-key-expired" => [("premarket", ["api_keys", "signoff_configuration", "signoff_ready"]), ("monthly", ["api_keys_before"])];
-    risk_out_of_range: "risk-out-of-range" => [("premarket", ["risk_parameters", "signoff_configuration", "signoff_ready"])];
-    whitelist_disabled: "whitelist-disabled" => [("premarket", ["asset_whitelist", "signoff_configuration", "signoff_ready"])];
+    api_key_expired: "api-key-expired" => [("premarket", ["api_keys", "signoff_configuration", "signoff_no_critical", "signoff_ready"]), ("monthly", ["api_keys_before"])];
+    risk_out_of_range: "risk-out-of-range" => [("premarket", ["risk_parameters", "signoff_configuration", "signoff_no_critical", "signoff_ready"])];
+    whitelist_disabled: "whitelist-disabled" => [("premarket", ["asset_whitelist", "signoff_configuration", "signoff_no_critical", "signoff_ready"])];
     approval_low: "approval-low" => [("midday", ["approval_rates"])];
     execution_failing: "execution-failing" => [("midday", ["execution_success"])];
     high_leverage: "high-leverage" => [("hourly", ["global_leverage"])];
-    high_latency: "high-latency" => [("postmarket", ["system_latency"]), ("weekly-wednesday", ["latency_trend"])];
-    websocket_down: "websocket-down" => [("premarket", ["websocket_channels", "signoff_health"]), ("hourly", ["websocket_stable"]), ("troubleshooting", ["websocket_console"])];
+    high_latency: "high-latency" => [("hourly", ["signal_latency"]), ("postmarket", ["system_latency"]), ("weekly-wednesday", ["latency_trend"])];
+    websocket_down: "websocket-down" => [("premarket", ["signoff_health", "signoff_no_critical", "websocket_channels"]), ("hourly", ["websocket_message_rate", "websocket_stable"]), ("troubleshooting", ["websocket_console"])];
     websocket_flapping: "websocket-flapping" => [("hourly", ["websocket_reconnects"])];
     pending_orders: "pending-orders" => [("postmarket", ["pending_orders", "stuck_orders"])];
     exchange_disconnected: "exchange-disconnected" => [
-        ("premarket", ["exchanges_connected", "signoff_health"]), ("hourly", ["exchange_connections"]), ("monthly", ["api_keys_after", "verify_functionality"]),
+        ("premarket", ["exchanges_connected", "signoff_health", "signoff_no_critical"]), ("hourly", ["exchange_connections"]), ("monthly", ["api_keys_after", "verify_functionality"]),
     ];
     critical_alert: "critical-alert" => [
         ("hourly", ["monitoring_alerts"]), ("postmarket", ["maintenance_alerts"]), ("end-of-day", ["security_alerts", "security_signoff"]),

@@ -11,6 +11,15 @@ fn playbook(url: &str, steps: &str) -> String {
     format!("name: until checks\nvars:\n  url: {url}\nsections:\n  - name: Service\n    steps:\n{steps}")
 }
 
+/// A step whose first answer cannot be read (an error) and whose second can.
+const HICCUP: &str = r#"
+      - id: hiccup
+        title: Answers on the second try
+        retries: 3
+        http: { url: "{{vars.url}}/hiccup" }
+        expect: ['status == 200']
+"#;
+
 fn json_run(url: &str, steps: &str) -> crate::util::Outcome {
     run_playbook(&playbook(url, steps), &["--format", "json"])
 }
@@ -45,13 +54,7 @@ fn a_refused_connection_is_retried_and_every_attempt_is_recorded() {
 fn a_retried_error_that_then_observes_says_so_in_the_checklist() {
     // The first answer cannot be read (an error), the second can.
     let service = service::start();
-    let steps = r#"
-      - id: hiccup
-        title: Answers on the second try
-        retries: 3
-        http: { url: "{{vars.url}}/hiccup" }
-        expect: ['status == 200']
-"#;
+    let steps = HICCUP;
     let out = run_playbook(&playbook(&service.url, steps), &["--format", "text"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("after 2 attempts; attempt 1: error: "), "{}", out.stdout);
@@ -100,13 +103,7 @@ fn until_waits_for_the_good_answer_and_records_the_wait() {
 #[test]
 fn junit_lists_every_attempt_of_a_retried_step() {
     let service = service::start();
-    let steps = r#"
-      - id: hiccup
-        title: Answers on the second try
-        retries: 3
-        http: { url: "{{vars.url}}/hiccup" }
-        expect: ['status == 200']
-"#;
+    let steps = HICCUP;
     let out = run_playbook(&playbook(&service.url, steps), &["--format", "junit"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains(r#"<property name="attempts" value="2"/>"#), "{}", out.stdout);

@@ -161,7 +161,10 @@ waivers:
     assert_eq!(news["answer"]["verdict"], "fail", "the answer itself is kept: {news}");
     assert!(news["message"].as_str().unwrap().contains("accepted by a waiver: known holiday"), "{news}");
     // Without the waiver the same answer fails the run.
-    dir.write("bare.yaml", &std::fs::read_to_string(dir.path().join("p.yaml")).unwrap().split("waivers:").next().unwrap());
+    dir.write(
+        "bare.yaml",
+        std::fs::read_to_string(dir.path().join("p.yaml")).unwrap().split("waivers:").next().unwrap(),
+    );
     let bare = dir.runbook().args(["run", "bare.yaml", "--format", "json", "--answers", "answers.yaml"]).run();
     assert_eq!(bare.code, 1, "{bare:?}");
     assert_eq!(bare.step("news")["verdict"], "fail");

@@ -10,6 +10,19 @@ use crate::util::{Outcome, Runbook, TestDir};
 
 const PG_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
+/// Every scenario function named, once per backend: `mod sqlite` and `mod postgres` of tests.
+macro_rules! on_both_stores {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $scenario() { super::$scenario(super::Kind::Sqlite) })*
+        }
+        mod postgres {
+            $(#[test] fn $scenario() { super::$scenario(super::Kind::Postgres) })*
+        }
+    };
+}
+pub(crate) use on_both_stores;
+
 pub enum Kind {
     Sqlite,
     Postgres,
