@@ -328,9 +328,9 @@ fn bash_completion_loads_in_bash_and_completes_commands_and_flags() {
 fn the_man_page_renders_with_groff() {
     let dir = TestDir::new();
     let page = dir.write("runbook.1", &runbook_stdout(&["man"]));
-    let out = Command::new("groff").args(["-man", "-Tutf8", "-ww", "-z"]).arg(&page).output().expect("run groff");
+    let out = Command::new("groff").args(["-k", "-man", "-Tutf8", "-ww", "-z"]).arg(&page).output().expect("run groff");
     assert!(out.status.success() && out.stderr.is_empty(), "groff warns: {}", String::from_utf8_lossy(&out.stderr));
-    let text = Command::new("groff").args(["-man", "-Tascii"]).arg(&page).output().expect("run groff");
+    let text = Command::new("groff").args(["-k", "-man", "-Tutf8"]).arg(&page).output().expect("run groff");
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("runbook - Runs YAML playbooks"), "{text}");
     assert!(text.contains("validate") && text.contains("completions"), "{text}");
