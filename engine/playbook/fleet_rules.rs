@@ -61,9 +61,11 @@ fn share<'de, D: serde::Deserializer<'de>>(de: D) -> Result<f64, D::Error> {
 pub struct FleetRules {
     /// Hosts any step may fail on before the fleet fails (default 0).
     #[serde(default)]
+    #[schemars(example = 1)]
     pub max_failing: Allowance,
     /// Per step id, its own allowance.
     #[serde(default)]
+    #[schemars(example = serde_json::json!({"cpu_load": "10%", "disk_space": 0}))]
     pub steps: BTreeMap<String, Allowance>,
 }
 
