@@ -81,4 +81,8 @@ if [ ! -s "$xsd_dir/junit-10.xsd" ]; then
   mkdir -p "$xsd_dir" && cp "$tmp"/pytest-8.3.4/testing/example_scripts/junit-10.xsd "$xsd_dir/"
   rm -rf "$tmp"
 fi
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core, kubernetes-validate, monitoring plugins, xmllint, tappy and junit-10.xsd installed"
+# The real pre-commit runs our .pre-commit-hooks.yaml (tests/integration/first_hour.rs).
+command -v pre-commit >/dev/null || python3 -m pip install -q pre-commit \
+  || python3 -m pip install -q --break-system-packages pre-commit
+command -v groff >/dev/null || need_pkg groff-base
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core, kubernetes-validate, monitoring plugins, xmllint, tappy, junit-10.xsd, pre-commit and groff installed"

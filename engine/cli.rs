@@ -35,8 +35,11 @@ pub enum Command {
         #[arg(long)]
         report: bool,
     },
-    /// List the probe kinds.
-    Probes,
+    /// List the probe kinds, or show what one observes and takes.
+    Probes {
+        /// A probe kind, e.g. `http`.
+        kind: Option<String>,
+    },
     /// List stored runs, or one step's captured values over time.
     History(HistoryArgs),
     /// Show a stored run again.
@@ -68,6 +71,21 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         signature: Option<PathBuf>,
     },
+    /// Print a shell completion script, e.g. `runbook completions bash > /etc/bash_completion.d/runbook`.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the manual page (roff), e.g. `runbook man > runbook.1; man -l runbook.1`.
+    Man,
+}
+
+/// The shells `runbook completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// When `watch` and `serve` run.
@@ -190,6 +208,10 @@ pub struct RunArgs {
     /// owner, expires}`), added to the playbook's own.
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// Show what each step observed (the observation JSON, secrets masked) under it in the
+    /// checklist, to write captures and expressions against the real shape.
+    #[arg(long, short = 'v', visible_alias = "verbose")]
+    pub show_observed: bool,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]

@@ -12,10 +12,12 @@
 //! look-ups `prev`, `avg`, `max_of`, `min_of` (see [`History`]).
 
 mod budget;
+mod calls;
 mod convert;
 mod freshness;
 mod functions;
 pub mod limits;
+mod plain;
 mod reads;
 mod single;
 mod syntax;
@@ -145,6 +147,7 @@ pub fn compile(source: &str) -> Result<Expression, SyntaxError> {
     limits::check_source(source)?;
     let mut ast = parse(source)?;
     limits::check_depth(source, &ast)?;
+    calls::check(source, &ast)?;
     let references = ast.references();
     let uses_history = HISTORY_FUNCTIONS.iter().any(|f| references.has_function(f));
     let reads = reads::history_reads(&ast);
@@ -194,8 +197,10 @@ impl Expression {
         if let Some(halt) = meter.halted() {
             return Err(self.halted(halt));
         }
-        let value =
-            value.map_err(|e| EvalError::Unevaluable { expression: self.source.clone(), message: e.to_string() })?;
+        let value = value.map_err(|e| EvalError::Unevaluable {
+            expression: self.source.clone(),
+            message: plain::describe(&e, &self.observed_pairs(&context)),
+        })?;
         Ok(from_cel(&value))
     }
 
@@ -224,7 +229,10 @@ impl Expression {
             _ if no_history => Ok(Judgement::NoHistory),
             Ok(cel::Value::Bool(false)) => Ok(Judgement::False { observed: self.observed(&context) }),
             Ok(other) => Err(EvalError::NotBoolean { expression: self.source.clone(), value: from_cel(&other) }),
-            Err(error) => Err(EvalError::Failed { expression: self.source.clone(), message: error.to_string() }),
+            Err(error) => Err(EvalError::Failed {
+                expression: self.source.clone(),
+                message: plain::describe(&error, &self.observed_pairs(&context)),
+            }),
         }
     }
 

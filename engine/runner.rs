@@ -47,7 +47,13 @@ pub struct RunOptions {
     pub confirm: Arc<dyn confirm::Confirm>,
     /// Skip every action step, showing what it would do; other steps run.
     pub dry_run: bool,
+    /// Where each step's last observation goes, secrets masked (`run --show-observed`).
+    pub observations: Option<Observations>,
 }
+
+/// Each step's last observation by step id, secrets masked: what an author
+/// needs to write captures and expressions without guessing the shape.
+pub type Observations = Arc<std::sync::Mutex<std::collections::BTreeMap<String, Value>>>;
 
 /// What the runner reports as it goes.
 pub enum Event<'a> {
@@ -66,6 +72,7 @@ pub(crate) struct RunScope {
     pub dry_run: bool,
     /// Raised when the run stops, so expressions being judged stop too.
     pub halt: Arc<AtomicBool>,
+    pub observations: Option<Observations>,
 }
 
 /// Runs every step of `plan` and returns the record, secrets already masked.
@@ -82,6 +89,7 @@ pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &m
         confirm: options.confirm,
         dry_run: options.dry_run,
         halt: Arc::new(AtomicBool::new(false)),
+        observations: options.observations,
     });
     let mut stop = options.stop;
     let mut board = Board::new(Arc::clone(&scope), options.jobs);

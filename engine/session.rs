@@ -52,6 +52,8 @@ pub struct Config {
     pub identity: Identity,
     /// Signs the record as the history keeps it (`--sign`), so the fleet view can check who wrote it.
     pub signer: Option<RecordSigner>,
+    /// Where each step's observation is kept for showing (`run --show-observed`).
+    pub observations: Option<runner::Observations>,
 }
 
 /// Signs a record's stored text; returns the signature file's text (minisign format).
@@ -121,7 +123,14 @@ impl Session {
                 (None, None)
             }
         };
-        let options = RunOptions { jobs: self.config.jobs, history, stop, confirm, dry_run: self.config.skip_actions };
+        let options = RunOptions {
+            jobs: self.config.jobs,
+            history,
+            stop,
+            confirm,
+            dry_run: self.config.skip_actions,
+            observations: self.config.observations.clone(),
+        };
         let mut record = runner::run(self.plan.clone(), self.secrets.clone(), options, on_event).await;
         self.config.identity.stamp(&mut record);
         sign_off(&mut record);

@@ -23,6 +23,17 @@ pub enum UnitError {
     SizeRange(String),
 }
 
+/// What [`parse_duration`] reads, as a JSON Schema pattern, so editors flag
+/// `5 minutes` as they type (the schema is generated from the model).
+pub const DURATION_PATTERN: &str = r"^\s*([0-9]+\.?[0-9]*|\.[0-9]+)\s*(ms|s|m|min|h|d)?\s*$";
+
+/// [`DURATION_PATTERN`], or a `{{template}}` filled in when the step runs (probe parameters).
+pub const TEMPLATED_DURATION_PATTERN: &str = r"^\s*([0-9]+\.?[0-9]*|\.[0-9]+)\s*(ms|s|m|min|h|d)?\s*$|\{\{";
+
+/// What [`parse_size`] reads, as a JSON Schema pattern (a size parameter is checked
+/// before the run, so it takes no template).
+pub const SIZE_PATTERN: &str = r"^\s*([0-9]+\.?[0-9]*|\.[0-9]+)\s*([KkMmGgTt]([Ii]?[Bb])?|[Bb])?\s*$";
+
 /// Parses a duration such as `5s`, `250ms`, `1.5m`, `2h` or `1d`.
 pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
     let (number, unit) = split_number(text.trim()).ok_or_else(|| UnitError::NotADuration(text.to_owned()))?;

@@ -51,6 +51,7 @@ impl RunConfig {
             tell: !args.dry_run,
             identity: identity(&args.identity)?,
             signer: None,
+            observations: args.show_observed.then(Default::default),
         };
         Ok(Self {
             file: args.file.clone(),
@@ -87,6 +88,7 @@ pub fn monitor_session(args: &MonitorRunArgs) -> Result<session::Config, CliErro
         tell: true,
         identity: identity(&args.identity)?,
         signer: None,
+        observations: None,
     })
 }
 

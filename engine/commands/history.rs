@@ -18,14 +18,31 @@ pub fn history(args: &HistoryArgs) -> Outcome {
     if let (true, Some(playbook)) = (args.stats, &playbook) {
         return super::history_stats::stats(args, playbook);
     }
-    let runs = session::runtime()?
+    let (runs, known) = session::runtime()?
         .block_on(async {
             let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), Vec::new()));
             };
-            store.runs(playbook.as_deref(), args.limit).await
+            let runs = store.runs(playbook.as_deref(), args.limit).await?;
+            // Only when a named playbook has no runs: the names the history does know.
+            let known = match &playbook {
+                Some(_) if runs.is_empty() => known_playbooks(&store).await?,
+                _ => Vec::new(),
+            };
+            Ok::<_, crate::history::HistoryError>((runs, known))
         })
         .map_err(failed)?;
+    if let (Some(name), true) = (&playbook, runs.is_empty()) {
+        // A playbook file is known whether or not it ran; a bare name may be a typo.
+        let given_file = args.playbook.as_deref().is_some_and(|p| std::path::Path::new(p).is_file());
+        if !given_file {
+            return Err(unknown_playbook(name, &known));
+        }
+        if args.format == Format::Text {
+            println!("no runs of `{name}` in the history yet");
+            return Ok(exit::CLEAN);
+        }
+    }
     let shown = match (&args.step, args.format) {
         (None, Format::Json) => serde_json::to_string_pretty(&runs).unwrap_or_default() + "\n",
         (None, Format::Text) => runs_table(&runs),
@@ -34,6 +51,38 @@ pub fn history(args: &HistoryArgs) -> Outcome {
     };
     print!("{shown}");
     Ok(exit::CLEAN)
+}
+
+/// How many of the newest runs are searched for the names of the playbooks
+/// the history knows: enough for any history a person reads in a terminal,
+/// bounded so a huge store is not read whole for a hint.
+const NAMES_FROM_RUNS: u32 = 2000;
+
+/// The playbook names in the newest runs, each once, in first-seen order.
+async fn known_playbooks(store: &crate::history::Store) -> Result<Vec<String>, crate::history::HistoryError> {
+    let mut names: Vec<String> = Vec::new();
+    for run in store.runs(None, NAMES_FROM_RUNS).await? {
+        if !names.contains(&run.playbook) {
+            names.push(run.playbook);
+        }
+    }
+    Ok(names)
+}
+
+/// `history NAME` found nothing: the history has no playbook by that name.
+fn unknown_playbook(name: &str, known: &[String]) -> CliError {
+    if known.is_empty() {
+        return invalid(format!("no runs of `{name}`: the history has no runs yet"));
+    }
+    let hint = crate::suggest::did_you_mean(name, known.iter().map(String::as_str))
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    let listed: Vec<String> = known.iter().take(10).map(|k| format!("`{k}`")).collect();
+    let more = if known.len() > 10 { ", …" } else { "" };
+    invalid(format!(
+        "no runs of `{name}`: no playbook by that name in the history{hint} (it has {}{more})",
+        listed.join(", ")
+    ))
 }
 
 /// A playbook's name: the argument itself, or the `name` of the playbook file it names.

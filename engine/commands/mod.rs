@@ -1,6 +1,7 @@
 //! The CLI layer: runs a parsed command, prints, and picks the exit code.
 //! The only place that writes to the terminal.
 
+mod completions;
 mod config;
 mod confirm;
 mod diff;
@@ -12,6 +13,7 @@ mod keys;
 mod list;
 mod listen;
 mod monitor;
+mod probes;
 mod progress;
 mod prompt;
 mod prune;
@@ -68,12 +70,9 @@ fn command(command: Command) -> Outcome {
         Command::Diff(args) => diff::diff(&args),
         Command::Watch(args) => watch::watch(&args),
         Command::Serve(args) => serve::serve(&args),
-        Command::Probes => {
-            for kind in crate::probe::KINDS {
-                println!("{kind}");
-            }
-            Ok(exit::CLEAN)
-        }
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
+        Command::Probes { kind } => probes::probes(kind.as_deref()),
     }
 }
 
@@ -89,11 +88,14 @@ pub fn fancy_terminal() -> bool {
 
 /// Loads and validates a playbook, printing every problem to stderr.
 pub fn load_plan(path: &std::path::Path, overrides: &[(String, String)]) -> Result<Plan, CliError> {
+    let env = env_overrides();
     let loaded = playbook::load(path).map_err(|playbook::error::LoadError { diagnostic, source }| {
-        print_diagnostics(&[diagnostic], source.as_deref());
+        match &source {
+            Some(text) => print_diagnostics(&validate::every_problem(path, text, diagnostic, &env), Some(text)),
+            None => print_diagnostics(&[diagnostic], None),
+        }
         CliError::Shown(exit::INVALID)
     })?;
-    let env = env_overrides();
     playbook::validate::plan(&loaded, overrides, &env).map_err(|problems| {
         print_diagnostics(&problems, Some(&loaded.source));
         CliError::Shown(exit::INVALID)

@@ -2,9 +2,18 @@
 //! name. Asked on stderr (stdout may carry JSON), read from stdin; only when
 //! both are terminals. End of input stops asking: what was not answered
 //! stays `pending`. An item whose attested evidence failed is not asked.
+//!
+//! Ctrl-C (or SIGTERM) while a question waits stops the questions at once:
+//! nothing more is asked, not even the operator's name, and `run` exits 130.
+//! The run's own signal listener cannot see it then (its runtime waits on
+//! this thread), so the terminal is read on a thread of its own and a second
+//! small listener races it.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Mutex, OnceLock};
 
 use crate::record::{RunRecord, StepResult, Verdict, attest};
 use crate::report::answers::{Answer, parse_verdict};
@@ -61,14 +70,81 @@ pub fn ask_operator() -> Option<String> {
     ask("\nOperator (signs this run off): ").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// One line from stdin after `question`; `None` at end of input.
+/// Whether a signal stopped the questions.
+pub fn stopped() -> bool {
+    STOPPED.load(Ordering::SeqCst)
+}
+
+static STOPPED: AtomicBool = AtomicBool::new(false);
+
+/// What the terminal gave: a line, the end of input, or a stop.
+enum Input {
+    Line(String),
+    End,
+    Stopped,
+}
+
+/// One line from stdin after `question`; `None` at end of input or once stopped.
 fn ask(question: &str) -> Option<String> {
+    if stopped() {
+        return None;
+    }
     let mut stderr = std::io::stderr();
     let _ = write!(stderr, "{question}");
     let _ = stderr.flush();
-    let mut line = String::new();
-    match std::io::stdin().lock().read_line(&mut line) {
-        Ok(0) | Err(_) => None,
-        Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+    let inputs = inputs().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match inputs.recv() {
+        Ok(Input::Line(line)) => Some(line),
+        Ok(Input::End) | Err(_) => None,
+        Ok(Input::Stopped) => {
+            STOPPED.store(true, Ordering::SeqCst);
+            eprintln!("\ninterrupted: no more questions");
+            None
+        }
     }
+}
+
+/// The terminal's lines and the stop signals, started at the first question.
+fn inputs() -> &'static Mutex<Receiver<Input>> {
+    static INPUTS: OnceLock<Mutex<Receiver<Input>>> = OnceLock::new();
+    INPUTS.get_or_init(|| {
+        let (tx, rx) = channel();
+        let lines = tx.clone();
+        // Each thread ends with the process; a failure to start one leaves the other.
+        let _ = std::thread::Builder::new().name("terminal".into()).spawn(move || read_lines(&lines));
+        let _ = std::thread::Builder::new().name("prompt-signals".into()).spawn(move || wait_for_stop(&tx));
+        Mutex::new(rx)
+    })
+}
+
+fn read_lines(tx: &Sender<Input>) {
+    loop {
+        let mut line = String::new();
+        let input = match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) | Err(_) => Input::End,
+            Ok(_) => Input::Line(line.trim_end_matches(['\n', '\r']).to_owned()),
+        };
+        let end = matches!(input, Input::End);
+        if tx.send(input).is_err() || end {
+            return;
+        }
+    }
+}
+
+/// Sends `Stopped` at the first Ctrl-C or SIGTERM. Tokio delivers a signal to
+/// every listener in the process, so the run's own listener still counts it.
+fn wait_for_stop(tx: &Sender<Input>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+    runtime.block_on(async {
+        let (Ok(mut interrupt), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
+        }
+    });
+    let _ = tx.send(Input::Stopped);
 }

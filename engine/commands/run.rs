@@ -101,10 +101,13 @@ fn execute(args: &RunArgs) -> Result<Ran, CliError> {
     let written = emit(&record, &config, out_file);
     reports::write(&record, &prepared, &args.report)?;
     // A stopped run or a report not written says nothing sure of the system: UNKNOWN.
-    let state = if signalled.count > 0 || !written { State::Unknown } else { State::of(&record) };
     // A signal that came as the last step finished is still a stop asked for: never exit 0 after one.
+    let stopped = signalled.count > 0 || super::prompt::stopped();
+    let state = if stopped || !written { State::Unknown } else { State::of(&record) };
     let code = if signalled.count > 0 {
         signalled.code
+    } else if super::prompt::stopped() {
+        exit::INTERRUPTED
     } else if record.status == RunStatus::Interrupted {
         exit::FAILED
     } else if record.is_clean() && written {
@@ -142,6 +145,9 @@ fn select(plan: &mut Plan, config: &RunConfig) -> Result<(), CliError> {
 /// terminal) or to stdout. Returns whether the report file was written.
 fn emit(record: &RunRecord, config: &RunConfig, out_file: Option<AtomicFile>) -> bool {
     let style = Style { colour: colour_stdout() };
+    let observed = config.session.observations.as_ref().map(|o| o.lock().map(|o| o.clone()).unwrap_or_default());
+    let observed = observed.unwrap_or_default();
+    let checklist = || text::render_observed(record, style, &observed);
     let formatted = match config.format {
         RunFormat::Text => text::render(record, Style { colour: false }),
         other => {
@@ -159,14 +165,20 @@ fn emit(record: &RunRecord, config: &RunConfig, out_file: Option<AtomicFile>) ->
     match (out_file, &config.out) {
         (Some(file), Some(path)) => {
             let written = file.commit(formatted.as_bytes());
-            print!("{}", text::render(record, style));
+            print!("{}", checklist());
             if let Err(e) = written {
                 eprintln!("error: cannot write `{}`: {e}", path.display());
                 return false;
             }
         }
-        _ if config.format == RunFormat::Text => print!("{}", text::render(record, style)),
-        _ => print!("{formatted}"),
+        _ if config.format == RunFormat::Text => print!("{}", checklist()),
+        _ => {
+            print!("{formatted}");
+            // stdout carries the format: what was observed goes to the terminal on stderr.
+            if !observed.is_empty() {
+                eprint!("{}", text::render_observed(record, Style { colour: false }, &observed));
+            }
+        }
     }
     true
 }

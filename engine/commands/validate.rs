@@ -4,6 +4,10 @@
 //! `{"files": <playbooks checked>, "invalid": <playbooks with problems>,
 //! "problems": [{"file", "line", "column", "message"}]}`; `line` and `column`
 //! are 1-based, and 0 when a problem has no place (an unreadable file).
+//!
+//! Answers and waivers files often sit beside the playbooks they serve: a file
+//! that is not a playbook but has one of their shapes is skipped with a note
+//! (and not counted), so `validate DIR` checks a whole repository.
 
 use std::path::PathBuf;
 
@@ -13,8 +17,19 @@ use crate::cli::Format;
 use crate::playbook::{self, Diagnostic};
 
 pub fn validate(patterns: &[String], format: Format) -> Outcome {
-    let (files, mut problems) = expand(patterns);
-    let sources: Vec<(Vec<Diagnostic>, Option<String>)> = check_all(&files).into_iter().flatten().collect();
+    let (found, mut problems) = expand(patterns);
+    let mut files = Vec::with_capacity(found.len());
+    let mut sources: Vec<(Vec<Diagnostic>, Option<String>)> = Vec::new();
+    for (file, checked) in found.iter().zip(check_all(&found)) {
+        match checked {
+            Checked::Companion(what) => eprintln!("note: skipped `{}`: {what}, not a playbook", file.display()),
+            Checked::Valid => files.push(file),
+            Checked::Invalid(found, source) => {
+                files.push(file);
+                sources.push((found, source));
+            }
+        }
+    }
     let count: usize = problems.len() + sources.iter().map(|(p, _)| p.len()).sum::<usize>();
     match format {
         Format::Json => {
@@ -42,13 +57,33 @@ pub fn validate(patterns: &[String], format: Format) -> Outcome {
     Ok(if count == 0 { exit::CLEAN } else { exit::INVALID })
 }
 
+/// What checking one file found.
+enum Checked {
+    Valid,
+    /// Its problems, and its text for the snippets.
+    Invalid(Vec<Diagnostic>, Option<String>),
+    /// Not a playbook but a file that serves one (`an answers file`).
+    Companion(&'static str),
+}
+
 /// The problems of each file (in file order), checked on every core: files
 /// are independent, and CI validates whole folders.
-fn check_all(files: &[PathBuf]) -> Vec<Option<(Vec<Diagnostic>, Option<String>)>> {
+fn check_all(files: &[PathBuf]) -> Vec<Checked> {
     let env = env_overrides();
     let check = |file: &PathBuf| match playbook::load(file) {
-        Err(playbook::error::LoadError { diagnostic, source }) => Some((vec![diagnostic], source)),
-        Ok(loaded) => playbook::validate::plan(&loaded, &[], &env).err().map(|found| (found, Some(loaded.source))),
+        Err(playbook::error::LoadError { diagnostic, source }) => {
+            match source.as_deref().and_then(|text| companion(file, text)) {
+                Some(what) => Checked::Companion(what),
+                None => match &source {
+                    Some(text) => Checked::Invalid(every_problem(file, text, diagnostic, &env), source),
+                    None => Checked::Invalid(vec![diagnostic], source),
+                },
+            }
+        }
+        Ok(loaded) => match playbook::validate::plan(&loaded, &[], &env) {
+            Ok(_) => Checked::Valid,
+            Err(found) => Checked::Invalid(found, Some(loaded.source)),
+        },
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(files.len()).max(1);
     let chunk = files.len().div_ceil(threads).max(1);
@@ -65,8 +100,10 @@ fn check_all(files: &[PathBuf]) -> Vec<Option<(Vec<Diagnostic>, Option<String>)>
         for worker in workers {
             match worker {
                 Ok(handle) => results.extend(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
-                Err(e) => results
-                    .push(Some((vec![Diagnostic::new("runbook", 0, 0, format!("cannot start a worker: {e}"))], None))),
+                Err(e) => results.push(Checked::Invalid(
+                    vec![Diagnostic::new("runbook", 0, 0, format!("cannot start a worker: {e}"))],
+                    None,
+                )),
             }
         }
         results
@@ -111,5 +148,45 @@ fn collect_dir(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
         } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }
+    }
+}
+
+/// Every problem of a playbook that does not load: the reader's, step by
+/// step, then the checks of what loads without the steps at fault.
+pub fn every_problem(
+    file: &std::path::Path,
+    text: &str,
+    first: Diagnostic,
+    env: &[(String, String)],
+) -> Vec<Diagnostic> {
+    let (mut found, rest) = playbook::load_all::problems(file, text, first);
+    if let Some(Err(more)) = rest.map(|loaded| playbook::validate::plan(&loaded, &[], env)) {
+        found.extend(more);
+    }
+    found.sort_by_key(|d| (d.line, d.column));
+    found
+}
+
+/// Which companion file `text` is, judged by its shape (only asked of a file
+/// that did not load as a playbook): a map whose one key is `waivers`, or a
+/// map of step ids to manual verdicts. A broken one still counts when its
+/// name says what it is and it has no `sections`, as a playbook would.
+fn companion(path: &std::path::Path, text: &str) -> Option<&'static str> {
+    let doc: serde_json::Value = serde_saphyr::from_str(text).ok()?;
+    let map = doc.as_object()?;
+    if map.len() == 1 && map.contains_key("waivers") {
+        return Some("a waivers file");
+    }
+    if crate::report::answers::parse(text).is_ok_and(|answers| !answers.is_empty()) {
+        return Some("an answers file");
+    }
+    let name = path.file_name()?.to_string_lossy().to_lowercase();
+    let named = |word| name.contains(word) && !map.contains_key("sections");
+    if named("waivers") {
+        Some("a waivers file")
+    } else if named("answers") {
+        Some("an answers file")
+    } else {
+        None
     }
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use crate::units::parse_duration;
 
 pub fn register(context: &mut Context) {
-    let _ = context.add_function("age", |a: Arguments| -> ResolveResult {
+    super::functions::add(context, "age", |a: Arguments| -> ResolveResult {
         let (at, unit) = match a.0.as_slice() {
             [at] => (at.clone(), None),
             [at, Value::String(unit)] => (at.clone(), Some(unit.to_string())),
@@ -23,7 +23,7 @@ pub fn register(context: &mut Context) {
         let age = Utc::now() - instant("age", &at, unit.as_deref())?;
         Ok(Value::Duration(age))
     });
-    let _ = context.add_function("fresh", |a: Arguments| -> ResolveResult {
+    super::functions::add(context, "fresh", |a: Arguments| -> ResolveResult {
         let [at, Value::String(limit)] = a.0.as_slice() else {
             return Err(fail("fresh", "takes a timestamp and a duration, e.g. `fresh(updated_at, \"10m\")`"));
         };

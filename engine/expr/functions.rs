@@ -25,6 +25,43 @@ pub fn arithmetic_for(operator: &str) -> Option<&'static str> {
     })
 }
 
+/// Every function the engine adds to CEL's own, with the fewest and most
+/// arguments it takes (a method call's receiver counts as the first). The one
+/// list: [`add`] refuses a name that is not in it, a test holds every entry to
+/// being registered, and `runbook validate` checks calls against it.
+pub const FUNCTIONS: &[(&str, usize, usize)] = &[
+    ("num", 1, 1),
+    ("abs", 1, 1),
+    ("pct", 2, 2),
+    ("delta_pct", 2, 2),
+    ("max", 1, usize::MAX),
+    ("min", 1, usize::MAX),
+    ("now", 0, 0),
+    ("age", 1, 2),
+    ("fresh", 2, 2),
+    ("one", 1, 1),
+    ("first", 1, 1),
+    ("prev", 1, 2),
+    ("avg", 2, 2),
+    ("max_of", 2, 2),
+    ("min_of", 2, 2),
+];
+
+/// The argument counts of one of [`FUNCTIONS`].
+pub fn signature(name: &str) -> Option<(usize, usize)> {
+    FUNCTIONS.iter().find(|(n, _, _)| *n == name).map(|&(_, min, max)| (min, max))
+}
+
+/// Adds one of [`FUNCTIONS`] to `context`.
+pub(super) fn add<T: 'static>(
+    context: &mut Context,
+    name: &'static str,
+    function: impl cel::extractors::IntoFunction<T> + Send + Sync + 'static,
+) {
+    debug_assert!(signature(name).is_some(), "`{name}` is registered but not in FUNCTIONS");
+    let _ = context.add_function(name, function);
+}
+
 fn fail(function: &str, message: impl ToString) -> ExecutionError {
     ExecutionError::function_error(function, message)
 }
@@ -97,26 +134,26 @@ pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missin
             other => Ok(Value::Int(number("bytes", other)? as i64)),
         }
     });
-    let _ = context.add_function("num", |a: Arguments| -> ResolveResult {
+    add(context, "num", |a: Arguments| -> ResolveResult {
         let [v] = args::<1>("num", &a)?;
         if let Value::Null = v {
             return Ok(Value::Null);
         }
         Ok(Value::Float(number("num", &v)?))
     });
-    let _ = context.add_function("abs", |a: Arguments| -> ResolveResult {
+    add(context, "abs", |a: Arguments| -> ResolveResult {
         let [v] = args::<1>("abs", &a)?;
         Ok(match v {
             Value::Int(i) => Value::Int(i.saturating_abs()),
             other => Value::Float(number("abs", &other)?.abs()),
         })
     });
-    let _ = context.add_function("pct", |a: Arguments| -> ResolveResult {
+    add(context, "pct", |a: Arguments| -> ResolveResult {
         let [part, total] = args::<2>("pct", &a)?;
         let total = number("pct", &total)?;
         Ok(Value::Float(if total == 0.0 { 0.0 } else { number("pct", &part)? / total * 100.0 }))
     });
-    let _ = context.add_function("delta_pct", |a: Arguments| -> ResolveResult {
+    add(context, "delta_pct", |a: Arguments| -> ResolveResult {
         let [old, new] = args::<2>("delta_pct", &a)?;
         if matches!(old, Value::Null) || matches!(new, Value::Null) {
             return Ok(Value::Null);
@@ -129,11 +166,9 @@ pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missin
         }))
     });
     // CEL's own `max`/`min` (a list or several arguments) are not in the standard env.
-    let _ = context.add_function("max", cel::functions::max);
-    let _ = context.add_function("min", cel::functions::min);
-    let _ = context.add_function("now", |_: Arguments| -> ResolveResult {
-        Ok(Value::Timestamp(chrono::Utc::now().fixed_offset()))
-    });
+    add(context, "max", cel::functions::max);
+    add(context, "min", cel::functions::min);
+    add(context, "now", |_: Arguments| -> ResolveResult { Ok(Value::Timestamp(chrono::Utc::now().fixed_offset())) });
     super::freshness::register(context);
     super::single::register(context);
     register_history(context, history, missing);
@@ -142,7 +177,7 @@ pub fn register(context: &mut Context, history: Option<Arc<dyn History>>, missin
 fn register_history(context: &mut Context, history: Option<Arc<dyn History>>, missing: Arc<AtomicBool>) {
     let lookup = Arc::new(Lookup { history, missing });
     let l = Arc::clone(&lookup);
-    let _ = context.add_function("prev", move |a: Arguments| -> ResolveResult {
+    add(context, "prev", move |a: Arguments| -> ResolveResult {
         let name = text("prev", a.0.first())?;
         let value = match a.0.get(1) {
             None => l.recent(&name, 1).into_iter().next(),
@@ -155,7 +190,7 @@ fn register_history(context: &mut Context, history: Option<Arc<dyn History>>, mi
     });
     for (name, reduce) in [("avg", reduce_avg as fn(&[f64]) -> f64), ("max_of", reduce_max), ("min_of", reduce_min)] {
         let l = Arc::clone(&lookup);
-        let _ = context.add_function(name, move |a: Arguments| -> ResolveResult {
+        add(context, name, move |a: Arguments| -> ResolveResult {
             let [field, count] = args::<2>(name, &a)?;
             let field = text(name, Some(&field))?;
             let count = number(name, &count)?.max(1.0) as usize;

@@ -110,7 +110,7 @@ fn depth(expr: &IdedExpr, above: usize) -> usize {
     below.unwrap_or(here)
 }
 
-fn at(source: &str, offset: usize, message: String) -> SyntaxError {
+pub(super) fn at(source: &str, offset: usize, message: String) -> SyntaxError {
     let line_start = source[..offset].rfind('\n').map_or(0, |n| n + 1);
     let column = source[line_start..offset].chars().count() + 1;
     SyntaxError { column: u32::try_from(column).unwrap_or(u32::MAX), offset, message }

@@ -10,7 +10,7 @@ use cel::objects::ResolveResult;
 use cel::{Context, ExecutionError, Value};
 
 pub fn register(context: &mut Context) {
-    let _ = context.add_function("one", |a: Arguments| -> ResolveResult {
+    super::functions::add(context, "one", |a: Arguments| -> ResolveResult {
         match list("one", &a)? {
             [only] => Ok(only.clone()),
             items => {
@@ -18,7 +18,7 @@ pub fn register(context: &mut Context) {
             }
         }
     });
-    let _ = context.add_function("first", |a: Arguments| -> ResolveResult {
+    super::functions::add(context, "first", |a: Arguments| -> ResolveResult {
         Ok(list("first", &a)?.first().cloned().unwrap_or(Value::Null))
     });
 }

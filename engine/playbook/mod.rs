@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod fleet_rules;
 pub mod load;
+pub mod load_all;
 mod load_error;
 pub mod model;
 pub mod notify_file;

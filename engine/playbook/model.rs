@@ -198,7 +198,7 @@ impl serde::de::Visitor<'_> for VarVisitor {
 pub struct Defaults {
     /// How long one attempt of a step may take, e.g. `5s`, `500ms`, `2m` (default `10s`).
     #[serde(default)]
-    #[schemars(with = "Option<String>", example = &"5s")]
+    #[schemars(with = "Option<String>", example = &"5s", regex(pattern = crate::units::DURATION_PATTERN))]
     pub timeout: Option<Spanned<String>>,
     /// How many times a step whose probe errored (could not observe) is tried again
     /// (default 0). A failed `expect` is never retried.
@@ -269,7 +269,7 @@ pub struct Step {
     #[schemars(with = "Vec<String>", example = vec!["brain_health", "db_connect"])]
     pub attests: Vec<Spanned<String>>,
     /// How long one attempt may take, e.g. `5s` (overrides `defaults.timeout`).
-    #[schemars(with = "Option<String>", example = &"5s")]
+    #[schemars(with = "Option<String>", example = &"5s", regex(pattern = crate::units::DURATION_PATTERN))]
     pub timeout: Option<Spanned<String>>,
     /// How many more attempts after an error: the probe could not observe (refused, timed
     /// out). A failed `expect` is final and never retried; to wait for a condition, use
@@ -331,10 +331,10 @@ pub struct Until {
     pub expr: Spanned<String>,
     /// How long to pause between observations, e.g. `2s` (default `1s`).
     #[serde(default)]
-    #[schemars(with = "Option<String>", example = &"2s")]
+    #[schemars(with = "Option<String>", example = &"2s", regex(pattern = crate::units::DURATION_PATTERN))]
     pub every: Option<Spanned<String>>,
     /// How long to wait at most, from the first observation, e.g. `60s`.
-    #[schemars(with = "String", example = &"60s")]
+    #[schemars(with = "String", example = &"60s", regex(pattern = crate::units::DURATION_PATTERN))]
     pub within: Spanned<String>,
 }
 

@@ -63,7 +63,7 @@ pub struct FileProbe {
     pub tail_lines: Option<NumberParam<u32>>,
     /// An age, e.g. `30d`: `count_older` counts the matches older than it (retention checks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(example = &"30d")]
+    #[schemars(example = &"30d", regex(pattern = crate::units::TEMPLATED_DURATION_PATTERN))]
     pub older_than: Option<String>,
 }
 

@@ -25,7 +25,7 @@ pub struct Http {
     pub url: String,
     /// The HTTP method: `GET` (the default), `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE` or `OPTIONS`.
     #[serde(default = "default_method")]
-    #[schemars(example = &"POST")]
+    #[schemars(example = &"POST", regex(pattern = METHOD_PATTERN))]
     pub method: String,
     /// Request headers.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -48,13 +48,16 @@ pub struct Http {
     pub insecure: bool,
     /// The largest response body read, e.g. `10MB` (the default); a larger one is an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(example = &"10MB")]
+    #[schemars(example = &"10MB", regex(pattern = crate::units::SIZE_PATTERN))]
     pub max_body: Option<String>,
 }
 
 fn default_method() -> String {
     "GET".to_owned()
 }
+
+/// [`METHODS`] in either case, or a `{{template}}`, for the JSON Schema.
+const METHOD_PATTERN: &str = r"^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|get|head|post|put|patch|delete|options)$|\{\{";
 
 /// The methods a check would use; anything else is most likely a typo.
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];

@@ -46,7 +46,7 @@ pub struct Shell {
     pub json: bool,
     /// The most output kept per stream, e.g. `1MB` (the default); more is an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(example = &"4MB")]
+    #[schemars(example = &"4MB", regex(pattern = crate::units::SIZE_PATTERN))]
     pub max_output: Option<String>,
     /// The template values `run` expands, by variable name (set by rendering, never by a playbook).
     #[serde(skip)]

@@ -48,7 +48,8 @@ fn index(entries: &[Entry]) -> String {
          td,th{padding:.3rem .5rem;text-align:left;border-bottom:1px solid #d0d7de}\
          .pass{color:#1a7f37}.warn{color:#9a6700}.fail,.error{color:#cf222e}.skipped,.pending{color:#6e7781}\
          </style></head><body>\n<h1>Playbooks</h1>\n<table>\
-         <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed (critical, warning)</th><th>history</th><th>hosts</th></tr>\n",
+         <tr><th>playbook</th><th>verdict</th><th>finished</th><th>failed</th><th>errors</th>\
+         <th>of which critical, warning</th><th>history</th><th>hosts</th></tr>\n",
     );
     for (i, entry) in entries.iter().enumerate() {
         let link = format!("<a href=\"playbooks/{}\">{}</a>", i + 1, escape(entry.name));
@@ -58,16 +59,18 @@ fn index(entries: &[Entry]) -> String {
             None => {
                 let _ = writeln!(
                     out,
-                    "<tr><td>{link}</td><td colspan=\"3\">first run in progress</td>{history}{fleet}</tr>"
+                    "<tr><td>{link}</td><td colspan=\"5\">first run in progress</td>{history}{fleet}</tr>"
                 );
             }
             Some(r) => {
                 let split = &r.counts.failed_by_severity;
                 let _ = writeln!(
                     out,
-                    "<tr><td>{link}</td><td class=\"{v}\">{v}</td><td>{}</td><td>{} ({}, {})</td>{history}{fleet}</tr>",
+                    "<tr><td>{link}</td><td class=\"{v}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}, {}</td>{history}{fleet}</tr>",
+                    verdict_words(r),
                     escape(&r.finished),
-                    r.counts.fail + r.counts.error,
+                    r.counts.fail,
+                    r.counts.error,
                     split.critical,
                     split.warning,
                     v = r.verdict.name(),
@@ -111,6 +114,15 @@ pub fn stats(name: &str, since: &str, steps: &[StepStats]) -> String {
     out
 }
 
+/// `pass`, `fail`, …; a run whose worst is a warning `passed with 2 warnings`.
+fn verdict_words(record: &RunRecord) -> String {
+    match (record.verdict, record.counts.warn) {
+        (crate::record::Verdict::Warn, 1) => "passed with 1 warning".to_owned(),
+        (crate::record::Verdict::Warn, n) => format!("passed with {n} warnings"),
+        (v, _) => v.name().to_owned(),
+    }
+}
+
 /// Text as HTML: `&`, `<`, `>`, quotes.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -125,4 +137,35 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> RunRecord {
+        serde_json::from_str(include_str!("../../tests/report-record.json")).expect("record")
+    }
+
+    #[test]
+    fn the_index_counts_errors_apart_from_failures() {
+        let record = record();
+        let entries = [
+            Entry { name: "a", latest: Some(&record), template: None },
+            Entry { name: "b", latest: None, template: None },
+        ];
+        let page = home(&entries).expect("index");
+        assert!(page.contains("<th>failed</th><th>errors</th>"), "{page}");
+        let (fail, error) = (record.counts.fail, record.counts.error);
+        assert!(page.contains(&format!("<td>{fail}</td><td>{error}</td>")), "{page}");
+    }
+
+    #[test]
+    fn a_run_whose_worst_is_a_warning_reads_passed_with_warnings() {
+        let mut record = record();
+        record.verdict = crate::record::Verdict::Warn;
+        assert_eq!(verdict_words(&record), format!("passed with {} warning", record.counts.warn));
+        record.counts.warn = 3;
+        assert_eq!(verdict_words(&record), "passed with 3 warnings");
+    }
 }

@@ -1,7 +1,10 @@
 //! The checklist as text: grouped by section, a mark per step, the observed
 //! values under each failure, then the counts. Colour only when asked.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+use serde_json::Value;
 
 use crate::record::{RunRecord, RunStatus, Severity, StepResult, Verdict};
 
@@ -57,6 +60,11 @@ impl Style {
 
 /// The whole checklist.
 pub fn render(record: &RunRecord, style: Style) -> String {
+    render_observed(record, style, &BTreeMap::new())
+}
+
+/// The checklist with each step's observation (by step id, secrets already masked) under it.
+pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<String, Value>) -> String {
     // Values from probed systems reach a terminal here: none may drive it.
     let shown = printable_record(record);
     let record = shown.as_ref().unwrap_or(record);
@@ -92,6 +100,16 @@ pub fn render(record: &RunRecord, style: Style) -> String {
                     let _ = writeln!(out, "      {tag}{line}");
                 }
             }
+            // What the operator said about a manual check is part of its result.
+            if let Some(answer) = &step.answer {
+                let _ = writeln!(out, "      {}", answered(answer));
+            }
+            if let Some(observation) = observed.get(&step.id) {
+                let _ = writeln!(out, "      {}", style.dim("observed:"));
+                for line in shown_observation(observation).lines() {
+                    let _ = writeln!(out, "        {}", style.dim(line));
+                }
+            }
             if let Some(note) = step.tries_note() {
                 let _ = writeln!(out, "      {}", style.dim(&note));
             }
@@ -106,6 +124,33 @@ pub fn render(record: &RunRecord, style: Style) -> String {
     }
     let _ = writeln!(out, "\n{}", summary(record));
     out
+}
+
+/// The most of one observation shown: a whole HTTP body would bury the checklist.
+const MAX_OBSERVATION_SHOWN: usize = 4000;
+
+/// An observation as indented JSON, control characters made visible, cut at
+/// [`MAX_OBSERVATION_SHOWN`] characters.
+fn shown_observation(observation: &Value) -> String {
+    let mut value = observation.clone();
+    crate::printable::printable_json(&mut value);
+    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let total = text.chars().count();
+    if total <= MAX_OBSERVATION_SHOWN {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX_OBSERVATION_SHOWN).collect();
+    format!("{cut}\n… ({} more characters)", total - MAX_OBSERVATION_SHOWN)
+}
+
+/// `answered fail at the prompt: “feeds are down”`.
+fn answered(answer: &crate::record::ManualAnswer) -> String {
+    let from = match answer.source {
+        crate::record::AnswerSource::Prompt => "at the prompt",
+        crate::record::AnswerSource::AnswersFile => "in the answers file",
+    };
+    let comment = answer.comment.as_deref().map(|c| format!(": “{c}”")).unwrap_or_default();
+    format!("answered {} {from}{comment}", answer.verdict.name())
 }
 
 /// `12 passed, 1 warned, 1 failed, 0 errors (1 critical, 0 warning), 2 skipped, 0 pending in 1.23s`;

@@ -308,6 +308,11 @@ fn judge(
 ) -> Outcome {
     let step = &scope.plan.steps[index];
     let implied = step.probe.implied(&observation);
+    if let Some(sink) = &scope.observations {
+        let mut shown = observation.clone();
+        scope.redactor.redact_json(&mut shown);
+        sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(step.id.clone(), shown);
+    }
     let mut captured = BTreeMap::new();
     for (name, path) in &step.captures {
         match capture::capture(&observation, path) {

@@ -21,6 +21,7 @@ mod expression_bounds;
 mod expressions;
 mod faults;
 mod file;
+mod first_hour;
 mod fleet;
 mod fleet_recipes;
 mod history;

@@ -110,6 +110,30 @@ fn the_schema_examples_conform_to_the_schema() {
     }
 }
 
+/// Durations, sizes and methods the loader reads pass the schema's patterns too.
+#[test]
+fn the_schema_accepts_the_units_and_methods_the_loader_reads() {
+    let validator = jsonschema::validator_for(&committed_schema()).expect("valid schema");
+    // Not `name: n`: a generic YAML reader takes a bare `n` for false.
+    let step = |extra: &str| {
+        format!("name: units\nsections:\n  - name: s\n    steps:\n      - id: a\n        title: t\n{extra}")
+    };
+    for extra in [
+        "        sysinfo: {}\n        timeout: 500ms\n",
+        "        sysinfo: {}\n        timeout: 1.5 m\n",
+        "        http: { url: 'http://x', method: post, max_body: 1.5GiB }\n",
+        "        http: { url: 'http://x', method: '{{vars.method}}', max_body: 512KB }\n",
+        "        shell: { run: 'true', max_output: '512' }\n",
+    ] {
+        let text = step(extra);
+        let problems = schema_problems(&validator, &serde_saphyr::from_str(&text).expect("YAML"));
+        assert!(problems.is_empty(), "{extra}: {problems:?}");
+        let dir = TestDir::new();
+        let file = dir.write("case.yaml", &format!("vars: {{ method: GET }}\n{text}"));
+        assert_eq!(dir.runbook().args(["validate"]).args([&file]).run().code, 0, "{extra}: runbook refused it");
+    }
+}
+
 #[test]
 fn the_schema_rejects_what_the_loader_rejects() {
     let validator = jsonschema::validator_for(&committed_schema()).expect("valid schema");
@@ -123,6 +147,26 @@ fn the_schema_rejects_what_the_loader_rejects() {
         ("no probe", step(""), "/sections/0/steps/0"),
         ("wrong type", step("        sysinfo: {}\n        retries: lots\n"), "/sections/0/steps/0/retries"),
         ("unknown top-level field", "name: n\nsection: []\n".to_owned(), ""),
+        (
+            "a duration in words",
+            step("        sysinfo: {}\n        timeout: 5 minutes\n"),
+            "/sections/0/steps/0/timeout",
+        ),
+        (
+            "an unknown HTTP method",
+            step("        http: { url: 'http://x', method: GTE }\n"),
+            "/sections/0/steps/0/http/method",
+        ),
+        (
+            "a size in words",
+            step("        http: { url: 'http://x', max_body: lots }\n"),
+            "/sections/0/steps/0/http/max_body",
+        ),
+        (
+            "a size unit",
+            step("        shell: { run: 'true', max_output: 4 MX }\n"),
+            "/sections/0/steps/0/shell/max_output",
+        ),
         (
             "a notify target of two kinds",
             "name: n\nsections: []\nnotify:\n  - { webhook: 'http://127.0.0.1:9/', command: ['true'] }\n".to_owned(),

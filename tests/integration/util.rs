@@ -576,7 +576,8 @@ fn compare(stream: &str, expect: &Expect, actual: &str) -> Option<String> {
 
 /// A Python program that runs `argv[1:]` on a pseudo-terminal, answers each
 /// prompt of `script` (a Python list of `(prompt, reply)` byte pairs) as it
-/// appears, and prints what the terminal showed; it exits 99 when a prompt
+/// appears (the pty is its controlling terminal, so `\x03` is a real Ctrl-C),
+/// and prints what the terminal showed; it exits 99 when a prompt
 /// never comes, else with the program's exit code.
 pub fn pty_driver(script: &str) -> String {
     PTY_DRIVER.replace("SCRIPT", script)
@@ -585,7 +586,10 @@ pub fn pty_driver(script: &str) -> String {
 const PTY_DRIVER: &str = r#"
 import os, pty, select, subprocess, sys, time
 master, slave = pty.openpty()
-proc = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+# The pty is the program's controlling terminal, as a real one is: Ctrl-C (b"\x03") sends SIGINT.
+import fcntl, termios
+proc = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                        start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
 os.close(slave)
 script = SCRIPT
 seen, pending, deadline = b"", b"", time.time() + 60
