@@ -31,11 +31,7 @@ use crate::titan_playbooks::HOST_STEPS;
 
 /// Automated steps no case fails, and why. Keep this short: each entry is a
 /// check nobody has shown able to fail.
-const NOT_SHOWN: &[(&str, &str)] = &[
-    ("postmarket:ai_quant_address", "parses ai_quant_url for the tcp step; no check of its own"),
-    ("end-of-day:tls_endpoint", "parses brain_url for the TLS step; no check of its own"),
-    ("end-of-day:api_access_patterns", "reads /var/log/nginx/access.log, a fixed host path a test cannot fake"),
-];
+const NOT_SHOWN: &[(&str, &str)] = &[];
 
 /// Steps shown failing by a test of their own below, not by a simulator case.
 const SHOWN_ALONE: &[(&str, &str)] = &[
@@ -43,6 +39,9 @@ const SHOWN_ALONE: &[(&str, &str)] = &[
     ("postmarket:host_tools", "host_detectors_warn_on_a_host_without_journal_apt_or_nginx_log"),
     ("end-of-day:host_tools", "host_detectors_warn_on_a_host_without_journal_apt_or_nginx_log"),
     ("end-of-day:ssl_brain_certificate", "the_brain_certificate_check_fails_on_a_certificate_no_root_trusts"),
+    ("postmarket:ai_quant_address", "an_address_without_a_host_fails_where_it_is_parsed"),
+    ("end-of-day:tls_endpoint", "an_address_without_a_host_fails_where_it_is_parsed"),
+    ("end-of-day:api_access_patterns", "one_client_flooding_the_access_log_fails_the_access_pattern_check"),
 ];
 
 /// One run: the simulator's scenarios, the fixture, and the steps that must fail.
@@ -536,4 +535,28 @@ fn the_brain_certificate_check_fails_on_a_certificate_no_root_trusts() {
     let out = run_only("end-of-day", &["tls_endpoint", "ssl_brain_certificate"], &[brain_url], &[]);
     let step = out.step("ssl_brain_certificate");
     assert_eq!(step["verdict"], "fail", "{}", explain(&out));
+}
+
+/// A service URL with no host in it fails the step that reads the address out of it,
+/// not only the probe that would use it.
+#[test]
+fn an_address_without_a_host_fails_where_it_is_parsed() {
+    let out = run_only("postmarket", &["ai_quant_address"], &["ai_quant_url=http://:3004".to_owned()], &[]);
+    assert_eq!(out.step("ai_quant_address")["verdict"], "fail", "{}", explain(&out));
+    let out = run_only("end-of-day", &["tls_endpoint"], &["brain_url=http://:3100".to_owned()], &[]);
+    assert_eq!(out.step("tls_endpoint")["verdict"], "fail", "{}", explain(&out));
+}
+
+/// One client making 150,000 requests today, in an access log of today's date, fails
+/// "API access patterns normal" (a ceiling judged even without history).
+#[test]
+fn one_client_flooding_the_access_log_fails_the_access_pattern_check() {
+    let dir = TestDir::new();
+    let today = chrono::Local::now().format("%d/%b/%Y").to_string();
+    let line = format!("203.0.113.9 - - [{today}:09:00:00 +0000] \"GET /api HTTP/1.1\" 200 1 \"-\" \"-\"\n");
+    let log = dir.write("access.log", &line.repeat(150_000));
+    let var = format!("nginx_access_log={}", log.display());
+    let out = run_only("end-of-day", &["api_access_patterns"], &[var], &[]);
+    assert_eq!(out.step("host_tools")["captured"]["nginx_log"], true, "{}", explain(&out));
+    assert_eq!(out.step("api_access_patterns")["verdict"], "fail", "{}", explain(&out));
 }
