@@ -14,6 +14,9 @@
 # Needs python3, sqlite3 and psql. Every request goes to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
+# A trend check may fail on generated data; the time is what counts.
+MEDIAN_OK="0 1"
 
 RUNS=${RUNS:-7}
 STORES=${STORES:-"sqlite postgres"}
@@ -101,22 +104,6 @@ store() {
   echo "$location"
 }
 
-# median_ms CMD...: the median wall time of $RUNS runs (after one warm-up), in ms.
-median_ms() {
-  python3 - "$RUNS" "$@" <<'EOF2'
-import statistics, subprocess, sys, time
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for i in range(runs + 1):
-    start = time.perf_counter()
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if done.returncode not in (0, 1):
-        sys.exit(f"`{' '.join(cmd[:3])} ...` exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    if i:
-        times.append((time.perf_counter() - start) * 1000)
-print(f"{statistics.median(times):.1f}")
-EOF2
-}
 
 report() { printf '%-62s %10s   %s\n' "$1" "$2" "$3"; }
 

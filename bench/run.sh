@@ -15,6 +15,7 @@
 # Every request goes to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 RUNS=${RUNS:-10}
 if [ -z "${RUNBOOK:-}" ]; then
@@ -54,22 +55,6 @@ with open(path, "w") as f:
 EOF
 }
 
-# median_ms CMD...: the median wall time of $RUNS runs (after one warm-up), in ms.
-median_ms() {
-  python3 - "$RUNS" "$@" <<'EOF'
-import statistics, subprocess, sys, time
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for i in range(runs + 1):
-    start = time.perf_counter()
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if done.returncode not in (0,):
-        sys.exit(f"`{' '.join(cmd[:3])} ...` exited {done.returncode}")
-    if i:
-        times.append((time.perf_counter() - start) * 1000)
-print(f"{statistics.median(times):.1f}")
-EOF
-}
 
 # paired_ratio OURS... -- THEIRS...: runs the two in turn, prints
 # "median_ours median_theirs median_of_ratios".
