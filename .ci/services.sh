@@ -85,4 +85,6 @@ fi
 command -v pre-commit >/dev/null || python3 -m pip install -q pre-commit \
   || python3 -m pip install -q --break-system-packages pre-commit
 command -v groff >/dev/null || need_pkg groff-base
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core, kubernetes-validate, monitoring plugins, xmllint, tappy, junit-10.xsd, pre-commit and groff installed"
+# serve's status page is looked at in a real headless browser (tests/integration/serve_pages.rs).
+command -v chromium >/dev/null || need_pkg chromium
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core, kubernetes-validate, monitoring plugins, xmllint, tappy, junit-10.xsd, pre-commit, groff and chromium installed"

@@ -20,6 +20,7 @@ mod prune;
 mod reports;
 mod run;
 mod serve;
+mod serve_status;
 mod show;
 mod validate;
 mod watch;

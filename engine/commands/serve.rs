@@ -4,8 +4,11 @@
 //! - `GET /metrics`: Prometheus text format (see `monitor::metrics`);
 //! - `GET /healthz`: `ok` while the server is up;
 //! - `GET /`: the latest report of the playbook, rendered as `runbook run
-//!   --report x.html` renders it; with several playbooks an index, linking
-//!   to `GET /playbooks/N` (1-based, in command-line order) for each;
+//!   --report x.html` renders it; with several playbooks the status page;
+//! - `GET /status`: per playbook its verdict, the age of its last run (stale
+//!   ones marked), 24-hour and 7-day strips of past verdicts from the
+//!   history, its failing steps with what they saw, and links to
+//!   `GET /playbooks/N` (1-based, in command-line order) and the rest;
 //! - `GET /playbooks/N/stats`: the playbook's history over the last 7 days
 //!   (`runbook history NAME --stats`), one SQL aggregation per request.
 //! - `GET /fleet/N`: the fleet view of playbook N from the history `serve`
@@ -68,7 +71,7 @@ impl FleetSource {
 const FLEET_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// How often a browser showing a page asks for it again.
-const REFRESH_SECONDS: &str = "30";
+pub(super) const REFRESH_SECONDS: &str = "30";
 
 type Board = Arc<Mutex<Vec<Slot>>>;
 
@@ -112,11 +115,21 @@ pub fn serve(args: &ServeArgs) -> Outcome {
             board.lock().map(|slots| slots.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
         let history = (!args.runs.no_history).then(|| args.runs.store.history.clone());
         let stats = get(move |Path(number): Path<usize>| get_stats(history.clone(), names.clone(), number));
+        let source = Arc::new(super::serve_status::StatusSource {
+            history: (!args.runs.no_history).then(|| args.runs.store.history.clone()),
+            every: schedule.every,
+        });
+        let home_source = Arc::clone(&source);
+        let status = get(move |State(board): State<Board>| {
+            super::serve_status::page(super::serve_status::latest(&board, each), Arc::clone(&source))
+        });
+        let home = get(move |State(board): State<Board>| get_home(board, Arc::clone(&home_source)));
         let app = axum::Router::new()
+            .route("/status", status)
             .route("/playbooks/{number}/stats", stats)
             .route("/metrics", get(get_metrics))
             .route("/healthz", get(|| async { "ok\n" }))
-            .route("/", get(get_home))
+            .route("/", home)
             .route("/playbooks/{number}", get(get_report))
             .route("/fleet/{number}", get(get_fleet))
             .with_state(board.clone());
@@ -204,8 +217,17 @@ async fn get_metrics(State(board): State<Board>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }
 
-async fn get_home(State(board): State<Board>) -> Response {
-    html(&board, page::home)
+/// `GET /`: the only playbook's report, or the status page of several.
+async fn get_home(board: Board, source: Arc<super::serve_status::StatusSource>) -> Response {
+    if board.lock().map_or(0, |slots| slots.len()) == 1 {
+        return html(&board, |entries| page::report(&entries[0]));
+    }
+    super::serve_status::page(super::serve_status::latest(&board, each), source).await
+}
+
+/// A slot's name and latest run, for the status page.
+fn each(slot: &Slot) -> (String, Option<RunRecord>) {
+    (slot.name.clone(), slot.latest.clone())
 }
 
 async fn get_report(State(board): State<Board>, Path(number): Path<usize>) -> Response {

@@ -10,6 +10,7 @@ pub mod nagios;
 pub mod page;
 pub mod render;
 pub mod sign;
+pub mod status_page;
 pub mod tap;
 pub mod text;
 

@@ -1,5 +1,5 @@
-//! `runbook serve`'s HTML: with several playbooks `GET /` is an index that
-//! links to each; each playbook's page is byte for byte the report `runbook
+//! `runbook serve`'s HTML: with several playbooks `GET /` is the status page
+//! that links to each; each playbook's page is byte for byte the report `runbook
 //! show --report x.html` renders for the same stored run, and a playbook's
 //! own `report.template` is used as `runbook run --report` would.
 
@@ -65,9 +65,13 @@ fn the_index_links_each_playbook_to_the_same_report_show_renders() {
 
     let (status, index) = get(&format!("{url}/"));
     assert_eq!(status, 200);
-    assert!(index.contains(r#"<a href="playbooks/1">Alpha</a></td><td class="pass">pass</td>"#), "{index}");
-    assert!(index.contains(r#"<a href="playbooks/2">Beta &lt;b&gt;</a></td><td class="fail">fail</td>"#), "{index}");
-    assert!(index.contains("<td>1</td><td>0</td><td>0, 1</td>"), "one failure, no error, warning-level:\n{index}");
+    assert!(index.contains(r#"<a href="/playbooks/1">Alpha</a> <span class="badge pass">pass</span>"#), "{index}");
+    assert!(
+        index.contains(r#"<a href="/playbooks/2">Beta &lt;b&gt;</a> <span class="badge fail">fail</span>"#),
+        "{index}"
+    );
+    assert!(index.contains("0 passed, 0 warned, 1 failed, 0 errors"), "one failure, no error:\n{index}");
+    assert!(index.contains("Signal latency &lt; 200ms <code>p99 = 350"), "the failing step and what it saw:\n{index}");
 
     let (status, alpha) = get(&format!("{url}/playbooks/1"));
     assert_eq!((status, alpha.as_str()), (200, "<p>Alpha's own template: Alpha is pass</p>\n"));
@@ -103,4 +107,59 @@ fn a_broken_report_template_stops_serve_before_it_listens() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("the playbook's report.template"), "{}", out.stderr);
     assert!(!out.stderr.contains("serving on"), "{}", out.stderr);
+}
+
+/// The status page as a phone's browser shows it: headless Chromium loads it, runs
+/// nothing of ours, and the DOM it builds holds each playbook's verdict, its failing
+/// step, a strip with one mark per run so far, and the links to each report.
+#[test]
+fn the_status_page_renders_in_a_headless_browser() {
+    let dir = TestDir::new();
+    dir.write("alpha.yaml", &ALPHA.replace("report: { template: alpha.html.hbs }\n", ""));
+    dir.write("beta.yaml", BETA);
+    let history = dir.path().join("history.db");
+    let history = history.to_str().unwrap();
+    let mut serve = Background::spawn(dir.runbook().with_history().args([
+        "serve",
+        "alpha.yaml",
+        "beta.yaml",
+        "--listen",
+        "127.0.0.1:0",
+        "--every",
+        "1s",
+        "--history",
+        history,
+    ]));
+    serve.wait_until("the address", |_, err| err.contains("serving on http://"));
+    let url = served_url(&serve.stderr());
+    wait_for(&url, "two runs of each", &|s| {
+        s.get(r#"runbook_runs_total{playbook="Alpha"}"#).is_some_and(|n| *n >= 2.0)
+            && s.get(r#"runbook_runs_total{playbook="Beta <b>"}"#).is_some_and(|n| *n >= 2.0)
+    });
+    let shot = dir.path().join("phone.png");
+    let browser = |extra: &[&str]| {
+        std::process::Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844"])
+            .args(extra)
+            .arg(format!("{url}/status"))
+            .output()
+            .expect("run chromium (`bash .ci/services.sh` installs it)")
+    };
+    let dom = browser(&["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    assert!(dom.contains("<h1>Status</h1>"), "{dom}");
+    assert!(
+        dom.contains(r#"<span class="badge pass">pass</span>"#)
+            && dom.contains(r#"<span class="badge fail">fail</span>"#),
+        "{dom}"
+    );
+    assert!(dom.contains("Signal latency &lt; 200ms"), "{dom}");
+    let marks = dom.matches(r#"<span class="fail" title=""#).count();
+    assert!(marks >= 2, "Beta's 24-hour strip shows each of its runs: {dom}");
+    assert!(dom.contains(r#"name="viewport" content="width=device-width"#), "{dom}");
+    let out = browser(&[&format!("--screenshot={}", shot.display())]);
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|e| panic!("no screenshot ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    assert_eq!(serve.terminate(), 0, "{}", serve.stderr());
 }
