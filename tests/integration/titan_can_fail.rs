@@ -555,8 +555,7 @@ fn one_client_flooding_the_access_log_fails_the_access_pattern_check() {
     let today = chrono::Local::now().format("%d/%b/%Y").to_string();
     let line = format!("203.0.113.9 - - [{today}:09:00:00 +0000] \"GET /api HTTP/1.1\" 200 1 \"-\" \"-\"\n");
     let log = dir.write("access.log", &line.repeat(150_000));
-    let var = format!("nginx_access_log={}", log.display());
-    let out = run_only("end-of-day", &["api_access_patterns"], &[var], &[]);
+    let out = run_only("end-of-day", &["api_access_patterns"], &[], &[("NGINX_ACCESS_LOG", log.display().to_string())]);
     assert_eq!(out.step("host_tools")["captured"]["nginx_log"], true, "{}", explain(&out));
     assert_eq!(out.step("api_access_patterns")["verdict"], "fail", "{}", explain(&out));
 }
