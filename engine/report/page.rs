@@ -38,8 +38,7 @@ pub fn stats(name: &str, since: &str, steps: &[StepStats]) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}: history</title><style>\
          body{{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1.5rem}}\
          td,th{{padding:.3rem .5rem;text-align:left;border-bottom:1px solid #d0d7de}}</style></head><body>\n\
-         <p><a href="
-            / ">← all playbooks</a></p>\n<h1>{0}</h1>\n<p>Since {1} (UTC).</p>\n<table><tr><th>step</th><th>runs</th><th>ok</th><th>fail</th>\
+         <p><a href=\"/\">← all playbooks</a></p>\n<h1>{0}</h1>\n<p>Since {1} (UTC).</p>\n<table><tr><th>step</th><th>runs</th><th>ok</th><th>fail</th>\
          <th>error</th><th>captures: p50 / p95 (count)</th></tr>\n",
         escape(name),
         escape(since)

@@ -22,7 +22,7 @@ pub struct Status<'a> {
 /// The page at `now`; a last run older than `stale_after` is marked stale.
 pub fn render(entries: &[Status], now: DateTime<Utc>, stale_after: Duration) -> String {
     let mut out = String::from(HEAD);
-    let _ = write!(out, "<p class=\"muted\">{} (UTC)</p>\n", now.format("%Y-%m-%d %H:%M:%S"));
+    let _ = writeln!(out, "<p class=\"muted\">{} (UTC)</p>", now.format("%Y-%m-%d %H:%M:%S"));
     for (i, entry) in entries.iter().enumerate() {
         card(&mut out, i + 1, entry, now, stale_after);
     }
