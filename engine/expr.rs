@@ -484,6 +484,16 @@ fn dotted(expr: &Expr) -> Option<String> {
     }
 }
 
+/// Judges `source` with one variable, `name` = `value`: the helper the function tests share.
+#[cfg(test)]
+pub(crate) fn holds_with(source: &str, name: &str, value: Value) -> Result<bool, String> {
+    let scope = Scope { variables: BTreeMap::from([(name.to_owned(), value)]), history: None };
+    match compile(source).map_err(|e| format!("{e:?}"))?.evaluate(&scope).map_err(|e| e.to_string())? {
+        Value::Bool(b) => Ok(b),
+        other => Err(format!("not a bool: {other}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,11 +75,17 @@ pub(crate) struct RunScope {
     pub observations: Option<Observations>,
 }
 
-/// Runs every step of `plan` and returns the record, secrets already masked.
-pub async fn run(plan: Plan, secrets: Secrets, options: RunOptions, on_event: &mut dyn FnMut(Event)) -> RunRecord {
+/// Runs every step of `plan` and returns the record, secrets already masked by
+/// `redactor` (the session's, built once from `secrets`).
+pub async fn run(
+    plan: Plan,
+    secrets: Secrets,
+    redactor: Redactor,
+    options: RunOptions,
+    on_event: &mut dyn FnMut(Event),
+) -> RunRecord {
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
-    let redactor = Redactor::new(&secrets);
     let scope = Arc::new(RunScope {
         plan,
         secrets,

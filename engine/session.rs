@@ -131,7 +131,8 @@ impl Session {
             dry_run: self.config.skip_actions,
             observations: self.config.observations.clone(),
         };
-        let mut record = runner::run(self.plan.clone(), self.secrets.clone(), options, on_event).await;
+        let mut record =
+            runner::run(self.plan.clone(), self.secrets.clone(), self.redactor.clone(), options, on_event).await;
         self.config.identity.stamp(&mut record);
         sign_off(&mut record);
         if let Some(recorder) = recorder {

@@ -88,16 +88,8 @@ fn parse_text(text: &str) -> Option<DateTime<Utc>> {
 mod tests {
     use serde_json::json;
 
-    use crate::expr::{Scope, compile};
-
     fn holds(source: &str, at: serde_json::Value) -> Result<bool, String> {
-        let mut variables = std::collections::BTreeMap::new();
-        variables.insert("ts".to_owned(), at);
-        let scope = Scope { variables, history: None };
-        match compile(source).map_err(|e| format!("{e:?}"))?.evaluate(&scope).map_err(|e| e.to_string())? {
-            serde_json::Value::Bool(b) => Ok(b),
-            other => Err(format!("not a bool: {other}")),
-        }
+        crate::expr::holds_with(source, "ts", at)
     }
 
     #[test]

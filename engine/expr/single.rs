@@ -36,16 +36,8 @@ fn list<'a>(function: &str, a: &'a Arguments) -> Result<&'a [Value], ExecutionEr
 mod tests {
     use serde_json::json;
 
-    use crate::expr::{Scope, compile};
-
     fn eval(source: &str, xs: serde_json::Value) -> Result<bool, String> {
-        let mut variables = std::collections::BTreeMap::new();
-        variables.insert("xs".to_owned(), xs);
-        let scope = Scope { variables, history: None };
-        match compile(source).map_err(|e| format!("{e:?}"))?.evaluate(&scope).map_err(|e| e.to_string())? {
-            serde_json::Value::Bool(b) => Ok(b),
-            other => Err(format!("not a bool: {other}")),
-        }
+        crate::expr::holds_with(source, "xs", xs)
     }
 
     #[test]

@@ -31,6 +31,26 @@ sections:
         expect: ["p99 < 200"]
 "#;
 
+/// `runbook serve alpha.yaml beta.yaml` every `every` with a history in `dir`, once it
+/// listens: the server, its URL and the history's path.
+fn serve_both(dir: &TestDir, every: &str) -> (Background, String, String) {
+    let history = dir.path().join("history.db").display().to_string();
+    let mut serve = Background::spawn(dir.runbook().with_history().args([
+        "serve",
+        "alpha.yaml",
+        "beta.yaml",
+        "--listen",
+        "127.0.0.1:0",
+        "--every",
+        every,
+        "--history",
+        &history,
+    ]));
+    serve.wait_until("the address", |_, err| err.contains("serving on http://"));
+    let url = served_url(&serve.stderr());
+    (serve, url, history)
+}
+
 fn get(url: &str) -> (u16, String) {
     let (status, body) = http("GET", url, None);
     (status, body.as_str().map(str::to_owned).unwrap_or_else(|| body.to_string()))
@@ -42,22 +62,9 @@ fn the_index_links_each_playbook_to_the_same_report_show_renders() {
     dir.write("alpha.yaml", ALPHA);
     dir.write("alpha.html.hbs", "<p>Alpha's own template: {{playbook}} is {{verdict}}</p>\n");
     dir.write("beta.yaml", BETA);
-    let history = dir.path().join("history.db");
-    let history = history.to_str().unwrap();
     // One run each: the page compared below cannot move on under the test.
-    let mut serve = Background::spawn(dir.runbook().with_history().args([
-        "serve",
-        "alpha.yaml",
-        "beta.yaml",
-        "--listen",
-        "127.0.0.1:0",
-        "--every",
-        "1h",
-        "--history",
-        history,
-    ]));
-    serve.wait_until("the address", |_, err| err.contains("serving on http://"));
-    let url = served_url(&serve.stderr());
+    let (mut serve, url, history) = serve_both(&dir, "1h");
+    let history = history.as_str();
     wait_for(&url, "a run of each", &|s| {
         s.contains_key(r#"runbook_runs_total{playbook="Alpha"}"#)
             && s.contains_key(r#"runbook_runs_total{playbook="Beta <b>"}"#)
@@ -117,21 +124,7 @@ fn the_status_page_renders_in_a_headless_browser() {
     let dir = TestDir::new();
     dir.write("alpha.yaml", &ALPHA.replace("report: { template: alpha.html.hbs }\n", ""));
     dir.write("beta.yaml", BETA);
-    let history = dir.path().join("history.db");
-    let history = history.to_str().unwrap();
-    let mut serve = Background::spawn(dir.runbook().with_history().args([
-        "serve",
-        "alpha.yaml",
-        "beta.yaml",
-        "--listen",
-        "127.0.0.1:0",
-        "--every",
-        "1s",
-        "--history",
-        history,
-    ]));
-    serve.wait_until("the address", |_, err| err.contains("serving on http://"));
-    let url = served_url(&serve.stderr());
+    let (mut serve, url, _) = serve_both(&dir, "1s");
     wait_for(&url, "two runs of each", &|s| {
         s.get(r#"runbook_runs_total{playbook="Alpha"}"#).is_some_and(|n| *n >= 2.0)
             && s.get(r#"runbook_runs_total{playbook="Beta <b>"}"#).is_some_and(|n| *n >= 2.0)
