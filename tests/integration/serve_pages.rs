@@ -35,7 +35,7 @@ sections:
 /// listens: the server, its URL and the history's path.
 fn serve_both(dir: &TestDir, every: &str) -> (Background, String, String) {
     let history = dir.path().join("history.db").display().to_string();
-    let mut serve = Background::spawn(dir.runbook().with_history().args([
+    let serve = Background::spawn(dir.runbook().with_history().args([
         "serve",
         "alpha.yaml",
         "beta.yaml",
