@@ -66,6 +66,26 @@ CREATE INDEX run_steps_by_run ON run_steps (run_id);
 ALTER TABLE runs ADD COLUMN lookback_runs {int};
 ALTER TABLE runs ADD COLUMN lookback_ms {int};
 ",
+    "
+-- The tamper-evident chain (history/chain.rs): runs stored before this have no hashes.
+ALTER TABLE runs ADD COLUMN record_hash TEXT;
+ALTER TABLE runs ADD COLUMN prev_hash TEXT;
+ALTER TABLE runs ADD COLUMN chain_hash TEXT;
+ALTER TABLE runs ADD COLUMN chain_seq {int};
+CREATE INDEX runs_by_chain ON runs (playbook, host, chain_seq);
+-- Each chain's head (what the next run links to) and the anchor pruning leaves.
+CREATE TABLE run_chains (
+    playbook      TEXT NOT NULL,
+    host          TEXT NOT NULL,
+    head_seq      {int} NOT NULL,
+    head_hash     TEXT NOT NULL,
+    head_run      {int} NOT NULL,
+    anchor_seq    {int},
+    anchor_hash   TEXT,
+    anchor_pruned {int},
+    PRIMARY KEY (playbook, host)
+);
+",
 ];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \

@@ -25,6 +25,7 @@ mod first_hour;
 mod fleet;
 mod fleet_recipes;
 mod history;
+mod history_chain;
 mod history_retention;
 mod http;
 mod https;
