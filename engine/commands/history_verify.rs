@@ -58,10 +58,10 @@ fn text(verified: &Verified) -> String {
 fn chain_line(chain: &ChainReport) -> String {
     let mut line = format!("`{}` on {}: {} run(s)", chain.playbook, chain.host, chain.runs);
     if let Some(head) = &chain.head {
-        let _ = write!(line, ", head #{} (run {}) {}", head.seq, head.runs, head.hash);
+        let _ = write!(line, ", head #{} (run {}) {}", head.seq, head.run, head.hash);
     }
     if let Some(anchor) = &chain.anchor {
-        let _ = write!(line, "; starts after {} pruned run(s) (anchor #{} {})", anchor.runs, anchor.seq, anchor.hash);
+        let _ = write!(line, "; starts after {} pruned run(s) (anchor #{} {})", anchor.pruned, anchor.seq, anchor.hash);
     }
     if chain.before_anchor > 0 {
         let _ = write!(line, "; {} older run(s) kept beside the anchor, each checked alone", chain.before_anchor);

@@ -4,7 +4,9 @@
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{Finished, HistoryError, Pruned, RunFinish, RunRow, RunStart, SignRecord, StepStats, StoredRun, StoredValue};
+use super::{
+    Finished, HistoryError, Pruned, RunFinish, RunRow, RunStart, SignRecord, StepStats, StoredRun, StoredValue,
+};
 use crate::playbook::Retention;
 
 /// A store's operations. Each backend guarantees: `finish_run` is one

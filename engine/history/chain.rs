@@ -3,7 +3,7 @@
 //! that finished before it (`prev_hash`), its place (`chain_seq`, in commit
 //! order) and its own `chain_hash` over all of those and the columns a
 //! reader trusts. The head of each chain, and the anchor pruning leaves, live
-//! in `run_chains`; a run links to the head inside its final transaction,
+//! in `run_chains` and `run_chain_anchors`; a run links to the head inside its final transaction,
 //! under a per-chain lock, so concurrent runs form one chain.
 
 use sha2::{Digest, Sha256};
@@ -82,17 +82,19 @@ pub(crate) const SET_HEAD: &str = "INSERT INTO run_chains (playbook, host, head_
      DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash, head_run = excluded.head_run";
 
 /// Per host, the newest chained run among those a prune is about to remove
-/// (`$2`, `$3`: the prune bound), and how many chained runs go.
+/// (`$2`, `$3`: the prune bound), and how many chained runs go; in host order, so
+/// concurrent prunes lock anchors in one order.
 pub(crate) const DOOMED_LINKS: &str = "SELECT r.host, r.chain_seq, r.chain_hash, c.n FROM runs r \
      JOIN (SELECT host, MAX(chain_seq) AS top, COUNT(*) AS n FROM runs WHERE playbook = $1 \
      AND (started_at < $2 OR (started_at = $2 AND id < $3)) AND chain_seq IS NOT NULL GROUP BY host) c \
-     ON r.host = c.host AND r.chain_seq = c.top WHERE r.playbook = $1";
+     ON r.host = c.host AND r.chain_seq = c.top WHERE r.playbook = $1 ORDER BY r.host";
 
-/// Moves a chain's anchor forward to the newest pruned run (never back).
-pub(crate) const SET_ANCHOR: &str = "UPDATE run_chains SET \
-     anchor_hash = CASE WHEN anchor_seq IS NULL OR anchor_seq < $3 THEN $4 ELSE anchor_hash END, \
-     anchor_seq = CASE WHEN anchor_seq IS NULL OR anchor_seq < $3 THEN $3 ELSE anchor_seq END, \
-     anchor_pruned = COALESCE(anchor_pruned, 0) + $5 WHERE playbook = $1 AND host = $2";
+/// Moves a chain's anchor forward to the newest pruned run (never back), counting what went.
+pub(crate) const SET_ANCHOR: &str = "INSERT INTO run_chain_anchors (playbook, host, seq, hash, pruned) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (playbook, host) DO UPDATE SET \
+     hash = CASE WHEN run_chain_anchors.seq < excluded.seq THEN excluded.hash ELSE run_chain_anchors.hash END, \
+     seq = CASE WHEN run_chain_anchors.seq < excluded.seq THEN excluded.seq ELSE run_chain_anchors.seq END, \
+     pruned = run_chain_anchors.pruned + excluded.pruned";
 
 #[cfg(test)]
 mod tests {

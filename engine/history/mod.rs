@@ -15,6 +15,10 @@
 //! run deadline) are stored as `interrupted` for the record, and are not used
 //! by look-ups either: their values may be partial.
 //!
+//! Tamper evidence: that final transaction also links the run into the hash
+//! chain of its playbook and host (see `chain`); `runbook history verify`
+//! walks the chains (see `verify`).
+//!
 //! Two backends with the same tables and queries: SQLite (the default, one
 //! file in WAL mode with a busy timeout, so concurrent runs on one machine
 //! both land) and PostgreSQL (`--history postgres://…`, shared by a team).

@@ -56,13 +56,21 @@ impl Break {
     }
 }
 
-/// A chain's head or anchor: a place and its chain hash.
+/// A chain's head: its newest run, what the next run links to.
 #[derive(Debug, Clone, Serialize)]
-pub struct ChainPoint {
+pub struct ChainHead {
     pub seq: i64,
     pub hash: String,
-    /// Head: the run it is; anchor: how many runs pruning removed up to it.
-    pub runs: i64,
+    pub run: i64,
+}
+
+/// Where a pruned chain starts: the newest run pruning removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainAnchor {
+    pub seq: i64,
+    pub hash: String,
+    /// How many runs of the chain pruning removed, in all.
+    pub pruned: i64,
 }
 
 /// One (playbook, host) chain, checked.
@@ -72,9 +80,9 @@ pub struct ChainReport {
     pub host: String,
     /// Runs walked.
     pub runs: u64,
-    pub head: Option<ChainPoint>,
+    pub head: Option<ChainHead>,
     /// Where the chain starts after pruning.
-    pub anchor: Option<ChainPoint>,
+    pub anchor: Option<ChainAnchor>,
     /// Kept runs older than the anchor (pruning goes by start time, the chain by finish):
     /// each is checked on its own, not linked.
     pub before_anchor: u64,
@@ -113,12 +121,12 @@ const CHAIN_ROWS: &str = "SELECT id, status, verdict, started_at, finished_at, r
      prev_hash, chain_hash, chain_seq FROM runs WHERE playbook = $1 AND host = $2 AND chain_seq IS NOT NULL \
      AND (chain_seq > $3 OR (chain_seq = $3 AND id > $4)) ORDER BY chain_seq, id LIMIT $5";
 
-const CHAIN_STATE: &str = "SELECT head_seq, head_hash, head_run, anchor_seq, anchor_hash, anchor_pruned \
-     FROM run_chains WHERE playbook = $1 AND host = $2";
+const CHAIN_HEAD: &str = "SELECT head_seq, head_hash, head_run FROM run_chains WHERE playbook = $1 AND host = $2";
+
+const CHAIN_ANCHOR: &str = "SELECT seq, hash, pruned FROM run_chain_anchors WHERE playbook = $1 AND host = $2";
 
 /// The stored run whose chain hash is `$3`, if any: where a misplaced link points.
-const LINKED_TO: &str =
-    "SELECT id FROM runs WHERE playbook = $1 AND host = $2 AND chain_hash = $3 ORDER BY id LIMIT 1";
+const LINKED_TO: &str = "SELECT id FROM runs WHERE playbook = $1 AND host = $2 AND chain_hash = $3 ORDER BY id LIMIT 1";
 
 const FIRST_LINKED: &str = "SELECT MIN(id) FROM runs WHERE playbook = $1 AND host = $2 AND chain_seq IS NOT NULL";
 
@@ -128,6 +136,7 @@ const UNLINKED: &str = "SELECT id FROM runs WHERE playbook = $1 AND host = $2 AN
 fn chains_sql() -> String {
     format!(
         "SELECT playbook, host FROM run_chains WHERE {FILTER} UNION \
+         SELECT playbook, host FROM run_chain_anchors WHERE {FILTER} UNION \
          SELECT DISTINCT playbook, host FROM runs WHERE chain_seq IS NOT NULL AND {FILTER} ORDER BY 1, 2"
     )
 }
@@ -220,14 +229,13 @@ impl Store {
     }
 
     async fn verify_chain(&self, playbook: &str, host: &str) -> Result<ChainReport, HistoryError> {
-        type State = (i64, String, i64, Option<i64>, Option<String>, Option<i64>);
-        let state: Option<State> = on_pool!(self, pool => {
-            sqlx::query_as(CHAIN_STATE).bind(playbook).bind(host).fetch_optional(pool).await?
+        type Found = (Option<(i64, String, i64)>, Option<(i64, String, i64)>);
+        let (head, anchor): Found = on_pool!(self, pool => {
+            let head = sqlx::query_as(CHAIN_HEAD).bind(playbook).bind(host).fetch_optional(pool).await?;
+            (head, sqlx::query_as(CHAIN_ANCHOR).bind(playbook).bind(host).fetch_optional(pool).await?)
         });
-        let head = state.as_ref().map(|s| ChainPoint { seq: s.0, hash: s.1.clone(), runs: s.2 });
-        let anchor = state.as_ref().and_then(|s| {
-            Some(ChainPoint { seq: s.3?, hash: s.4.clone()?, runs: s.5.unwrap_or_default() })
-        });
+        let head = head.map(|(seq, hash, run)| ChainHead { seq, hash, run });
+        let anchor = anchor.map(|(seq, hash, pruned)| ChainAnchor { seq, hash, pruned });
         let mut report = ChainReport {
             playbook: playbook.to_owned(),
             host: host.to_owned(),
@@ -270,7 +278,7 @@ impl Store {
         report.runs += 1;
         let prev = row.prev_hash.as_deref().unwrap_or_default();
         if prev != walk.want_prev {
-            let links_to = on_pool!(self, pool => {
+            let links_to: Option<i64> = on_pool!(self, pool => {
                 sqlx::query_scalar(LINKED_TO).bind(&report.playbook).bind(&report.host).bind(prev)
                     .fetch_optional(pool).await?
             });
@@ -321,7 +329,7 @@ impl Store {
                 missing: head.seq - newest_seq,
             }),
             Some(head) if head.seq < newest_seq || head.hash != walk.want_prev => report.breaks.push(Break::Head {
-                what: format!("it names #{} (run {}), but the newest run is #{newest_seq}", head.seq, head.runs),
+                what: format!("it names #{} (run {}), but the newest run is #{newest_seq}", head.seq, head.run),
             }),
             Some(_) => {}
         }

@@ -121,7 +121,10 @@ fn reordered_runs_are_named(kind: Kind) {
     let moved = format!("BROKEN run {}: reordered (it links to run {}", ids[2], ids[1]);
     assert!(out.stdout.contains(&moved), "{}", out.stdout);
     let found = breaks(&store);
-    assert!(found.contains(&("reordered".into(), ids[1])) && found.contains(&("reordered".into(), ids[2])), "{found:?}");
+    assert!(
+        found.contains(&("reordered".into(), ids[1])) && found.contains(&("reordered".into(), ids[2])),
+        "{found:?}"
+    );
 }
 
 fn runs_before_the_chain_unfinished_and_stripped_runs_are_told_apart(kind: Kind) {
@@ -129,7 +132,7 @@ fn runs_before_the_chain_unfinished_and_stripped_runs_are_told_apart(kind: Kind)
     // The first run as a run stored before the chain existed: no links, no head.
     store.execute(&format!(
         "UPDATE runs SET record_hash = NULL, prev_hash = NULL, chain_hash = NULL, chain_seq = NULL WHERE id = {}; \
-         DELETE FROM run_chains",
+         DELETE FROM run_chains; DELETE FROM run_chain_anchors",
         ids[0]
     ));
     for _ in 0..3 {
@@ -153,7 +156,9 @@ fn pruning_leaves_an_anchor_and_the_chain_verifies(kind: Kind) {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("3 runs"), "{}", out.stdout);
     let out = assert_intact(&store);
-    assert!(out.stdout.contains(": 2 run(s), head #5") && out.stdout.contains("starts after 3 pruned run(s) (anchor #3"));
+    assert!(
+        out.stdout.contains(": 2 run(s), head #5") && out.stdout.contains("starts after 3 pruned run(s) (anchor #3")
+    );
     // A run after pruning still links, and a deletion after the anchor is still found.
     assert_eq!(store.run("chained.yaml").code, 0);
     assert_intact(&store);
@@ -191,7 +196,18 @@ fn the_signed_report_carries_the_chain_head(kind: Kind) {
     let (store, _) = store_with_runs(kind, 2);
     assert_eq!(store.dir.runbook().args(["keygen", "--out", "key"]).run().code, 0);
     let out = store
-        .runbook(["run", "chained.yaml", "--format", "json", "--report", "day.txt", "--sign", "key", "--operator", "al"])
+        .runbook([
+            "run",
+            "chained.yaml",
+            "--format",
+            "json",
+            "--report",
+            "day.txt",
+            "--sign",
+            "key",
+            "--operator",
+            "al",
+        ])
         .run();
     assert_eq!(out.code, 0, "{out:?}");
     let head = store.texts("SELECT head_hash FROM run_chains")[0].clone();
