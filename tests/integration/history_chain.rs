@@ -224,6 +224,15 @@ fn the_signed_report_carries_the_chain_head(kind: Kind) {
         .expect("run minisign");
     assert!(theirs.status.success(), "minisign -V: {}", String::from_utf8_lossy(&theirs.stderr));
     assert_eq!(store.dir.runbook().args(["verify", "day.txt", "--pubkey", "key.pub"]).run().code, 0);
+    // Every report format shows the link, here of the stored run (`runbook show`).
+    for (file, format) in
+        [("r.md", "markdown"), ("r.html", "html"), ("r.xml", "junit"), ("r.tap", "tap"), ("r.n", "nagios")]
+    {
+        let out = store.runbook(["show", "3", "--report", file, "--report-format", format]).run();
+        assert_eq!(out.code, 0, "{out:?}");
+        let shown = std::fs::read_to_string(store.dir.path().join(file)).unwrap();
+        assert!(shown.contains("chain #3 after ") && shown.contains(&before_last), "{format}: {shown}");
+    }
     // The stored record was signed too, link included, and the chain still verifies.
     assert_eq!(store.texts("SELECT CAST(COUNT(*) AS TEXT) FROM runs WHERE signature IS NOT NULL"), ["1"]);
     let out = assert_intact(&store);
