@@ -37,7 +37,7 @@ const LAST_SEEN: &str = "SELECT MAX(started_at) FROM runs WHERE playbook = $1 AN
 const RECORDS: &str = "SELECT id, record, signature FROM runs WHERE id IN";
 
 /// Runs `$body` with `$pool` bound to the store's pool: one text, both databases.
-macro_rules! on_pool {
+macro_rules! on_pool_of {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
             Store::Sqlite(s) => {
@@ -51,6 +51,7 @@ macro_rules! on_pool {
         }
     };
 }
+pub(super) use on_pool_of as on_pool;
 
 impl Store {
     /// The finished runs of `playbook` that started at or after `since_ms`, newest first.

@@ -26,6 +26,7 @@ mod lookup;
 mod migrations;
 mod postgres;
 mod prune;
+mod signoffs;
 mod sqlite;
 mod stats;
 
@@ -39,6 +40,7 @@ pub use fleet::{RunHead, SignedRecord};
 pub use location::Location;
 pub use lookup::{PlaybookHistory, StepHistory};
 pub use prune::Pruned;
+pub use signoffs::{StoredCountersign, statement};
 pub use stats::{CaptureStats, StepStats};
 
 use crate::expr::{HistoryRead, LookBack};
