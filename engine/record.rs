@@ -317,6 +317,9 @@ pub struct SignOff {
     /// The waivers in force that turned failures into `waived`, as `step: reason (owner, until date)`.
     #[serde(default)]
     pub waived: Vec<String>,
+    /// The minisign key id the operator signed the report and record with (`run --sign`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
     /// How many different people must sign the run off (the playbook's `signoff: { required: N }`).
     #[serde(default = "signoff::one", skip_serializing_if = "signoff::is_one")]
     pub required: u32,

@@ -114,7 +114,10 @@ pub fn sign_off(
         .map(str::to_owned)
         .or_else(|| (interactive && wants_signer).then(prompt::ask_operator).flatten());
     match operator {
-        Some(name) => signoff::sign(record, &redactor.redact(name.trim()), chrono::Utc::now()),
+        Some(name) => {
+            signoff::sign(record, &redactor.redact(name.trim()), chrono::Utc::now());
+            record.signoff.key_id = prepared.key.as_ref().and_then(sign::secret_key_id);
+        }
         None => signoff::assess(record),
     }
     pin_clock(record);

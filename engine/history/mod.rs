@@ -113,6 +113,13 @@ pub struct StoredRun {
     pub finished: Option<String>,
     pub verdict: Option<String>,
     pub counts: Option<Counts>,
+    /// How far the sign-off got (`awaiting countersign (1 of 2)`), when the playbook requires
+    /// more than one or someone countersigned; filled in by [`Store::with_signoffs`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signoff: Option<String>,
+    /// Who countersigned, in order (`runbook countersign`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub countersigned_by: Vec<String>,
     /// The whole record; absent while incomplete.
     #[serde(skip)]
     pub record: Option<String>,
@@ -401,6 +408,8 @@ impl From<RunRow> for StoredRun {
             finished: row.finished_at.map(rfc3339),
             verdict: row.verdict,
             counts: row.counts.and_then(|c| serde_json::from_str(&c).ok()),
+            signoff: None,
+            countersigned_by: Vec::new(),
             record: row.record,
         }
     }

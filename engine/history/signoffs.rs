@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use sqlx::Row as _;
 
 use super::fleet::on_pool;
-use super::{HistoryError, Store};
+use super::{HistoryError, Store, StoredRun};
 use crate::record::Countersign;
 
 /// One countersign as stored: what the record shows, and its signature.
@@ -32,6 +32,11 @@ pub fn statement(run_id: i64, c: &Countersign) -> String {
     )
 }
 
+/// RFC 3339 UTC to the second, as the operator's own sign-off time is shown.
+fn seconds(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 impl Store {
     /// The countersigns of each of `ids` that has any, in order; one query per thousand ids.
     pub async fn countersigns(&self, ids: &[i64]) -> Result<BTreeMap<i64, Vec<StoredCountersign>>, HistoryError> {
@@ -49,7 +54,7 @@ impl Store {
                     let countersign = Countersign {
                         seq: u32::try_from(seq).unwrap_or(u32::MAX),
                         operator: r.try_get(2)?,
-                        signed_utc: super::rfc3339(r.try_get(3)?),
+                        signed_utc: seconds(r.try_get(3)?),
                         over_hash: r.try_get(4)?,
                         key_id: r.try_get(5)?,
                     };
@@ -59,6 +64,20 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// `runs` with each one's sign-off progress (its record's requirement and its countersigns).
+    pub async fn with_signoffs(&self, mut runs: Vec<StoredRun>) -> Result<Vec<StoredRun>, HistoryError> {
+        let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+        let mut countersigns = self.countersigns(&ids).await?;
+        for run in &mut runs {
+            let Some(mut record) = run.record() else { continue };
+            let mine = countersigns.remove(&run.id).unwrap_or_default();
+            crate::record::signoff::countersigned(&mut record, mine.iter().map(|c| c.countersign.clone()).collect());
+            run.countersigned_by = mine.iter().map(|c| c.countersign.operator.clone()).collect();
+            run.signoff = record.signoff.progress;
+        }
+        Ok(runs)
     }
 
     /// Keeps a countersign of run `run_id`. The database refuses a second one with the same

@@ -78,6 +78,22 @@ fn progress(signoff: &SignOff) -> Option<String> {
     Some(format!("{state} ({signed} of {required})"))
 }
 
+/// Every sign-off as one line each (`sign-off 2: bob at 2026-…Z, key 65A7…`) after the
+/// progress (`awaiting countersign (1 of 2)`); `None` when the run reads as it always did.
+pub fn described(signoff: &SignOff) -> Option<(String, Vec<String>)> {
+    let progress = signoff.progress.clone()?;
+    let key = |id: &Option<String>| id.as_ref().map(|k| format!(", key {k}")).unwrap_or_default();
+    let mut lines = Vec::new();
+    if let Some(operator) = &signoff.operator {
+        let at = signoff.signed_utc.as_deref().unwrap_or("-");
+        lines.push(format!("sign-off 1: {operator} at {at}{}", key(&signoff.key_id)));
+    }
+    for c in &signoff.countersigns {
+        lines.push(format!("sign-off {}: {} at {}{}", c.seq, c.operator, c.signed_utc, key(&c.key_id)));
+    }
+    Some((progress, lines))
+}
+
 /// The same person, however they typed their name: trimmed, case ignored.
 pub fn same_person(a: &str, b: &str) -> bool {
     person_key(a) == person_key(b)

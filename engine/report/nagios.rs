@@ -71,6 +71,12 @@ pub fn render(record: &RunRecord) -> String {
             plain(message)
         );
     }
+    if let Some((progress, signers)) = crate::record::signoff::described(&record.signoff) {
+        let _ = writeln!(out, "sign-off: {}", plain(&progress));
+        for line in signers {
+            let _ = writeln!(out, "{}", plain(&line));
+        }
+    }
     out
 }
 

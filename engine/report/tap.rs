@@ -26,6 +26,12 @@ pub fn render(record: &RunRecord) -> String {
             out.push_str(&diagnostics(step));
         }
     }
+    if let Some((progress, signers)) = crate::record::signoff::described(&record.signoff) {
+        let _ = writeln!(out, "# sign-off: {}", one_line(&progress));
+        for line in signers {
+            let _ = writeln!(out, "# {}", one_line(&line));
+        }
+    }
     out
 }
 

@@ -123,6 +123,12 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
         }
     }
     let _ = writeln!(out, "\n{}", summary(record));
+    if let Some((progress, signers)) = crate::record::signoff::described(&record.signoff) {
+        let _ = writeln!(out, "{}", style.bold(&format!("Sign-off: {progress}")));
+        for line in signers {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     out
 }
 
