@@ -118,15 +118,22 @@ fn refuse_a_second_signature(
         return Err(invalid("nobody signed this run off yet: the operator signs with `runbook run --operator NAME`"));
     };
     let mut before = vec![(1, first.to_owned(), kept.signature.as_deref().and_then(sign::signature_key_id))];
-    before.extend(kept.countersigns.iter().map(|c| {
-        (c.countersign.seq, c.countersign.operator.clone(), c.countersign.key_id.clone())
-    }));
+    before.extend(
+        kept.countersigns
+            .iter()
+            .map(|c| (c.countersign.seq, c.countersign.operator.clone(), c.countersign.key_id.clone())),
+    );
     for (seq, name, id) in before {
         if signoff::same_person(&name, operator) {
-            return Err(invalid(format!("`{name}` already signed this run off (sign-off {seq}); someone else must countersign")));
+            return Err(invalid(format!(
+                "`{name}` already signed this run off (sign-off {seq}); someone else must countersign"
+            )));
         }
         if key_id.is_some() && id.as_deref() == key_id {
-            return Err(invalid(format!("key {} already signed this run off (sign-off {seq}, `{name}`); countersign with your own key", id.unwrap_or_default())));
+            return Err(invalid(format!(
+                "key {} already signed this run off (sign-off {seq}, `{name}`); countersign with your own key",
+                id.unwrap_or_default()
+            )));
         }
     }
     Ok(())

@@ -22,7 +22,8 @@ pub fn keygen(out: &Path) -> Exit {
 pub fn verify(report: &Path, pubkeys: &[PathBuf], signature: Option<&Path>) -> Exit {
     let keys = pubkeys.iter().map(|p| sign::read_public_key(p)).collect::<Result<Vec<_>, _>>().map_err(invalid)?;
     if let Some(signature) = signature {
-        let good = sign::verify_with(report, signature, &keys).map_err(|e| if e.is_bad() { failed(e) } else { invalid(e) })?;
+        let good =
+            sign::verify_with(report, signature, &keys).map_err(|e| if e.is_bad() { failed(e) } else { invalid(e) })?;
         println!("ok: `{}` matches its signature", report.display());
         println!("trusted comment: {}", good.comment);
         return Ok(exit::CLEAN);
@@ -40,7 +41,10 @@ pub fn verify(report: &Path, pubkeys: &[PathBuf], signature: Option<&Path>) -> E
         Outcome::Good { .. } => chain_outcome(&checked),
         Outcome::Missing | Outcome::Broken(_) => {
             let e = sign::verify_with(&only.file, &sign::signature_path(&only.file), &keys).err();
-            Err(e.map_or_else(|| failed("the sign-off does not hold"), |e| if e.is_bad() { failed(e) } else { invalid(e) }))
+            Err(e.map_or_else(
+                || failed("the sign-off does not hold"),
+                |e| if e.is_bad() { failed(e) } else { invalid(e) },
+            ))
         }
     }
 }

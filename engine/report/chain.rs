@@ -161,9 +161,9 @@ pub fn check(report: &Path, keys: &[PublicKey]) -> Result<Checked, VerifyError> 
                     None => Ok(()),
                     Some(before) => vouches_for(&fields, before),
                 };
-                let twice = signers.iter().find(|(name, id)| {
-                    crate::record::signoff::same_person(name, operator) || *id == good.key_id
-                });
+                let twice = signers
+                    .iter()
+                    .find(|(name, id)| crate::record::signoff::same_person(name, operator) || *id == good.key_id);
                 match (vouches, twice) {
                     (Err(why), _) => Outcome::Broken(why),
                     (Ok(()), Some((name, _))) => {

@@ -231,7 +231,10 @@ impl VerifyError {
     pub fn is_bad(&self) -> bool {
         matches!(
             self,
-            Self::SignatureUnreadable { .. } | Self::NotASignature { .. } | Self::UnknownKey { .. } | Self::Mismatch { .. }
+            Self::SignatureUnreadable { .. }
+                | Self::NotASignature { .. }
+                | Self::UnknownKey { .. }
+                | Self::Mismatch { .. }
         )
     }
 }

@@ -36,7 +36,8 @@ fn signed_run(kind: Kind, report: &str) -> Store {
         let out = store.dir.runbook().args(["keygen", "--out", &format!("{who}.key")]).run();
         assert_eq!(out.code, 0, "{out:?}");
     }
-    let out = store.runbook(["run", "close.yaml", "--operator", "alice", "--sign", "alice.key", "--report", report]).run();
+    let out =
+        store.runbook(["run", "close.yaml", "--operator", "alice", "--sign", "alice.key", "--report", report]).run();
     assert_eq!(out.code, 0, "{out:?}");
     store
 }
@@ -70,7 +71,11 @@ fn a_countersigned_report_verifies_with_runbook_and_with_minisign(kind: Kind) {
     // Alice's key alone cannot vouch for bob's sign-off.
     let alone = store.dir.runbook().args(["verify", "day.html", "--pubkey", "alice.pub"]).run();
     assert_eq!(alone.code, 1, "{alone:?}");
-    assert!(alone.stdout.contains("sign-off 2 by `bob`: BROKEN") && alone.stdout.contains("no --pubkey holds"), "{}", alone.stdout);
+    assert!(
+        alone.stdout.contains("sign-off 2 by `bob`: BROKEN") && alone.stdout.contains("no --pubkey holds"),
+        "{}",
+        alone.stdout
+    );
 
     // The real minisign CLI verifies each file with its signer's key, and not with the other's.
     for (file, key) in [("day.html", "alice.pub"), ("day.signoff-2.html", "bob.pub")] {
@@ -127,7 +132,11 @@ fn a_changed_report_names_whose_signature_is_broken(kind: Kind) {
     let out = verify(&store, "day.txt");
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stdout.contains("sign-off 1 by `alice`: good"), "{}", out.stdout);
-    assert!(out.stdout.contains("sign-off 2 by `bob`: BROKEN") && out.stdout.contains("does not match"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("sign-off 2 by `bob`: BROKEN") && out.stdout.contains("does not match"),
+        "{}",
+        out.stdout
+    );
     std::fs::write(store.dir.path().join("day.signoff-2.txt"), original).expect("restore");
     assert_eq!(verify(&store, "day.txt").code, 0);
 
@@ -136,7 +145,11 @@ fn a_changed_report_names_whose_signature_is_broken(kind: Kind) {
     let out = verify(&store, "day.txt");
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stdout.contains("sign-off 1 by `alice`: BROKEN"), "{}", out.stdout);
-    assert!(out.stdout.contains("sign-off 2 by `bob`: BROKEN") && out.stdout.contains("vouches for another"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("sign-off 2 by `bob`: BROKEN") && out.stdout.contains("vouches for another"),
+        "{}",
+        out.stdout
+    );
 
     // A missing countersignature is named too.
     flip_one_byte(&store.dir, "day.txt");
@@ -150,7 +163,8 @@ fn every_format_shows_both_sign_offs_and_the_history_says_so(kind: Kind) {
     let store = signed_run(kind, "day.json");
     let history = store.runbook(["history"]).run();
     assert!(history.stdout.contains("awaiting countersign (1 of 2)"), "{}", history.stdout);
-    let first: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(store.dir.path().join("day.json")).unwrap()).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(store.dir.path().join("day.json")).unwrap()).unwrap();
     assert_eq!(first["signoff"]["progress"], "awaiting countersign (1 of 2)");
     assert_eq!(first["signoff"]["required"], 2);
     let run_id = first["run_id"].as_i64().expect("the report names its run");
@@ -171,7 +185,11 @@ fn every_format_shows_both_sign_offs_and_the_history_says_so(kind: Kind) {
     let id = run_id.to_string();
     let shown = store.runbook(["show", &id]).run();
     assert!(shown.stdout.contains("Sign-off: signed off (2 of 2)"), "{}", shown.stdout);
-    assert!(shown.stdout.contains("sign-off 1: alice at") && shown.stdout.contains("sign-off 2: bob at"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("sign-off 1: alice at") && shown.stdout.contains("sign-off 2: bob at"),
+        "{}",
+        shown.stdout
+    );
 
     // Every format `show --report` writes shows both sign-offs and the state.
     for (file, want) in [
