@@ -60,17 +60,22 @@ pub enum Command {
     },
     /// One playbook on many hosts: each host's latest run, a host × step matrix, missing hosts failed.
     Fleet(FleetArgs),
-    /// Check a signed report against its `.minisig` signature: exit 0 good, 1 bad or missing.
+    /// Check a signed report and every countersign after it (`REPORT.signoff-N.EXT`) against
+    /// their `.minisig` signatures: exit 0 when every sign-off is good and as many as the
+    /// playbook requires signed, 1 when one is broken or missing.
     Verify {
         /// The report file.
         report: PathBuf,
-        /// The public key file.
+        /// A public key file (repeatable: one per person who signs).
         #[arg(long, value_name = "FILE", default_value = "runbook.pub")]
-        pubkey: PathBuf,
-        /// The signature file (default: `<report>.minisig`).
+        pubkey: Vec<PathBuf>,
+        /// The signature file (default: `<report>.minisig`); checks that one file only.
         #[arg(long, value_name = "FILE")]
         signature: Option<PathBuf>,
     },
+    /// Add a second person's sign-off to a kept run (four eyes): the report again with every
+    /// sign-off, as `REPORT.signoff-N.EXT`, signed with `--sign` beside it; the history keeps it.
+    Countersign(CountersignArgs),
     /// Print a shell completion script, e.g. `runbook completions bash > /etc/bash_completion.d/runbook`.
     Completions {
         #[arg(value_enum)]
@@ -225,6 +230,24 @@ pub struct StoreArgs {
     /// [default: $XDG_DATA_HOME/runbook/history.db]
     #[arg(long = "history", env = "RUNBOOK_HISTORY", value_name = "PATH|URL", hide_env_values = true)]
     pub history: Option<String>,
+}
+
+/// `runbook countersign`.
+#[derive(Debug, clap::Args)]
+pub struct CountersignArgs {
+    /// The report the operator wrote (`runbook run --report`), or the latest `REPORT.signoff-N.EXT`.
+    pub report: PathBuf,
+    /// Who countersigns; never the person who signed before.
+    #[arg(long, env = "RUNBOOK_OPERATOR", value_name = "NAME")]
+    pub operator: String,
+    /// Sign the countersigned report with this minisign secret key (`runbook keygen`); never a key that signed before.
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
+    /// The run's id [default: the one the report's signature or JSON names].
+    #[arg(long = "run", value_name = "ID")]
+    pub run_id: Option<i64>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, clap::Args)]

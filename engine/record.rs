@@ -317,6 +317,36 @@ pub struct SignOff {
     /// The waivers in force that turned failures into `waived`, as `step: reason (owner, until date)`.
     #[serde(default)]
     pub waived: Vec<String>,
+    /// The minisign key id the operator signed the report and record with (`run --sign`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// How many different people must sign the run off (the playbook's `signoff: { required: N }`).
+    #[serde(default = "signoff::one", skip_serializing_if = "signoff::is_one")]
+    pub required: u32,
+    /// The sign-offs after the operator's (`runbook countersign`), in order. Kept beside the
+    /// stored record, never in it: each vouches for the record and the signatures before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countersigns: Vec<Countersign>,
+    /// `signed off (2 of 2)` or `awaiting countersign (1 of 2)`: present when the playbook
+    /// requires more than one sign-off or someone countersigned. The verdict does not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+}
+
+/// A second (or later) person's sign-off over the record and the sign-offs before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Countersign {
+    /// Which sign-off this is: 2 for the first countersign.
+    pub seq: u32,
+    /// Who countersigned.
+    pub operator: String,
+    /// When, RFC 3339 UTC.
+    pub signed_utc: String,
+    /// The minisign key id (16 hex digits, as `minisign` prints it) when they signed with a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// SHA-256 (hex) of the stored record and the signature before this one: what it vouches for.
+    pub over_hash: String,
 }
 
 /// The decision on an action step (`action: true`).
@@ -457,6 +487,9 @@ pub struct RunRecord {
     /// The part of a sharded playbook this run ran (`--shard 1/4`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// The run's id in the history, when it was kept there (`runbook show ID`, `runbook countersign`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<i64>,
     /// Where the run sits in the history's tamper-evident chain of its playbook and host: a
     /// signature over this record also vouches for every run before it. Absent when the run
     /// was not kept (`--no-history`, `--dry-run`, a store that could not be written).

@@ -120,11 +120,12 @@ pub async fn run(
         verdict: RunRecord::overall(&steps),
         steps,
         summary,
-        signoff: crate::record::SignOff::default(),
+        signoff: crate::record::SignOff { required: scope.plan.signoff_required, ..Default::default() },
         labels: std::collections::BTreeMap::new(),
         group: None,
         shard: None,
         chain: None,
+        run_id: None,
     };
     crate::record::signoff::assess(&mut record);
     record.redact(&scope.redactor);

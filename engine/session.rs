@@ -149,6 +149,8 @@ impl Session {
         let mut record =
             runner::run(self.plan.clone(), self.secrets.clone(), self.redactor.clone(), options, on_event).await;
         self.config.identity.stamp(&mut record);
+        // Before the sign-off, so the report names the run a countersign is for.
+        record.run_id = recorder.as_ref().map(keep::Recorder::run_id);
         sign_off(&mut record);
         if let Some(recorder) = recorder {
             record.chain = recorder.finish(&record, &self.plan.retention, self.config.signer.as_ref(), self.warn).await;

@@ -25,7 +25,7 @@ pub fn history(args: &HistoryArgs) -> Outcome {
             let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else {
                 return Ok((Vec::new(), Vec::new()));
             };
-            let runs = store.runs(playbook.as_deref(), args.limit).await?;
+            let runs = store.with_signoffs(store.runs(playbook.as_deref(), args.limit).await?).await?;
             // Only when a named playbook has no runs: the names the history does know.
             let known = match &playbook {
                 Some(_) if runs.is_empty() => known_playbooks(&store).await?,
@@ -100,11 +100,16 @@ fn runs_table(runs: &[StoredRun]) -> String {
     if runs.is_empty() {
         return "no runs in the history yet\n".to_owned();
     }
-    let header = ["RUN", "STARTED (UTC)", "PLAYBOOK", "HOST", "OPERATOR", "STATUS", "VERDICT", "STEPS"];
+    let mut header = vec!["RUN", "STARTED (UTC)", "PLAYBOOK", "HOST", "OPERATOR", "STATUS", "VERDICT", "STEPS"];
+    // Only when some run needs (or has) more than one sign-off, so other histories read as before.
+    let four_eyes = runs.iter().any(|r| r.signoff.is_some());
+    if four_eyes {
+        header.push("SIGN-OFF");
+    }
     let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|run| {
-            vec![
+            let mut row = vec![
                 run.id.to_string(),
                 when(&run.started),
                 run.playbook.clone(),
@@ -113,7 +118,16 @@ fn runs_table(runs: &[StoredRun]) -> String {
                 run.status.name().to_owned(),
                 run.verdict.clone().unwrap_or_else(|| "-".to_owned()),
                 run.counts.as_ref().map_or_else(|| "-".to_owned(), counts),
-            ]
+            ];
+            if four_eyes {
+                let by = if run.countersigned_by.is_empty() {
+                    String::new()
+                } else {
+                    format!(", countersigned by {}", run.countersigned_by.join(", "))
+                };
+                row.push(format!("{}{by}", run.signoff.as_deref().unwrap_or("-")));
+            }
+            row
         })
         .collect();
     table(&header, &rows)

@@ -4,6 +4,7 @@
 mod completions;
 mod config;
 mod confirm;
+mod countersign;
 mod diff;
 mod error;
 mod fleet;
@@ -67,6 +68,7 @@ fn command(command: Command) -> Outcome {
         Command::Keygen { out } => keys::keygen(&out),
         Command::Fleet(args) => fleet::fleet(&args),
         Command::Verify { report, pubkey, signature } => keys::verify(&report, &pubkey, signature.as_deref()),
+        Command::Countersign(args) => countersign::countersign(&args),
         Command::History(args) => history::history(&args),
         Command::Show(args) => show::show(&args),
         Command::Diff(args) => diff::diff(&args),

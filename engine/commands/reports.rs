@@ -64,14 +64,14 @@ pub fn prepare(plan: &Plan, args: &ReportArgs) -> Result<Prepared, CliError> {
         }
         None => None,
     };
-    let key = match &args.sign {
-        Some(path) => {
-            let password = std::env::var(sign::PASSWORD_ENV).ok().filter(|p| !p.is_empty());
-            Some(sign::read_secret_key(path, password).map_err(|e| invalid(format!("--sign: {e}")))?)
-        }
-        None => None,
-    };
+    let key = args.sign.as_deref().map(secret_key).transpose()?;
     Ok(Prepared { answers, report, key, waivers: plan.waivers.clone() })
+}
+
+/// The `--sign` key, opened with `RUNBOOK_SIGN_PASSWORD` when it is encrypted.
+pub fn secret_key(path: &std::path::Path) -> Result<minisign::SecretKey, CliError> {
+    let password = std::env::var(sign::PASSWORD_ENV).ok().filter(|p| !p.is_empty());
+    sign::read_secret_key(path, password).map_err(|e| invalid(format!("--sign: {e}")))
 }
 
 /// `--report` and the format it is written in (`--report-format`, else its extension), if asked for.
@@ -114,7 +114,10 @@ pub fn sign_off(
         .map(str::to_owned)
         .or_else(|| (interactive && wants_signer).then(prompt::ask_operator).flatten());
     match operator {
-        Some(name) => signoff::sign(record, &redactor.redact(name.trim()), chrono::Utc::now()),
+        Some(name) => {
+            signoff::sign(record, &redactor.redact(name.trim()), chrono::Utc::now());
+            record.signoff.key_id = prepared.key.as_ref().and_then(sign::secret_key_id);
+        }
         None => signoff::assess(record),
     }
     pin_clock(record);
@@ -150,13 +153,16 @@ pub fn write(record: &RunRecord, prepared: &Prepared, args: &ReportArgs) -> Resu
 fn trusted_comment(record: &RunRecord, path: &std::path::Path) -> String {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let signed = record.signoff.signed_utc.clone().unwrap_or_else(|| record.finished.clone());
+    let run = record.run_id.map(|id| format!("\trun:{id}")).unwrap_or_default();
     format!(
-        "timestamp:{}\tfile:{name}\tplaybook:{}\toperator:{}\tverdict:{}\tsignoff:{}",
+        "timestamp:{}\tfile:{name}\tplaybook:{}\toperator:{}\tverdict:{}\tsignoff:{}{run}\tsignoffs:{} of {}",
         chrono::DateTime::parse_from_rfc3339(&signed).map(|t| t.timestamp()).unwrap_or(0),
         record.playbook,
         record.signoff.operator.as_deref().unwrap_or("-"),
         record.verdict.name(),
         if record.signoff.clean { "clean" } else { "not-clean" },
+        signoff::signers(&record.signoff),
+        record.signoff.required.max(1),
     )
 }
 

@@ -4,7 +4,7 @@ use super::error::{CliError, Outcome, failed, invalid};
 use super::{colour_stdout, exit, reports};
 use crate::cli::{Format, ShowArgs};
 use crate::history::StoredStatus;
-use crate::record::RunRecord;
+use crate::record::{RunRecord, signoff};
 use crate::report::render;
 use crate::report::text::{self, Style};
 use crate::session;
@@ -13,17 +13,21 @@ pub fn show(args: &ShowArgs) -> Outcome {
     let found = session::runtime()?
         .block_on(async {
             let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else { return Ok(None) };
-            store.run(args.run_id).await
+            let Some(run) = store.run(args.run_id).await? else { return Ok(None) };
+            let countersigns = store.countersigns(&[run.id]).await?.remove(&run.id).unwrap_or_default();
+            Ok::<_, crate::history::HistoryError>(Some((run, countersigns)))
         })
         .map_err(failed)?;
-    let run = found.ok_or_else(|| invalid(format!("no run {} in the history", args.run_id)))?;
-    let Some(record) = run.record() else {
+    let (run, countersigns) = found.ok_or_else(|| invalid(format!("no run {} in the history", args.run_id)))?;
+    let Some(mut record) = run.record() else {
         let why = match run.status {
             StoredStatus::Incomplete => "it never finished (still running, or killed)",
             StoredStatus::Complete | StoredStatus::Interrupted => "its stored record cannot be read",
         };
         return Err(failed(format!("run {} has no record to show: {why}", run.id)));
     };
+    // The countersigns are kept beside the record: shown with it, as the report shows them.
+    signoff::countersigned(&mut record, countersigns.into_iter().map(|c| c.countersign).collect());
     let formatted = match args.format {
         Format::Json => serde_json::to_string_pretty(&record).unwrap_or_default() + "\n",
         Format::Text => text::render(&record, Style { colour: false }),

@@ -93,6 +93,25 @@ CREATE TABLE run_chain_anchors (
     PRIMARY KEY (playbook, host)
 );
 ",
+    "
+-- Four eyes: the sign-offs after a run's own (runbook countersign), kept beside
+-- runs.record, which never changes. Sign-off 1 is the run's operator and
+-- runs.signature; over_hash is SHA-256 of the record as stored and the
+-- signature before (so each vouches for the record and every earlier one).
+-- One person signs a run once: operator_key is the name trimmed, lower case.
+CREATE TABLE signoffs (
+    run_id       {int} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq          {int} NOT NULL,
+    operator     TEXT NOT NULL,
+    operator_key TEXT NOT NULL,
+    at           {int} NOT NULL,
+    over_hash    TEXT NOT NULL,
+    key_id       TEXT,
+    signature    TEXT,
+    PRIMARY KEY (run_id, seq),
+    UNIQUE (run_id, operator_key)
+);
+",
 ];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \

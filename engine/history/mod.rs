@@ -31,6 +31,7 @@ mod lookup;
 mod migrations;
 mod postgres;
 mod prune;
+mod signoffs;
 mod sqlite;
 mod stats;
 mod verify;
@@ -45,6 +46,7 @@ pub use fleet::{RunHead, SignedRecord};
 pub use location::Location;
 pub use lookup::{PlaybookHistory, StepHistory};
 pub use prune::Pruned;
+pub use signoffs::{StoredCountersign, statement};
 pub use stats::{CaptureStats, StepStats};
 pub use verify::{Break, ChainReport, Verified};
 
@@ -118,6 +120,13 @@ pub struct StoredRun {
     pub finished: Option<String>,
     pub verdict: Option<String>,
     pub counts: Option<Counts>,
+    /// How far the sign-off got (`awaiting countersign (1 of 2)`), when the playbook requires
+    /// more than one or someone countersigned; filled in by [`Store::with_signoffs`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signoff: Option<String>,
+    /// Who countersigned, in order (`runbook countersign`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub countersigned_by: Vec<String>,
     /// The whole record; absent while incomplete.
     #[serde(skip)]
     pub record: Option<String>,
@@ -456,6 +465,8 @@ impl From<RunRow> for StoredRun {
             finished: row.finished_at.map(rfc3339),
             verdict: row.verdict,
             counts: row.counts.and_then(|c| serde_json::from_str(&c).ok()),
+            signoff: None,
+            countersigned_by: Vec::new(),
             record: row.record,
         }
     }

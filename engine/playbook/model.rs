@@ -70,6 +70,12 @@ pub struct Playbook {
     #[serde(default)]
     #[schemars(example = serde_json::json!({"keep_runs": 2000, "keep_for": "90d"}))]
     pub history: Option<super::Retention>,
+    /// Four eyes: how many different people must sign a run off (`required`, 1 to 5, default 1).
+    /// The operator signs with `runbook run --operator`, the others with `runbook countersign`;
+    /// until enough have, the run is "awaiting countersign".
+    #[serde(default)]
+    #[schemars(example = serde_json::json!({"required": 2}))]
+    pub signoff: Option<super::SignoffRule>,
     /// For `runbook fleet`: how many hosts a step may fail on before the fleet verdict fails
     /// (default 0: one failing host fails the fleet); a missing host always fails it.
     #[serde(default)]

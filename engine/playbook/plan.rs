@@ -38,6 +38,8 @@ pub struct Plan {
     pub waivers: Vec<crate::record::Waiver>,
     /// How long its runs stay in the history (the playbook's `history:`).
     pub retention: super::Retention,
+    /// How many different people must sign a run off (the playbook's `signoff:`; 1 without it).
+    pub signoff_required: u32,
     /// How many hosts a step may fail on in the fleet view (`fleet:`).
     pub fleet: super::fleet_rules::FleetRules,
 }

@@ -117,6 +117,7 @@ impl Validator<'_> {
             notify: self.notify(),
             waivers: self.waivers(&ids, &self.loaded.playbook.waivers),
             retention: book.history.unwrap_or_default(),
+            signoff_required: book.signoff.map_or(1, |rule| rule.required),
             fleet: self.fleet_rules(&ids),
         }
     }

@@ -6,7 +6,10 @@
 
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 
-use super::{RunRecord, RunStatus, Verdict};
+use super::{Countersign, RunRecord, RunStatus, SignOff, Verdict};
+
+/// The most sign-offs a playbook may require (`signoff: { required: N }`).
+pub const MAX_REQUIRED: u32 = 5;
 
 /// Recomputes `record.signoff`'s state, keeping who signed and when.
 pub fn assess(record: &mut RunRecord) {
@@ -40,6 +43,75 @@ pub fn assess(record: &mut RunRecord) {
     signoff.failed = failed;
     signoff.pending = pending;
     signoff.unconfirmed = unconfirmed;
+    signoff.progress = progress(signoff);
+}
+
+/// Adds the countersigns kept beside a stored record, and says again how far the sign-off got.
+pub fn countersigned(record: &mut RunRecord, countersigns: Vec<Countersign>) {
+    record.signoff.countersigns = countersigns;
+    record.signoff.progress = progress(&record.signoff);
+}
+
+/// How many different people signed: the operator, then each countersign.
+pub fn signers(signoff: &SignOff) -> u32 {
+    u32::from(signoff.operator.is_some()) + u32::try_from(signoff.countersigns.len()).unwrap_or(u32::MAX)
+}
+
+/// Whether as many people signed as the playbook requires.
+pub fn is_signed_off(signoff: &SignOff) -> bool {
+    signers(signoff) >= signoff.required.max(1)
+}
+
+/// `signed off (2 of 2)`, `awaiting countersign (1 of 2)` or `not signed off (0 of 2)`; `None`
+/// for a run that needs one sign-off and has no countersign, so such runs read as before.
+fn progress(signoff: &SignOff) -> Option<String> {
+    let required = signoff.required.max(1);
+    if required == 1 && signoff.countersigns.is_empty() {
+        return None;
+    }
+    let signed = signers(signoff);
+    let state = match signed {
+        n if n >= required => "signed off",
+        0 => "not signed off",
+        _ => "awaiting countersign",
+    };
+    Some(format!("{state} ({signed} of {required})"))
+}
+
+/// Every sign-off as one line each (`sign-off 2: bob at 2026-…Z, key 65A7…`) after the
+/// progress (`awaiting countersign (1 of 2)`); `None` when the run reads as it always did.
+pub fn described(signoff: &SignOff) -> Option<(String, Vec<String>)> {
+    let progress = signoff.progress.clone()?;
+    let key = |id: &Option<String>| id.as_ref().map(|k| format!(", key {k}")).unwrap_or_default();
+    let mut lines = Vec::new();
+    if let Some(operator) = &signoff.operator {
+        let at = signoff.signed_utc.as_deref().unwrap_or("-");
+        lines.push(format!("sign-off 1: {operator} at {at}{}", key(&signoff.key_id)));
+    }
+    for c in &signoff.countersigns {
+        lines.push(format!("sign-off {}: {} at {}{}", c.seq, c.operator, c.signed_utc, key(&c.key_id)));
+    }
+    Some((progress, lines))
+}
+
+/// The same person, however they typed their name: trimmed, case ignored.
+pub fn same_person(a: &str, b: &str) -> bool {
+    person_key(a) == person_key(b)
+}
+
+/// A name as compared for "the same person".
+pub fn person_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// Serde's default for `required`.
+pub fn one() -> u32 {
+    1
+}
+
+/// Whether `required` is the default (0 is an older record: also one).
+pub fn is_one(n: &u32) -> bool {
+    *n <= 1
 }
 
 /// Records who signed, at `now`, shown in UTC and in local time.
@@ -48,6 +120,7 @@ pub fn sign(record: &mut RunRecord, operator: &str, now: DateTime<Utc>) {
     record.signoff.operator = Some(operator.to_owned());
     record.signoff.signed_utc = Some(now.to_rfc3339_opts(SecondsFormat::Secs, true));
     record.signoff.signed_local = Some(now.with_timezone(&Local).to_rfc3339_opts(SecondsFormat::Secs, false));
+    record.signoff.progress = progress(&record.signoff);
 }
 
 /// The steps that passed or warned with every check judged, and the steps with a check not judged for want of history.
@@ -119,6 +192,27 @@ mod tests {
     fn failures_and_pending_items_are_named() {
         let text = statement(ok(1), &["db".into()], &["news".into(), "logs".into()], &["flatten".into()], true);
         assert_eq!(text, "1 check failed: db. 2 checks pending: news, logs. 1 action not confirmed: flatten.");
+    }
+
+    #[test]
+    fn a_second_sign_off_is_awaited_until_someone_else_countersigns() {
+        let mut signoff = SignOff { required: 2, ..Default::default() };
+        assert_eq!(progress(&signoff).as_deref(), Some("not signed off (0 of 2)"));
+        signoff.operator = Some("alice".into());
+        assert_eq!(progress(&signoff).as_deref(), Some("awaiting countersign (1 of 2)"));
+        assert!(!is_signed_off(&signoff));
+        let bob = Countersign {
+            seq: 2,
+            operator: "bob".into(),
+            signed_utc: "2026-01-01T00:00:00Z".into(),
+            key_id: None,
+            over_hash: "00".into(),
+        };
+        signoff.countersigns.push(bob);
+        assert_eq!(progress(&signoff).as_deref(), Some("signed off (2 of 2)"));
+        assert!(is_signed_off(&signoff));
+        assert_eq!(progress(&SignOff { required: 1, operator: Some("a".into()), ..Default::default() }), None);
+        assert!(same_person(" Alice ", "alice") && !same_person("alice", "alicia"));
     }
 
     #[test]

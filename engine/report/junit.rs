@@ -41,6 +41,12 @@ pub fn render(record: &RunRecord) -> Result<String, SerializeError> {
         if let Some(chain) = &record.chain {
             suite.add_property(Property::new("history_chain", chain.describe()));
         }
+        if let Some((progress, signers)) = crate::record::signoff::described(&record.signoff) {
+            suite.add_property(Property::new("signoff", progress.as_str()));
+            for (n, line) in (1..).zip(&signers) {
+                suite.add_property(Property::new(format!("signoff_{n}").as_str(), line.as_str()));
+            }
+        }
         suite.add_test_cases(steps.into_iter().map(|s| case(record, s)));
         report.add_test_suite(suite);
     }

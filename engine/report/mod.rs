@@ -3,6 +3,7 @@
 //! `record/`; this module only reads it.
 
 pub mod answers;
+pub mod chain;
 pub mod format;
 pub mod journal;
 pub mod junit;

@@ -74,6 +74,12 @@ pub fn render(record: &RunRecord) -> String {
     if let Some(chain) = &record.chain {
         let _ = writeln!(out, "{}", chain.describe());
     }
+    if let Some((progress, signers)) = crate::record::signoff::described(&record.signoff) {
+        let _ = writeln!(out, "sign-off: {}", plain(&progress));
+        for line in signers {
+            let _ = writeln!(out, "{}", plain(&line));
+        }
+    }
     out
 }
 

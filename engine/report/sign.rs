@@ -216,6 +216,8 @@ pub enum VerifyError {
         #[source]
         source: PError,
     },
+    #[error("`{}` was made by key {key_id}, which no --pubkey holds", .path.display())]
+    UnknownKey { path: PathBuf, key_id: String },
     #[error("`{}` does not match its signature: {source}", .path.display())]
     Mismatch {
         path: PathBuf,
@@ -227,31 +229,74 @@ pub enum VerifyError {
 impl VerifyError {
     /// A failed check (a missing signature too), rather than a usage problem.
     pub fn is_bad(&self) -> bool {
-        matches!(self, Self::SignatureUnreadable { .. } | Self::NotASignature { .. } | Self::Mismatch { .. })
+        matches!(
+            self,
+            Self::SignatureUnreadable { .. }
+                | Self::NotASignature { .. }
+                | Self::UnknownKey { .. }
+                | Self::Mismatch { .. }
+        )
     }
 }
 
 /// Checks `file` against `signature` with the public key file; returns the trusted comment.
 pub fn verify(file: &Path, signature: &Path, public_key: &Path) -> Result<String, VerifyError> {
-    let read = |path: &Path| crate::input::read_to_string(path, crate::input::SMALL_FILE_BYTES);
-    let key_text =
-        read(public_key).map_err(|source| VerifyError::KeyUnreadable { path: public_key.to_owned(), source })?;
-    let bad_key = |source| VerifyError::NotAPublicKey { path: public_key.to_owned(), source };
-    let key = PublicKey::from_box(PublicKeyBox::from_string(&key_text).map_err(bad_key)?)
+    let key = read_public_key(public_key)?;
+    verify_with(file, signature, std::slice::from_ref(&key)).map(|good| good.comment)
+}
+
+/// A public key file (minisign's box, or the bare base64 line).
+pub fn read_public_key(path: &Path) -> Result<PublicKey, VerifyError> {
+    let key_text = crate::input::read_to_string(path, crate::input::SMALL_FILE_BYTES)
+        .map_err(|source| VerifyError::KeyUnreadable { path: path.to_owned(), source })?;
+    let bad_key = |source| VerifyError::NotAPublicKey { path: path.to_owned(), source };
+    PublicKey::from_box(PublicKeyBox::from_string(&key_text).map_err(bad_key)?)
         .or_else(|_| PublicKey::from_base64(key_text.trim()))
-        .map_err(bad_key)?;
+        .map_err(bad_key)
+}
+
+/// A key id as `minisign` prints it: 16 upper-case hex digits.
+pub fn key_id(keynum: &[u8]) -> String {
+    let bytes: [u8; 8] = keynum.try_into().unwrap_or_default();
+    format!("{:016X}", u64::from_le_bytes(bytes))
+}
+
+/// The id of the key that signs with `key`.
+pub fn secret_key_id(key: &SecretKey) -> Option<String> {
+    PublicKey::from_secret_key(key).ok().map(|public| key_id(public.keynum()))
+}
+
+/// The key id a signature (text form) names, read without checking it.
+pub fn signature_key_id(signature: &str) -> Option<String> {
+    SignatureBox::from_string(signature).ok().map(|s| key_id(s.keynum()))
+}
+
+/// A signature that matched: its trusted comment and the id of the key that made it.
+#[derive(Debug, Clone)]
+pub struct Good {
+    pub comment: String,
+    pub key_id: String,
+}
+
+/// Checks `file` against `signature` with whichever of `keys` has the signature's key id.
+pub fn verify_with(file: &Path, signature: &Path, keys: &[PublicKey]) -> Result<Good, VerifyError> {
     // A missing signature is a failed check, not a usage error.
-    let signature_text =
-        read(signature).map_err(|source| VerifyError::SignatureUnreadable { path: signature.to_owned(), source })?;
+    let signature_text = crate::input::read_to_string(signature, crate::input::SMALL_FILE_BYTES)
+        .map_err(|source| VerifyError::SignatureUnreadable { path: signature.to_owned(), source })?;
     let signature_box = SignatureBox::from_string(&signature_text)
         .map_err(|source| VerifyError::NotASignature { path: signature.to_owned(), source })?;
+    let id = key_id(signature_box.keynum());
+    let key = keys
+        .iter()
+        .find(|k| k.keynum() == signature_box.keynum())
+        .ok_or_else(|| VerifyError::UnknownKey { path: signature.to_owned(), key_id: id.clone() })?;
     let data = crate::input::open_regular(file)
         .map_err(|source| VerifyError::ReportUnreadable { path: file.to_owned(), source })?;
     // Legacy signatures (`minisign -S -l`: the file itself signed, not its hash) are what
     // older minisign wrote; `minisign -V` accepts them, and so do we.
-    minisign::verify(&key, &signature_box, data, true, false, true)
+    minisign::verify(key, &signature_box, data, true, false, true)
         .map_err(|source| VerifyError::Mismatch { path: file.to_owned(), source })?;
-    Ok(signature_box.trusted_comment().unwrap_or_default())
+    Ok(Good { comment: signature_box.trusted_comment().unwrap_or_default(), key_id: id })
 }
 
 #[cfg(test)]

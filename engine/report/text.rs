@@ -126,6 +126,12 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
     if let Some(chain) = &record.chain {
         let _ = writeln!(out, "{}", style.dim(&chain.describe()));
     }
+    if let Some((progress, signers)) = crate::record::signoff::described(&record.signoff) {
+        let _ = writeln!(out, "{}", style.bold(&format!("Sign-off: {progress}")));
+        for line in signers {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     out
 }
 

@@ -16,6 +16,11 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
+    /// The run's id in the history.
+    pub(super) fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
     /// Completes the run in the history, pruning as the playbook's `history:` says; returns
     /// its link in the history chain (`None` when it could not be kept).
     pub(super) async fn finish(

@@ -13,6 +13,7 @@ mod attests;
 mod bounds;
 mod check_data;
 mod cli;
+mod countersign;
 mod coverage;
 mod data_checks;
 mod diff;

@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::report_fixture::{SECRET, daily_dir, read, run_daily};
 use crate::util::TestDir;
 
-fn minisign(dir: &TestDir, args: &[&str]) -> std::process::Output {
+pub fn minisign(dir: &TestDir, args: &[&str]) -> std::process::Output {
     Command::new("minisign")
         .args(args)
         .current_dir(dir.path())
@@ -17,7 +17,7 @@ fn minisign(dir: &TestDir, args: &[&str]) -> std::process::Output {
         .expect("run minisign (Debian package `minisign`; `.ci/services.sh` installs it)")
 }
 
-fn flip_one_byte(dir: &TestDir, name: &str) {
+pub fn flip_one_byte(dir: &TestDir, name: &str) {
     let path = dir.path().join(name);
     let mut bytes = std::fs::read(&path).expect("read");
     let at = bytes.len() / 2;
