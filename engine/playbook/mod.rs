@@ -11,6 +11,7 @@ mod load_error;
 pub mod model;
 pub mod notify_file;
 pub mod plan;
+pub mod rate_limit;
 mod retention;
 mod shard;
 mod step_de;
