@@ -39,11 +39,13 @@ impl Approvals {
         format!("unapproved ({} of {} approvals)", self.given.len(), self.needed)
     }
 
-    /// One line for reports: `approved by alice (interactive, at …), bob (file 3f…, at …)`.
+    /// One line for reports: `2 of 2 approvals: alice (interactive, at …), bob (file 3f…, at …);
+    /// action: POST …`.
     pub fn describe(&self) -> String {
         let who: Vec<String> = self.given.iter().map(|a| format!("{} ({}, at {})", a.approver, a.via, a.at)).collect();
-        let names = if who.is_empty() { "nobody".to_owned() } else { who.join(", ") };
-        format!("{} of {} approvals: {names}", self.given.len(), self.needed)
+        let names = if who.is_empty() { "none".to_owned() } else { who.join(", ") };
+        let action = self.given.first().map(|a| format!("; action: {}", a.action)).unwrap_or_default();
+        format!("{} of {} approvals: {names}{action}", self.given.len(), self.needed)
     }
 }
 
