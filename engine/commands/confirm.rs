@@ -133,8 +133,7 @@ fn ask_approvers(request: &ActionRequest, mut have: Vec<Approval>) -> Vec<Approv
             continue;
         }
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let given =
-            Approval { approver: name, at, action: request.request.clone(), via: "interactive".to_owned() };
+        let given = Approval { approver: name, at, action: request.request.clone(), via: "interactive".to_owned() };
         have.push(given.clone());
         typed.push(given);
     }

@@ -91,11 +91,7 @@ pub struct PlaybookHistory {
 impl PlaybookHistory {
     pub fn new(steps: BTreeMap<String, StepHistory>, now_ms: i64) -> Self {
         let steps = steps.into_iter().map(|(id, h)| (id, Arc::new(h))).collect();
-        Self {
-            steps,
-            empty: Arc::new(StepHistory { by_name: BTreeMap::new(), now_ms }),
-            action_runs: BTreeMap::new(),
-        }
+        Self { steps, empty: Arc::new(StepHistory { by_name: BTreeMap::new(), now_ms }), action_runs: BTreeMap::new() }
     }
 
     /// Adds how often action `step_id` ran within its `max_runs` period.

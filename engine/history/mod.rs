@@ -34,8 +34,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use backend::Backend as _;
 pub use backend::ActionAt;
+use backend::Backend as _;
 pub use fleet::{RunHead, SignedRecord};
 pub use location::Location;
 pub use lookup::{PlaybookHistory, StepHistory};
@@ -349,7 +349,9 @@ impl RunFinish {
         let actions = record
             .steps
             .iter()
-            .filter_map(|step| step.confirmation.as_ref().filter(|c| c.confirmed).map(|c| (step.id.clone(), millis(&c.at))))
+            .filter_map(|step| {
+                step.confirmation.as_ref().filter(|c| c.confirmed).map(|c| (step.id.clone(), millis(&c.at)))
+            })
             .collect();
         Self {
             status: StoredStatus::of(record).name(),

@@ -100,7 +100,8 @@ fn key_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, ApprovalsFileError> {
             keys.push(path.clone());
             continue;
         }
-        let listing = std::fs::read_dir(path).map_err(|source| ApprovalsFileError::KeyDir { path: path.clone(), source })?;
+        let listing =
+            std::fs::read_dir(path).map_err(|source| ApprovalsFileError::KeyDir { path: path.clone(), source })?;
         let mut found: Vec<PathBuf> = listing
             .filter_map(Result::ok)
             .map(|e| e.path())

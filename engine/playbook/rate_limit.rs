@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn a_count_per_a_duration_is_read() {
-        assert_eq!(RateLimit::parse("1 per 1h"), Ok(RateLimit { count: 1, per: Duration::from_secs(3600), text: "1 per 1h".into() }));
+        assert_eq!(
+            RateLimit::parse("1 per 1h"),
+            Ok(RateLimit { count: 1, per: Duration::from_secs(3600), text: "1 per 1h".into() })
+        );
         assert_eq!(RateLimit::parse(" 3  per 30m ").map(|r| r.count), Ok(3));
     }
 

@@ -72,7 +72,12 @@ mod tests {
     use super::*;
 
     fn by(name: &str, action: &str) -> Approval {
-        Approval { approver: name.into(), at: "2026-01-01T00:00:00Z".into(), action: action.into(), via: "interactive".into() }
+        Approval {
+            approver: name.into(),
+            at: "2026-01-01T00:00:00Z".into(),
+            action: action.into(),
+            via: "interactive".into(),
+        }
     }
 
     #[test]

@@ -11,12 +11,10 @@ use super::confirm::{self, ActionRequest, Decision};
 use super::{RunScope, judging};
 use crate::expr::{EvalError, Expression, Judgement, Scope, Stop};
 use crate::playbook::plan::Wait;
-use crate::probe::{Implied, ProbeContext, ProbeSpec, RenderError};
 use crate::playbook::rate_limit::RateLimit;
+use crate::probe::{Implied, ProbeContext, ProbeSpec, RenderError};
 use crate::record::approval::{self, Approvals};
-use crate::record::{
-    CheckKind, CheckResult, Confirmation, NoHistoryRule, NotJudged, StepResult, Try, Verdict, Waited,
-};
+use crate::record::{CheckKind, CheckResult, Confirmation, NoHistoryRule, NotJudged, StepResult, Try, Verdict, Waited};
 use crate::units::show_duration;
 use crate::{capture, template};
 
@@ -193,11 +191,7 @@ async fn confirm_action(
 /// run is not clean).
 fn not_run(scope: &RunScope, index: usize, by: String, why: String, approvals: Option<Approvals>) -> Box<StepResult> {
     let confirmation = confirm::record(&Decision::Refused { by, reason: why.clone() });
-    Box::new(StepResult {
-        confirmation: Some(confirmation),
-        approvals,
-        ..result(scope, index, Verdict::Skipped, why)
-    })
+    Box::new(StepResult { confirmation: Some(confirmation), approvals, ..result(scope, index, Verdict::Skipped, why) })
 }
 
 /// Whether action `step_id` may run again under `limit`, or why not: it ran `limit.count` times
@@ -213,10 +207,10 @@ fn within_rate(scope: &RunScope, step_id: &str, limit: &RateLimit) -> Result<(),
     if runs.count < u64::from(limit.count) {
         return Ok(());
     }
-    let last = runs.last_ms.and_then(chrono::DateTime::from_timestamp_millis).map_or_else(
-        || "unknown".to_owned(),
-        |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    );
+    let last = runs
+        .last_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(|| "unknown".to_owned(), |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     Err(format!("rate-limited ({limit}; last ran at {last})"))
 }
 
