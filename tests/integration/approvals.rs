@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use crate::actions::run_on_a_terminal;
 use crate::history::store::{Kind, Store, on_both_stores};
 use crate::util::TestDir;
 
@@ -70,6 +71,12 @@ fn a_quorum_from_a_signed_file_runs_the_action_once_and_every_format_shows_who_a
     assert!(html.contains("2 of 2 approvals: alice (file "), "{html}");
     let junit = std::fs::read_to_string(dir.path().join("r.xml")).unwrap();
     assert!(junit.contains("approvals: 2 of 2 approvals: alice (file "), "{junit}");
+    let tap = run_approved(&dir, &["--format", "tap"]);
+    assert!(
+        tap.stdout.contains(r#"  approvals: {"given":[{"action":"sh -c echo ran >> count.txt","approver":"alice""#),
+        "{}",
+        tap.stdout
+    );
     for report in ["r.md", "r.txt"] {
         // Approved again: the file still names the exact action.
         let out = run_approved(&dir, &["--report", report]);
@@ -184,24 +191,6 @@ fn a_second_run_within_the_period_does_not_run_the_action(kind: Kind) {
 }
 
 on_both_stores!(a_second_run_within_the_period_does_not_run_the_action);
-
-/// Runs `p.yaml` under `script`, so it sees a terminal, typing `typed`.
-fn run_on_a_terminal(dir: &TestDir, typed: &str) -> (i32, String) {
-    use std::io::Write;
-    let command = format!("{} run p.yaml --operator carol", env!("CARGO_BIN_EXE_runbook"));
-    let mut child = Command::new("timeout")
-        .args(["60", "script", "-qec", &command, "/dev/null"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .env("RUNBOOK_NO_HISTORY", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("run script(1)");
-    child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 #[test]
 fn on_a_terminal_two_distinct_approvers_are_asked_for_by_name() {
