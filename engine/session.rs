@@ -151,7 +151,7 @@ impl Session {
         self.config.identity.stamp(&mut record);
         sign_off(&mut record);
         if let Some(recorder) = recorder {
-            recorder.finish(&record, &self.plan.retention, self.config.signer.as_ref(), self.warn).await;
+            record.chain = recorder.finish(&record, &self.plan.retention, self.config.signer.as_ref(), self.warn).await;
         }
         if !self.notify.is_empty() {
             crate::notify::deliver(&self.notify, &record, self.previous.as_ref()).await;
