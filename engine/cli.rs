@@ -199,6 +199,15 @@ pub struct RunArgs {
     /// that are not actions still run. Wins over `--yes`. Not kept in the run history.
     #[arg(long)]
     pub dry_run: bool,
+    /// Approvals of action steps with `approvals: N`, given ahead of the run: a YAML list of
+    /// `{step, approver, action, at}`, `action` being the exact text `--dry-run` shows. It must
+    /// be signed (`FILE.minisig`) by an `--approvals-key`. `--yes` never stands in for approvals.
+    #[arg(long, value_name = "FILE", requires = "approvals_keys")]
+    pub approvals: Option<PathBuf>,
+    /// A minisign public key (or a folder of `.pub` files) that may sign the `--approvals` file;
+    /// repeatable.
+    #[arg(long = "approvals-key", value_name = "PUB", requires = "approvals")]
+    pub approvals_keys: Vec<PathBuf>,
     /// Who confirms actions [default: $USER] and signs the run off (a report's sign-off is
     /// only signed when given; on a terminal runbook asks when a report or journal is written).
     #[arg(long, env = "RUNBOOK_OPERATOR", value_name = "NAME")]

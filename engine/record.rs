@@ -4,6 +4,7 @@
 //! store; its JSON Schema is committed as `schemas/report.schema.json`.
 //! Everything in it is redacted: secrets never reach any output.
 
+pub mod approval;
 pub mod attest;
 pub mod diff;
 mod no_history;
@@ -102,6 +103,10 @@ pub struct StepResult {
     /// For an action step: whether it was confirmed, by whom, how and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<Confirmation>,
+    /// For an action step with `approvals: N`: how many approvers it needs and the approvals
+    /// that counted (each approver once, each for the exact action that was to run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<approval::Approvals>,
     /// The operator's answer, for a `manual` step that was answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<ManualAnswer>,
@@ -308,7 +313,8 @@ pub struct SignOff {
     pub failed: Vec<String>,
     /// Ids of the manual steps nobody answered.
     pub pending: Vec<String>,
-    /// Ids of the action steps that did not run for want of confirmation.
+    /// Ids of the action steps that did not run for want of confirmation (unconfirmed,
+    /// unapproved or rate-limited).
     #[serde(default)]
     pub unconfirmed: Vec<String>,
     /// Ids of the steps with a check not judged for want of history (a first run).

@@ -34,6 +34,20 @@ pub type Stopper = Pin<Box<dyn Future<Output = String> + Send>>;
 pub trait HistorySource: Send + Sync {
     /// The history of one step.
     fn for_step(&self, step_id: &str) -> Option<Arc<dyn History>>;
+
+    /// How often action step `step_id` ran within its `max_runs` period, on this host; `None`
+    /// when it was not counted (the limit then cannot be checked, and the action does not run).
+    fn action_runs(&self, _step_id: &str) -> Option<ActionRuns> {
+        None
+    }
+}
+
+/// The runs of one action step within its `max_runs` period, from the history.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionRuns {
+    pub count: u64,
+    /// When it last ran (ms since the epoch), if ever within the period.
+    pub last_ms: Option<i64>,
 }
 
 /// How to run.

@@ -75,7 +75,11 @@ fn execute(args: &RunArgs) -> Result<Ran, CliError> {
     let (mut session, warnings) = Session::prepare(plan, config.session.clone(), warn)?;
     warnings.iter().for_each(|w| warn(w));
     let runtime = session::runtime()?;
-    let asker = Arc::new(Asker::new(config.yes, operator_name(config.operator.as_deref())));
+    let from_file = match &args.approvals {
+        Some(path) => crate::playbook::approvals_file::load(path, &args.approvals_keys).map_err(invalid)?,
+        None => Vec::new(),
+    };
+    let asker = Arc::new(Asker::new(config.yes, operator_name(config.operator.as_deref()), from_file));
     if config.dry_run {
         let actions = if has_actions { "action steps are shown, not run; other steps run; " } else { "" };
         eprintln!("dry run: {actions}the run is not kept in the history");

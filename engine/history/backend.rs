@@ -29,7 +29,22 @@ pub(crate) trait Backend {
     -> Result<Pruned, HistoryError>;
     async fn playbooks(&self) -> Result<Vec<String>, HistoryError>;
     async fn stats(&self, playbook: &str, since_ms: i64) -> Result<Vec<StepStats>, HistoryError>;
+    async fn action_runs(&self, at: &ActionAt<'_>, since_ms: i64) -> Result<(i64, Option<i64>), HistoryError>;
 }
+
+/// One action step of one playbook on one host: where `max_runs` counts.
+pub struct ActionAt<'a> {
+    pub playbook: &'a str,
+    pub host: &'a str,
+    pub step_id: &'a str,
+}
+
+pub(crate) const INSERT_ACTION_RUN: &str =
+    "INSERT INTO action_runs (playbook, host, step_id, run_id, at) VALUES ($1, $2, $3, $4, $5)";
+
+/// How many times an action ran since `$4`, and when last.
+pub(crate) const ACTION_RUNS: &str = "SELECT COUNT(*), MAX(at) FROM action_runs \
+     WHERE playbook = $1 AND host = $2 AND step_id = $3 AND at >= $4";
 
 /// One captured name of one step: where a bounded look-up reads.
 pub struct ValueAt<'a> {
@@ -132,6 +147,10 @@ macro_rules! impl_backend {
                         row.push_bind(*verdict).push_bind(finish.started_ms);
                     });
                     insert.build().execute(&mut *tx).await?;
+                }
+                for (step_id, at) in &finish.actions {
+                    let insert = sqlx::query(sql::INSERT_ACTION_RUN).bind(&finish.playbook).bind(&finish.host);
+                    insert.bind(step_id).bind(id).bind(*at).execute(&mut *tx).await?;
                 }
                 // The chain's head is read under its lock, so runs finishing together all link.
                 let (playbook, host): (String, String) =
@@ -254,6 +273,16 @@ macro_rules! impl_backend {
                 since_ms: i64,
             ) -> Result<Vec<$crate::history::StepStats>, $crate::history::HistoryError> {
                 Self::stats_of(&self.pool, playbook, since_ms).await
+            }
+
+            async fn action_runs(
+                &self,
+                at: &$crate::history::backend::ActionAt<'_>,
+                since_ms: i64,
+            ) -> Result<(i64, Option<i64>), $crate::history::HistoryError> {
+                use $crate::history::backend as sql;
+                let query = sqlx::query_as(sql::ACTION_RUNS).bind(at.playbook).bind(at.host).bind(at.step_id);
+                Ok(query.bind(since_ms).fetch_one(&self.pool).await?)
             }
         }
     };

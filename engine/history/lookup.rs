@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::StoredValue;
 use crate::expr::{History, HistoryRead};
-use crate::runner::HistorySource;
+use crate::runner::{ActionRuns, HistorySource};
 
 /// One step's earlier values, by name, newest first.
 #[derive(Debug, Default)]
@@ -84,12 +84,19 @@ impl History for StepHistory {
 pub struct PlaybookHistory {
     steps: BTreeMap<String, Arc<StepHistory>>,
     empty: Arc<StepHistory>,
+    /// For each action step with `max_runs`: its runs within the period, on this host.
+    action_runs: BTreeMap<String, ActionRuns>,
 }
 
 impl PlaybookHistory {
     pub fn new(steps: BTreeMap<String, StepHistory>, now_ms: i64) -> Self {
         let steps = steps.into_iter().map(|(id, h)| (id, Arc::new(h))).collect();
-        Self { steps, empty: Arc::new(StepHistory { by_name: BTreeMap::new(), now_ms }) }
+        Self { steps, empty: Arc::new(StepHistory { by_name: BTreeMap::new(), now_ms }), action_runs: BTreeMap::new() }
+    }
+
+    /// Adds how often action `step_id` ran within its `max_runs` period.
+    pub fn count_action_runs(&mut self, step_id: &str, runs: ActionRuns) {
+        self.action_runs.insert(step_id.to_owned(), runs);
     }
 }
 
@@ -104,6 +111,10 @@ impl HistorySource for PlaybookHistory {
     fn for_step(&self, step_id: &str) -> Option<Arc<dyn History>> {
         let history = self.steps.get(step_id).unwrap_or(&self.empty);
         Some(Arc::clone(history) as Arc<dyn History>)
+    }
+
+    fn action_runs(&self, step_id: &str) -> Option<ActionRuns> {
+        self.action_runs.get(step_id).copied()
     }
 }
 

@@ -112,6 +112,18 @@ CREATE TABLE signoffs (
     UNIQUE (run_id, operator_key)
 );
 ",
+    "
+-- Each time an action step ran (was confirmed or approved, and sent), for `max_runs`.
+-- Not tied to `runs`: pruning old runs must not reopen a rate limit.
+CREATE TABLE action_runs (
+    playbook TEXT NOT NULL,
+    host     TEXT NOT NULL,
+    step_id  TEXT NOT NULL,
+    run_id   {int},
+    at       {int} NOT NULL
+);
+CREATE INDEX action_runs_by_step ON action_runs (playbook, host, step_id, at);
+",
 ];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \

@@ -41,6 +41,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use backend::ActionAt;
 use backend::Backend as _;
 pub use fleet::{RunHead, SignedRecord};
 pub use location::Location;
@@ -215,6 +216,16 @@ impl Store {
         Ok(pruned)
     }
 
+    /// How many times action step `at.step_id` ran since `since_ms`, and when it last did.
+    pub async fn action_runs(
+        &self,
+        at: &ActionAt<'_>,
+        since_ms: i64,
+    ) -> Result<crate::runner::ActionRuns, HistoryError> {
+        let (count, last_ms) = dispatch!(self, s => s.action_runs(at, since_ms))?;
+        Ok(crate::runner::ActionRuns { count: u64::try_from(count).unwrap_or(0), last_ms })
+    }
+
     /// Per step of `playbook`, its verdicts and numeric captures since `since_ms`.
     pub async fn stats(&self, playbook: &str, since_ms: i64) -> Result<Vec<StepStats>, HistoryError> {
         dispatch!(self, s => s.stats(playbook, since_ms))
@@ -324,6 +335,10 @@ pub(crate) struct RunFinish {
     pub values: Vec<FinishValue>,
     /// (step id, verdict) of every step.
     pub steps: Vec<(String, &'static str)>,
+    /// The host the run is kept under.
+    pub host: String,
+    /// (step id, when) of every action that ran: confirmed or approved, and sent.
+    pub actions: Vec<(String, i64)>,
     /// Pruning to do in the same transaction.
     pub retention: Option<Retention>,
     pub group: Option<String>,
@@ -363,6 +378,13 @@ impl RunFinish {
             })
             .collect();
         let steps = record.steps.iter().map(|step| (step.id.clone(), step.verdict.name())).collect();
+        let actions = record
+            .steps
+            .iter()
+            .filter_map(|step| {
+                step.confirmation.as_ref().filter(|c| c.confirmed).map(|c| (step.id.clone(), millis(&c.at)))
+            })
+            .collect();
         Self {
             status: StoredStatus::of(record).name(),
             verdict: record.verdict.name(),
@@ -374,6 +396,8 @@ impl RunFinish {
             playbook: record.playbook.clone(),
             values,
             steps,
+            host: record.host.clone(),
+            actions,
             retention: retention.is_set().then_some(*retention),
             group: record.group.clone(),
         }

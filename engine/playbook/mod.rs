@@ -1,6 +1,7 @@
 //! Playbooks: the model (what the YAML says), loading (YAML to model, with
 //! places for every error) and validation (model to a runnable plan).
 
+pub mod approvals_file;
 pub mod budget;
 pub mod diagnostic;
 pub mod error;
@@ -11,6 +12,7 @@ mod load_error;
 pub mod model;
 pub mod notify_file;
 pub mod plan;
+pub mod rate_limit;
 mod retention;
 mod shard;
 mod signoff_rule;

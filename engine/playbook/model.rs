@@ -296,6 +296,19 @@ pub struct Step {
     /// retried, and the run's result records who confirmed it and when.
     #[schemars(default, example = true)]
     pub action: bool,
+    /// For an action: how many distinct people must approve the exact action (rendered, secrets
+    /// masked) before it runs, 1 to 9: typed in on a terminal, or from a signed `--approvals`
+    /// file. `--yes` does not stand in for them; with fewer, the action does not run.
+    #[schemars(range(min = 1, max = 9), example = 2)]
+    pub approvals: Option<u32>,
+    /// Where the `approvals` key stands in the file, when the step has one.
+    #[schemars(skip)]
+    pub approvals_at: Option<Pos>,
+    /// For an action: at most this many runs of it in a period, e.g. `1 per 1h`, counted from
+    /// the history (this playbook, this host). Past it the action does not run; without a
+    /// history store it never runs, since the limit cannot be checked.
+    #[schemars(with = "Option<String>", example = &"1 per 1h", regex(pattern = r"^\s*[0-9]+\s+per\s+\S+\s*$"))]
+    pub max_runs: Option<Spanned<String>>,
     /// How much a failure of this step matters, as the runbook splits its alerts: `critical`
     /// (immediate action, the default) or `warning` (monitor closely). Reports, metrics and
     /// notifications show it; any failure still makes the run exit 1.
@@ -322,6 +335,8 @@ impl Step {
         "retries",
         "until",
         "action",
+        "approvals",
+        "max_runs",
         "severity",
         "on_no_history",
     ];

@@ -71,6 +71,10 @@ pub struct PlannedStep {
     pub until: Option<Wait>,
     /// Changes something: runs only once confirmed, and only once.
     pub action: bool,
+    /// For an action: how many distinct approvers it needs (0: none, the confirmation alone).
+    pub approvals: u32,
+    /// For an action: how often it may run (`max_runs`), counted from the history.
+    pub max_runs: Option<super::rate_limit::RateLimit>,
     pub severity: Severity,
     /// The verdict when a check has no earlier value yet (the step's or the defaults' rule).
     pub on_no_history: NoHistoryRule,

@@ -39,6 +39,9 @@ struct Fields {
     retries_at: Option<Pos>,
     until: Option<super::model::Until>,
     action: Option<bool>,
+    approvals: Option<u32>,
+    approvals_at: Option<Pos>,
+    max_runs: Option<Spanned<String>>,
     severity: Option<Severity>,
     on_no_history: Option<NoHistoryRule>,
 }
@@ -79,6 +82,11 @@ impl<'de> Visitor<'de> for StepVisitor {
                 }
                 "until" => put(&mut f.until, map.next_value()?, &key)?,
                 "action" => put(&mut f.action, map.next_value()?, &key)?,
+                "approvals" => {
+                    put(&mut f.approvals, map.next_value()?, &key)?;
+                    f.approvals_at = Some(key.referenced.into());
+                }
+                "max_runs" => put(&mut f.max_runs, map.next_value()?, &key)?,
                 "severity" => put(&mut f.severity, severity(&map.next_value()?)?, &key)?,
                 "on_no_history" => put(&mut f.on_no_history, no_history_rule(&map.next_value()?)?, &key)?,
                 _ => {
@@ -122,6 +130,9 @@ impl<'de> Visitor<'de> for StepVisitor {
             retries_at: f.retries_at,
             until: f.until,
             action: f.action.unwrap_or(false),
+            approvals: f.approvals,
+            approvals_at: f.approvals_at,
+            max_runs: f.max_runs,
             severity: f.severity.unwrap_or_default(),
             on_no_history: f.on_no_history,
         })

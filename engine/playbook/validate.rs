@@ -87,6 +87,8 @@ impl Validator<'_> {
                 retries: if step.action { 0 } else { step.retries.unwrap_or(default_retries) },
                 until: step.until.as_ref().and_then(|u| self.until(u)),
                 action: step.action,
+                approvals: step.approvals.unwrap_or(0),
+                max_runs: step.max_runs.as_ref().and_then(|m| super::rate_limit::RateLimit::parse(&m.value).ok()),
                 severity: step.severity,
                 on_no_history: step.on_no_history.or(book.defaults.on_no_history).unwrap_or_default(),
             });

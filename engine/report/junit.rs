@@ -115,6 +115,9 @@ fn case(record: &RunRecord, step: &StepResult) -> TestCase {
     if step.verdict == Verdict::Warn {
         out.push(format!("warning: {}", step.message));
     }
+    if let Some(approvals) = &step.approvals {
+        out.push(format!("approvals: {}", approvals.describe()));
+    }
     if let Some(answer) = &step.answer {
         out.push(format!(
             "answered {}{}",

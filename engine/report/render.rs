@@ -7,6 +7,8 @@
 //! - `pending_steps`: manual steps nobody answered;
 //! - in those, each step's `tries_note`: how a verdict that took several observations came
 //!   (`after 2 attempts; attempt 1: error: …`, `condition held after 4.2s (3 polls)`);
+//! - in those, each action step's `approvals_note` when it needs approvals (who approved, how,
+//!   when, and the exact action);
 //! - `generator`: `runbook <version>`.
 //!
 //! HTML escapes every value (handlebars' default, kept); markdown and text
@@ -90,6 +92,9 @@ fn step_view(step: &crate::record::StepResult) -> Value {
     let mut value = serde_json::to_value(step).unwrap_or(Value::Null);
     if let (Value::Object(map), Some(note)) = (&mut value, step.tries_note()) {
         map.insert("tries_note".into(), note.into());
+    }
+    if let (Value::Object(map), Some(approvals)) = (&mut value, &step.approvals) {
+        map.insert("approvals_note".into(), approvals.describe().into());
     }
     value
 }

@@ -22,7 +22,7 @@ pub fn render(record: &RunRecord) -> String {
             let _ = writeln!(out, "# {}", one_line(&step.section));
         }
         let _ = writeln!(out, "{}", point(i + 1, step));
-        if step.verdict != Verdict::Pass || step.insecure || step.not_judged.is_some() {
+        if step.verdict != Verdict::Pass || step.insecure || step.not_judged.is_some() || step.approvals.is_some() {
             out.push_str(&diagnostics(step));
         }
     }
@@ -78,6 +78,9 @@ fn diagnostics(step: &StepResult) -> String {
         .collect();
     if !missed.is_empty() {
         fields.push(("observed", Value::Array(missed)));
+    }
+    if let Some(approvals) = &step.approvals {
+        fields.push(("approvals", json!(approvals)));
     }
     if step.tries.len() > 1 {
         let tries: Vec<Value> =

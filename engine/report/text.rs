@@ -113,6 +113,9 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
             if let Some(note) = step.tries_note() {
                 let _ = writeln!(out, "      {}", style.dim(&note));
             }
+            if let Some(approvals) = &step.approvals {
+                let _ = writeln!(out, "      {}", style.dim(&approvals.describe()));
+            }
             if let Some(c) = step.confirmation.as_ref().filter(|c| c.confirmed) {
                 let _ = writeln!(
                     out,

@@ -12,12 +12,20 @@
 //!   request; steps that are not actions (reads) still run, so later
 //!   templates and the shown requests use real values. The exit code is then
 //!   that of the reads;
-//! - a confirmed action is attempted exactly once, whatever `retries` says.
+//! - a confirmed action is attempted exactly once, whatever `retries` says;
+//! - an action with `approvals: N` runs only with N distinct approvers of the exact action
+//!   (see `record::approval`); `--yes` does not stand in for them. Below the quorum it is
+//!   `skipped` as "unapproved (1 of 2 approvals)" and, like an unconfirmed action, the run
+//!   exits 1 and its sign-off is not clean;
+//! - an action with `max_runs: K per D` runs only if the history shows fewer than K runs of it
+//!   (this playbook, this host) within D; otherwise, or with no history to count in, it is
+//!   `skipped` as rate-limited, with the same consequences.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use crate::record::Confirmation;
+use crate::record::approval::Approval;
 
 /// What an action step is about to do, for the person confirming it.
 #[derive(Debug, Clone)]
@@ -28,6 +36,8 @@ pub struct ActionRequest {
     pub kind: String,
     /// The fully rendered request (the probe's `describe()`), secrets masked.
     pub request: String,
+    /// How many distinct approvers the action needs (0: none, a confirmation is enough).
+    pub approvals: u32,
 }
 
 /// The answer to an [`ActionRequest`].
@@ -43,6 +53,13 @@ pub enum Decision {
 /// person answers); the step's deadline starts only after the answer.
 pub trait Confirm: Send + Sync {
     fn confirm(&self, request: ActionRequest) -> Pin<Box<dyn Future<Output = Decision> + Send + '_>>;
+
+    /// The approvals offered for an action that needs `request.approvals` of them (a signed
+    /// file's, names typed on a terminal). The runner counts only those for the exact
+    /// `request.request`, each approver once; by default nobody approves.
+    fn approve(&self, _request: ActionRequest) -> Pin<Box<dyn Future<Output = Vec<Approval>> + Send + '_>> {
+        Box::pin(async { Vec::new() })
+    }
 }
 
 /// Records `decision`, made now, for the step's result.

@@ -11,8 +11,10 @@ use super::confirm::{self, ActionRequest, Decision};
 use super::{RunScope, judging};
 use crate::expr::{EvalError, Expression, Judgement, Scope, Stop};
 use crate::playbook::plan::Wait;
+use crate::playbook::rate_limit::RateLimit;
 use crate::probe::{Implied, ProbeContext, ProbeSpec, RenderError};
-use crate::record::{CheckKind, CheckResult, NoHistoryRule, NotJudged, StepResult, Try, Verdict, Waited};
+use crate::record::approval::{self, Approvals};
+use crate::record::{CheckKind, CheckResult, Confirmation, NoHistoryRule, NotJudged, StepResult, Try, Verdict, Waited};
 use crate::units::show_duration;
 use crate::{capture, template};
 
@@ -33,6 +35,7 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         duration_ms: 0,
         attempts: 0,
         confirmation: None,
+        approvals: None,
         answer: None,
         insecure: false,
         checks: Vec::new(),
@@ -112,10 +115,10 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
             return error(scope, index, "template", format!("cannot fill in the parameters: {e}"));
         }
     };
-    let mut confirmation = None;
+    let (mut confirmation, mut approvals) = (None, None);
     let attempts = if step.action {
         match confirm_action(scope, index, &probe).await {
-            Ok(record) => confirmation = Some(record),
+            Ok((record, approved)) => (confirmation, approvals) = (Some(record), approved),
             Err(refused) => return *refused,
         }
         // Attempted once: a retry could repeat what the action changed.
@@ -124,35 +127,91 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
         step.retries.saturating_add(1)
     };
     let out = attempts_of(scope, index, &probe, &base, attempts).await;
-    StepResult { confirmation, insecure: probe.skips_tls_verification(), ..out }
+    StepResult { confirmation, approvals, insecure: probe.skips_tls_verification(), ..out }
 }
 
-/// Asks whether action step `index` may run `probe`: its confirmation record, or the
-/// step's result when it may not (a dry run, a refusal).
+/// Asks whether action step `index` may run `probe`: its confirmation record (and, with
+/// `approvals`, the approvals that counted), or the step's result when it may not (a dry run, a
+/// refusal, too few approvals, its `max_runs` reached).
 async fn confirm_action(
     scope: &RunScope,
     index: usize,
     probe: &ProbeSpec,
-) -> Result<crate::record::Confirmation, Box<StepResult>> {
+) -> Result<(Confirmation, Option<Approvals>), Box<StepResult>> {
     let step = &scope.plan.steps[index];
     let request = ActionRequest {
         step_id: step.id.clone(),
         title: step.title.clone(),
         kind: probe.kind().to_owned(),
         request: scope.redactor.redact(&probe.describe()),
+        approvals: step.approvals,
     };
     if scope.dry_run {
-        return Err(Box::new(result(scope, index, Verdict::Skipped, format!("dry run: would {}", request.request))));
+        let mut guards = Vec::new();
+        if step.approvals > 0 {
+            guards.push(format!("needs {} approvals", step.approvals));
+        }
+        if let Some(limit) = &step.max_runs {
+            guards.push(format!("max_runs: {limit}"));
+        }
+        let guards = if guards.is_empty() { String::new() } else { format!(" ({})", guards.join("; ")) };
+        let message = format!("dry run: would {}{guards}", request.request);
+        return Err(Box::new(result(scope, index, Verdict::Skipped, message)));
     }
-    let decision = scope.confirm.confirm(request).await;
-    let record = confirm::record(&decision);
-    if let Decision::Refused { reason, .. } = decision {
-        return Err(Box::new(StepResult {
-            confirmation: Some(record),
-            ..result(scope, index, Verdict::Skipped, reason)
-        }));
+    // Checked before anyone is asked: approvers are not bothered for an action that cannot run.
+    if let Some(limit) = &step.max_runs
+        && let Err(why) = within_rate(scope, &step.id, limit)
+    {
+        return Err(not_run(scope, index, String::new(), why, None));
     }
-    Ok(record)
+    if step.approvals == 0 {
+        let decision = scope.confirm.confirm(request).await;
+        let record = confirm::record(&decision);
+        if let Decision::Refused { reason, .. } = decision {
+            return Err(Box::new(StepResult {
+                confirmation: Some(record),
+                ..result(scope, index, Verdict::Skipped, reason)
+            }));
+        }
+        return Ok((record, None));
+    }
+    // `--yes` or a `y` on the terminal do not stand in for approvers.
+    let action = request.request.clone();
+    let offered = scope.confirm.approve(request).await;
+    let state = Approvals { needed: step.approvals, given: approval::counting(offered, &action) };
+    let names = state.given.iter().map(|a| a.approver.clone()).collect::<Vec<_>>().join(", ");
+    if !state.met() {
+        return Err(not_run(scope, index, names, state.shortfall(), Some(state)));
+    }
+    let how = format!("{} approvals", state.given.len());
+    Ok((confirm::record(&Decision::Confirmed { by: names, how }), Some(state)))
+}
+
+/// An action that did not run for `why`: `skipped`, and in the record as not confirmed (so the
+/// run is not clean).
+fn not_run(scope: &RunScope, index: usize, by: String, why: String, approvals: Option<Approvals>) -> Box<StepResult> {
+    let confirmation = confirm::record(&Decision::Refused { by, reason: why.clone() });
+    Box::new(StepResult { confirmation: Some(confirmation), approvals, ..result(scope, index, Verdict::Skipped, why) })
+}
+
+/// Whether action `step_id` may run again under `limit`, or why not: it ran `limit.count` times
+/// within the period, or there is no history to count in.
+fn within_rate(scope: &RunScope, step_id: &str, limit: &RateLimit) -> Result<(), String> {
+    let counted = scope.history.as_ref().and_then(|h| h.action_runs(step_id));
+    let Some(runs) = counted else {
+        return Err(format!(
+            "rate-limited ({limit}): no run history to count earlier runs in (history off or unreadable), so the \
+             action does not run"
+        ));
+    };
+    if runs.count < u64::from(limit.count) {
+        return Ok(());
+    }
+    let last = runs
+        .last_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(|| "unknown".to_owned(), |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    Err(format!("rate-limited ({limit}; last ran at {last})"))
 }
 
 /// What one observation of a step came to.

@@ -69,7 +69,7 @@ pub(super) async fn begin(
             return (None, None);
         }
     };
-    let source = earlier_runs(&store, plan, warn).await;
+    let source = earlier_runs(&store, plan, host, warn).await;
     if mode == HistoryMode::Read {
         return (None, source);
     }
@@ -100,16 +100,29 @@ pub async fn last_record(store: Option<&str>, playbook: &str) -> Option<RunRecor
     runs.iter().find_map(crate::history::StoredRun::record)
 }
 
-/// The earlier values the steps of `plan` read (`prev` and friends), and only those.
-async fn earlier_runs(store: &Store, plan: &Plan, warn: fn(&str)) -> Option<Arc<dyn HistorySource>> {
+/// The earlier values the steps of `plan` read (`prev` and friends), and only those, and how
+/// often each action with `max_runs` ran on `host` within its period. An action whose runs
+/// could not be counted is left out: it will not run.
+async fn earlier_runs(store: &Store, plan: &Plan, host: &str, warn: fn(&str)) -> Option<Arc<dyn HistorySource>> {
     let readers = plan.steps.iter().map(|s| (s.id.as_str(), s.history_reads())).filter(|(_, reads)| !reads.is_empty());
-    match store.playbook_history(&plan.name, readers, crate::history::now_ms()).await {
-        Ok(loaded) => Some(Arc::new(loaded)),
+    let now = crate::history::now_ms();
+    let mut loaded = match store.playbook_history(&plan.name, readers, now).await {
+        Ok(loaded) => loaded,
         Err(e) => {
             warn(&format!("cannot read earlier runs: {e}"));
-            None
+            return None;
+        }
+    };
+    for step in &plan.steps {
+        let Some(limit) = &step.max_runs else { continue };
+        let at = crate::history::ActionAt { playbook: &plan.name, host, step_id: &step.id };
+        let since = now.saturating_sub(i64::try_from(limit.per.as_millis()).unwrap_or(i64::MAX));
+        match store.action_runs(&at, since).await {
+            Ok(runs) => loaded.count_action_runs(&step.id, runs),
+            Err(e) => warn(&format!("cannot count the earlier runs of action `{}`: {e}", step.id)),
         }
     }
+    Some(Arc::new(loaded))
 }
 
 /// Opens the store `store` names (or the default), with a message that names it on failure.

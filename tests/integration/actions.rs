@@ -169,8 +169,8 @@ fn retries_on_an_action_are_refused_by_validation() {
     );
 }
 
-/// Runs the binary under `script`, so it sees a terminal, typing `answer`.
-fn run_on_a_terminal(dir: &TestDir, answer: &str) -> (i32, String) {
+/// Runs `p.yaml` as bob under `script`, so it sees a terminal, typing `answer`.
+pub fn run_on_a_terminal(dir: &TestDir, answer: &str) -> (i32, String) {
     use std::io::Write;
     let command = format!("{} run p.yaml --operator bob", env!("CARGO_BIN_EXE_runbook"));
     let mut child = std::process::Command::new("timeout")

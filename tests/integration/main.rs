@@ -8,6 +8,7 @@ mod sim;
 mod util;
 
 mod actions;
+mod approvals;
 mod architecture;
 mod attests;
 mod bounds;

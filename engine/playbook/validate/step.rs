@@ -88,6 +88,7 @@ impl Validator<'_> {
             let message = format!("step `{}` is an action, which runs at most once; remove `until`", step.id.value);
             self.report(until.expr.referenced, message);
         }
+        self.action_guards(step);
         for path in step.capture.values() {
             if let Err((offset, message)) = capture::check(&path.value) {
                 self.report(self.locate(path.referenced.into(), &path.value, offset), message);
@@ -100,6 +101,26 @@ impl Validator<'_> {
         planned[index].after.sort_unstable();
         planned[index].after.dedup();
         planned[index].after.retain(|&a| a != index);
+    }
+
+    /// `approvals` and `max_runs`: on actions only, within range, `max_runs` readable.
+    fn action_guards(&mut self, step: &Step) {
+        let id = &step.id.value;
+        if let (Some(n), Some(at)) = (step.approvals, step.approvals_at) {
+            if !step.action {
+                self.report(at, format!("step `{id}` is not an action; `approvals` applies only with `action: true`"));
+            } else if !(1..=9).contains(&n) {
+                self.report(at, format!("step `{id}`: `approvals` must be 1 to 9, not {n}"));
+            }
+        }
+        if let Some(max_runs) = &step.max_runs {
+            if !step.action {
+                let message = format!("step `{id}` is not an action; `max_runs` applies only with `action: true`");
+                self.report(max_runs.referenced, message);
+            } else if let Err(message) = crate::playbook::rate_limit::RateLimit::parse(&max_runs.value) {
+                self.report(max_runs.referenced, message);
+            }
+        }
     }
 
     /// Every name an expression reads must be observed, captured or in scope.
