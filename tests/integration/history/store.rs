@@ -114,7 +114,8 @@ impl Store {
         let mut cli = match &self.pg_database {
             None => {
                 let mut cli = std::process::Command::new("sqlite3");
-                cli.args(["-bail", &self.location, sql]);
+                // Wait for a lock as the runbook processes do, rather than fail at once.
+                cli.args(["-bail", "-cmd", ".timeout 30000", &self.location, sql]);
                 cli
             }
             Some(_) => {
