@@ -254,7 +254,8 @@ pub struct HistoryArgs {
 #[derive(Debug, Subcommand)]
 pub enum HistoryAction {
     /// Remove old runs: beyond the newest `--keep-runs`, or older than `--keep-for`. Runs a
-    /// playbook's trend checks still read (`avg(x, 30)`: its last 30) are always kept.
+    /// playbook's trend checks still read (`avg(x, 30)`: its last 30) are always kept. Removed
+    /// runs stay counted in `history --stats` (its per-day rollups are kept).
     Prune(PruneArgs),
 }
 

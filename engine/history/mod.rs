@@ -26,6 +26,8 @@ mod lookup;
 mod migrations;
 mod postgres;
 mod prune;
+mod rollup;
+mod sketch;
 mod sqlite;
 mod stats;
 
@@ -39,7 +41,8 @@ pub use fleet::{RunHead, SignedRecord};
 pub use location::Location;
 pub use lookup::{PlaybookHistory, StepHistory};
 pub use prune::Pruned;
-pub use stats::{CaptureStats, StepStats};
+pub use rollup::window_start;
+pub use stats::{CaptureStats, StepStats, shown};
 
 use crate::expr::{HistoryRead, LookBack};
 use crate::playbook::Retention;

@@ -26,6 +26,7 @@ mod fleet;
 mod fleet_recipes;
 mod history;
 mod history_retention;
+mod history_stats;
 mod http;
 mod https;
 mod injection;
