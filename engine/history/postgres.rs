@@ -45,4 +45,9 @@ backend::impl_backend!(PgStore, sqlx::Postgres, |pool| pool.begin());
 super::prune::impl_prune!(PgStore, sqlx::Postgres);
 // Catch-ups (and pruning, which catches up first) take this transaction-scoped
 // lock, so two never count the same run ("rollups" in ASCII).
-super::stats::impl_stats!(PgStore, sqlx::Postgres, |pool| pool.begin(), Some("SELECT pg_advisory_xact_lock(32210658811801715)"));
+super::stats::impl_stats!(
+    PgStore,
+    sqlx::Postgres,
+    |pool| pool.begin(),
+    Some("SELECT pg_advisory_xact_lock(32210658811801715)")
+);

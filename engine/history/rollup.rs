@@ -26,7 +26,8 @@ pub(crate) const PENDING: &str = "SELECT id FROM runs WHERE playbook = $1 AND ro
 
 /// Prefixes of the per-chunk reads; each is followed by the chunk's run ids.
 pub(crate) const CHUNK_STEPS: &str = "SELECT step_id, verdict, at FROM run_steps WHERE run_id IN (";
-pub(crate) const CHUNK_VALUES: &str = "SELECT step_id, name, num, at FROM run_values WHERE num IS NOT NULL AND run_id IN (";
+pub(crate) const CHUNK_VALUES: &str =
+    "SELECT step_id, name, num, at FROM run_values WHERE num IS NOT NULL AND run_id IN (";
 pub(crate) const MARK: &str = "UPDATE runs SET rolled_up = 1 WHERE id IN (";
 
 /// The rows of one period, to merge into.
@@ -224,7 +225,10 @@ mod tests {
     fn a_window_reads_whole_months_and_the_days_before_them() {
         // From the 25th: days 25..30 of November, then December on as months.
         let (month, first, until) = window(ms("2026-11-25T13:00:00Z"));
-        assert_eq!((month, first, until), (2026 * 12 + 11, day_of(ms("2026-11-25T00:00:00Z")), first_day(2026 * 12 + 11)));
+        assert_eq!(
+            (month, first, until),
+            (2026 * 12 + 11, day_of(ms("2026-11-25T00:00:00Z")), first_day(2026 * 12 + 11))
+        );
         // From the 1st: that whole month, no days.
         let (month, first, until) = window(ms("2026-11-01T08:00:00Z"));
         assert_eq!((month, first), (2026 * 12 + 10, until));

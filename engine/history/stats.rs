@@ -43,7 +43,11 @@ pub fn shown(n: f64) -> String {
     let digits = 3 - n.abs().log10().floor() as i32;
     let scale = 10f64.powi(digits);
     let rounded = (n * scale).round() / scale;
-    if digits <= 0 { format!("{rounded:.0}") } else { format!("{rounded:.*}", digits as usize).trim_end_matches('0').trim_end_matches('.').to_owned() }
+    if digits <= 0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded:.*}", digits as usize).trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
 }
 
 /// Implements `stats_of` (catch up, then read the window's rollups) and
@@ -87,8 +91,8 @@ macro_rules! impl_stats {
                 playbook: &str,
                 bound: (i64, i64),
             ) -> Result<i64, $crate::history::HistoryError> {
-                use $crate::history::rollup as r;
                 use futures_util::TryStreamExt as _;
+                use $crate::history::rollup as r;
                 let lock: Option<&'static str> = $lock;
                 if let Some(lock) = lock {
                     sqlx::query(lock).execute(&mut **tx).await?;
@@ -115,8 +119,7 @@ macro_rules! impl_stats {
                 drop(rows);
                 let mut values = sqlx::QueryBuilder::<$db>::new(r::CHUNK_VALUES);
                 values.push(&list);
-                let mut rows =
-                    values.build_query_as::<(String, String, f64, i64)>().persistent(false).fetch(&mut **tx);
+                let mut rows = values.build_query_as::<(String, String, f64, i64)>().persistent(false).fetch(&mut **tx);
                 while let Some((step, name, num, at)) = rows.try_next().await? {
                     chunk.value(&step, &name, num, at);
                 }

@@ -44,8 +44,11 @@ pub fn stats(name: &str, since: &str, steps: &[StepStats]) -> String {
         escape(since)
     );
     for step in steps {
-        let captures: Vec<String> =
-            step.captures.iter().map(|c| format!("{} {} / {} ({})", escape(&c.name), shown(c.p50), shown(c.p95), c.count)).collect();
+        let captures: Vec<String> = step
+            .captures
+            .iter()
+            .map(|c| format!("{} {} / {} ({})", escape(&c.name), shown(c.p50), shown(c.p95), c.count))
+            .collect();
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -215,5 +215,8 @@ fn pruned_runs_stay_counted(kind: Kind) {
     // Later runs add to what was kept.
     run_with_size(&store, "limit.yaml", 10);
     let more = store.runbook(["history", "trend", "--stats", "--format", "json"]).run().json();
-    assert_eq!((more["steps"][0]["judged"].clone(), more["steps"][0]["captures"][0]["count"].clone()), (9.into(), 9.into()));
+    assert_eq!(
+        (more["steps"][0]["judged"].clone(), more["steps"][0]["captures"][0]["count"].clone()),
+        (9.into(), 9.into())
+    );
 }
