@@ -17,3 +17,15 @@ for i in range(runs + 1):
 print(f"{statistics.median(times):.1f}")
 PY
 }
+
+# once_ms CMD...: the wall time of one run, in ms (for what only the first run pays).
+once_ms() {
+  python3 - "$@" <<'PY'
+import subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+if done.returncode != 0:
+    sys.exit(f"`{' '.join(sys.argv[1:4])} ...` exited {done.returncode}: {done.stderr.decode()[-500:]}")
+print(f"{(time.perf_counter() - start) * 1000:.1f}")
+PY
+}

@@ -286,7 +286,8 @@ pub struct HistoryArgs {
 #[derive(Debug, Subcommand)]
 pub enum HistoryAction {
     /// Remove old runs: beyond the newest `--keep-runs`, or older than `--keep-for`. Runs a
-    /// playbook's trend checks still read (`avg(x, 30)`: its last 30) are always kept.
+    /// playbook's trend checks still read (`avg(x, 30)`: its last 30) are always kept. Removed
+    /// runs stay counted in `history --stats` (its per-day rollups are kept).
     Prune(PruneArgs),
     /// Check that no kept run was edited, deleted or reordered: walks each playbook and host's
     /// chain of runs and names every break by run id. Exit 0 intact, 1 broken.

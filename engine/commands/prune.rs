@@ -25,5 +25,8 @@ pub fn prune(args: &PruneArgs) -> Outcome {
         Format::Text if pruned.is_empty() => println!("no runs in the history yet"),
         Format::Text => pruned.iter().for_each(|p| println!("{}", describe_pruned(p))),
     }
+    if pruned.iter().any(|p| p.runs > 0) {
+        eprintln!("note: `runbook history --stats` still counts the removed runs (its per-day totals are kept)");
+    }
     Ok(exit::CLEAN)
 }

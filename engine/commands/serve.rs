@@ -10,7 +10,7 @@
 //!   history, its failing steps with what they saw, and links to
 //!   `GET /playbooks/N` (1-based, in command-line order) and the rest;
 //! - `GET /playbooks/N/stats`: the playbook's history over the last 7 days
-//!   (`runbook history NAME --stats`), one SQL aggregation per request.
+//!   (`runbook history NAME --stats`), read from the stats rollups.
 //! - `GET /fleet/N`: the fleet view of playbook N from the history `serve`
 //!   keeps (every host that writes to the same history, missing ones failed;
 //!   see `fleet`), over the last 24 hours.
@@ -250,7 +250,9 @@ async fn get_stats(history: Option<Option<String>>, names: Vec<String>, number: 
     let Some(store) = history else {
         return (StatusCode::NOT_FOUND, "the history is off (--no-history)\n").into_response();
     };
-    let since_ms = crate::history::now_ms().saturating_sub(i64::try_from(STATS_WINDOW.as_millis()).unwrap_or(0));
+    let since_ms = crate::history::window_start(
+        crate::history::now_ms().saturating_sub(i64::try_from(STATS_WINDOW.as_millis()).unwrap_or(0)),
+    );
     let steps = match crate::session::open_to_read(store.as_deref()).await {
         Ok(Some(store)) => store.stats(name, since_ms).await,
         Ok(None) => Ok(Vec::new()),
@@ -258,7 +260,7 @@ async fn get_stats(history: Option<Option<String>>, names: Vec<String>, number: 
     };
     match steps {
         Ok(steps) => {
-            let since = crate::history::rfc3339(since_ms);
+            let since = super::history_stats::day(since_ms);
             ([(header::REFRESH, REFRESH_SECONDS)], Html(page::stats(name, &since, &steps))).into_response()
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read the history: {e}\n")).into_response(),

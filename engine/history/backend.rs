@@ -98,7 +98,7 @@ pub(crate) const RECORD_VERSION: &str = "INSERT INTO schema_version (version, ap
 /// Implements [`Backend`] for a store type with a `pool` field over database
 /// `$db`; `$begin` opens a write transaction on it; `$chain_lock` (if any) is the
 /// statement that serialises the finishing runs of one chain. Both backends run the
-/// same statements. Pruning and statistics come from `impl_prune!` / `impl_stats!`.
+/// same statements. Pruning and statistics (rollups) come from `impl_prune!` / `impl_stats!`.
 macro_rules! impl_backend {
     ($store:ty, $db:ty, |$pool:ident| $begin:expr, $chain_lock:expr) => {
         impl $crate::history::backend::Backend for $store {
@@ -272,7 +272,7 @@ macro_rules! impl_backend {
                 playbook: &str,
                 since_ms: i64,
             ) -> Result<Vec<$crate::history::StepStats>, $crate::history::HistoryError> {
-                Self::stats_of(&self.pool, playbook, since_ms).await
+                self.stats_of(playbook, since_ms).await
             }
 
             async fn action_runs(

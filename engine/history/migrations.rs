@@ -124,6 +124,29 @@ CREATE TABLE action_runs (
 );
 CREATE INDEX action_runs_by_step ON action_runs (playbook, host, step_id, at);
 ",
+    "
+-- --stats reads pre-aggregated rollups: per playbook, UTC day ('d') or month
+-- ('m'), step and capture name ('' for the step's verdict counts), the counts
+-- and a mergeable histogram of the numbers (history/sketch.rs).
+CREATE TABLE stat_rollups (
+    playbook TEXT NOT NULL,
+    grain    TEXT NOT NULL,
+    period   {int} NOT NULL,
+    step_id  TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    judged   {int} NOT NULL,
+    ok       {int} NOT NULL,
+    fail     {int} NOT NULL,
+    error    {int} NOT NULL,
+    count    {int} NOT NULL,
+    hist     TEXT,
+    PRIMARY KEY (playbook, grain, period, step_id, name)
+);
+-- Which finished runs the rollups count: a mark per run, not a watermark, as
+-- runs finish out of id order. The partial index holds only the runs not yet counted.
+ALTER TABLE runs ADD COLUMN rolled_up {int};
+CREATE INDEX runs_to_roll_up ON runs (playbook, id) WHERE rolled_up IS NULL;
+",
 ];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \

@@ -43,4 +43,11 @@ impl PgStore {
 
 backend::impl_backend!(PgStore, sqlx::Postgres, |pool| pool.begin(), Some(super::chain::PG_LOCK));
 super::prune::impl_prune!(PgStore, sqlx::Postgres);
-super::stats::impl_stats!(PgStore, sqlx::Postgres);
+// Catch-ups (and pruning, which catches up first) take this transaction-scoped
+// lock, so two never count the same run ("rollups" in ASCII).
+super::stats::impl_stats!(
+    PgStore,
+    sqlx::Postgres,
+    |pool| pool.begin(),
+    Some("SELECT pg_advisory_xact_lock(32210658811801715)")
+);

@@ -5,6 +5,8 @@
 //! newest `lookback_runs` complete runs, every run younger than `lookback_ms`
 //! and the newest complete run older than that (what `prev(x, "24h")` reads).
 //! Runs are ordered by (started_at, id); everything older than one bound goes.
+//! Before they go, runs not yet counted into the `--stats` rollups are counted,
+//! so the stats keep counting pruned runs.
 
 use serde::Serialize;
 
@@ -102,6 +104,8 @@ macro_rules! impl_prune {
                         ..nothing()
                     });
                 };
+                // The doomed runs are counted into the rollups first: --stats outlives the raw values.
+                while Self::roll_up_in(tx, playbook, (at, id)).await? == $crate::history::rollup::CHUNK {}
                 let values: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(p::count_values()))
                     .bind(playbook)
                     .bind(at)

@@ -68,4 +68,5 @@ impl SqliteStore {
 
 backend::impl_backend!(SqliteStore, sqlx::Sqlite, |pool| pool.begin_with("BEGIN IMMEDIATE"), None);
 super::prune::impl_prune!(SqliteStore, sqlx::Sqlite);
-super::stats::impl_stats!(SqliteStore, sqlx::Sqlite);
+// BEGIN IMMEDIATE already serialises catch-ups: no lock of its own.
+super::stats::impl_stats!(SqliteStore, sqlx::Sqlite, |pool| pool.begin_with("BEGIN IMMEDIATE"), None);

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::format;
 use super::render::{self, ReportError};
-use crate::history::StepStats;
+use crate::history::{StepStats, shown};
 use crate::record::RunRecord;
 
 /// One playbook as the pages see it.
@@ -38,14 +38,17 @@ pub fn stats(name: &str, since: &str, steps: &[StepStats]) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}: history</title><style>\
          body{{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1.5rem}}\
          td,th{{padding:.3rem .5rem;text-align:left;border-bottom:1px solid #d0d7de}}</style></head><body>\n\
-         <p><a href=\"/\">← all playbooks</a></p>\n<h1>{0}</h1>\n<p>Since {1} (UTC).</p>\n<table><tr><th>step</th><th>runs</th><th>ok</th><th>fail</th>\
-         <th>error</th><th>captures: p50 / p95 (count)</th></tr>\n",
+         <p><a href=\"/\">← all playbooks</a></p>\n<h1>{0}</h1>\n<p>Since {1} (whole UTC days; percentiles within 0.5%).</p>\n<table><tr><th>step</th><th>runs</th><th>ok</th><th>fail</th>\
+         <th>error</th><th>captures: ≈ p50 / p95 (count)</th></tr>\n",
         escape(name),
         escape(since)
     );
     for step in steps {
-        let captures: Vec<String> =
-            step.captures.iter().map(|c| format!("{} {} / {} ({})", escape(&c.name), c.p50, c.p95, c.count)).collect();
+        let captures: Vec<String> = step
+            .captures
+            .iter()
+            .map(|c| format!("{} {} / {} ({})", escape(&c.name), shown(c.p50), shown(c.p95), c.count))
+            .collect();
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -29,6 +29,7 @@ mod fleet_recipes;
 mod history;
 mod history_chain;
 mod history_retention;
+mod history_stats;
 mod http;
 mod https;
 mod injection;
