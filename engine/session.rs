@@ -116,13 +116,14 @@ impl Session {
             self.previous = last_record(self.config.store.as_deref(), &self.plan.name).await;
         }
         let host = self.config.identity.host();
-        let (recorder, history) = tokio::select! {
+        let begun = tokio::select! {
             begun = keep::begin(self.config.store.as_deref(), &self.plan, mode, &host, self.warn) => begun,
             reason = &mut stop => {
                 stop = Box::pin(std::future::ready(reason));
-                (None, None)
+                keep::Begun { recorder: None, source: None, snoozes: Vec::new() }
             }
         };
+        let keep::Begun { recorder, source: history, snoozes } = begun;
         let options = RunOptions {
             jobs: self.config.jobs,
             history,
@@ -134,6 +135,9 @@ impl Session {
         let mut record =
             runner::run(self.plan.clone(), self.secrets.clone(), self.redactor.clone(), options, on_event).await;
         self.config.identity.stamp(&mut record);
+        if !snoozes.is_empty() {
+            crate::record::snooze::apply(&mut record, &snoozes, chrono::Utc::now());
+        }
         sign_off(&mut record);
         if let Some(recorder) = recorder {
             recorder.finish(&record, &self.plan.retention, self.config.signer.as_ref(), self.warn).await;

@@ -22,6 +22,7 @@ mod run;
 mod serve;
 mod serve_status;
 mod show;
+mod snooze;
 mod validate;
 mod watch;
 
@@ -68,6 +69,7 @@ fn command(command: Command) -> Outcome {
         Command::Verify { report, pubkey, signature } => keys::verify(&report, &pubkey, signature.as_deref()),
         Command::History(args) => history::history(&args),
         Command::Show(args) => show::show(&args),
+        Command::Snooze(args) => snooze::snooze(&args),
         Command::Diff(args) => diff::diff(&args),
         Command::Watch(args) => watch::watch(&args),
         Command::Serve(args) => serve::serve(&args),

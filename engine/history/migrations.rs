@@ -66,6 +66,21 @@ CREATE INDEX run_steps_by_run ON run_steps (run_id);
 ALTER TABLE runs ADD COLUMN lookback_runs {int};
 ALTER TABLE runs ADD COLUMN lookback_ms {int};
 ",
+    "
+-- Snoozes (`runbook snooze`): a step's failures do not fail runs until expires_at.
+CREATE TABLE snoozes (
+    id          {id},
+    playbook    TEXT NOT NULL,
+    step_id     TEXT NOT NULL,
+    host        TEXT,
+    owner       TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    created_at  {int} NOT NULL,
+    expires_at  {int} NOT NULL,
+    lifted_at   {int}
+);
+CREATE INDEX snoozes_in_force ON snoozes (playbook, expires_at);
+",
 ];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \

@@ -26,6 +26,7 @@ mod lookup;
 mod migrations;
 mod postgres;
 mod prune;
+pub mod snoozes;
 mod sqlite;
 mod stats;
 
@@ -197,6 +198,25 @@ impl Store {
             pruned.push(dispatch!(self, s => s.prune(name, rule, now_ms(), dry_run))?);
         }
         Ok(pruned)
+    }
+
+    /// Keeps a new snooze; returns its id.
+    pub async fn add_snooze(&self, new: &snoozes::NewSnooze<'_>) -> Result<i64, HistoryError> {
+        dispatch!(self, s => s.add_snooze(new))
+    }
+
+    /// The snoozes in force at `now_ms` (of `playbook`, or all), oldest first.
+    pub async fn snoozes_in_force(
+        &self,
+        playbook: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Vec<snoozes::ListedSnooze>, HistoryError> {
+        dispatch!(self, s => s.snoozes_in_force(playbook, now_ms))
+    }
+
+    /// Ends snooze `id` at `now_ms`; false when there is no such snooze in force.
+    pub async fn lift_snooze(&self, id: i64, now_ms: i64) -> Result<bool, HistoryError> {
+        dispatch!(self, s => s.lift_snooze(id, now_ms))
     }
 
     /// Per step of `playbook`, its verdicts and numeric captures since `since_ms`.

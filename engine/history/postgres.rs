@@ -44,3 +44,4 @@ impl PgStore {
 backend::impl_backend!(PgStore, sqlx::Postgres, |pool| pool.begin());
 super::prune::impl_prune!(PgStore, sqlx::Postgres);
 super::stats::impl_stats!(PgStore, sqlx::Postgres);
+super::snoozes::impl_snoozes!(PgStore, sqlx::Postgres);

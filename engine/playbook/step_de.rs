@@ -41,6 +41,7 @@ struct Fields {
     action: Option<bool>,
     severity: Option<Severity>,
     on_no_history: Option<NoHistoryRule>,
+    active: Option<super::model::ActiveEntry>,
 }
 
 fn put<T, E: de::Error>(slot: &mut Option<T>, value: T, key: &Spanned<String>) -> Result<(), E> {
@@ -81,6 +82,7 @@ impl<'de> Visitor<'de> for StepVisitor {
                 "action" => put(&mut f.action, map.next_value()?, &key)?,
                 "severity" => put(&mut f.severity, severity(&map.next_value()?)?, &key)?,
                 "on_no_history" => put(&mut f.on_no_history, no_history_rule(&map.next_value()?)?, &key)?,
+                "active" => put(&mut f.active, map.next_value()?, &key)?,
                 _ => {
                     let at = Pos::from(key.referenced);
                     let Some(kind) = probe::kind_named(name) else {
@@ -124,6 +126,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             action: f.action.unwrap_or(false),
             severity: f.severity.unwrap_or_default(),
             on_no_history: f.on_no_history,
+            active: f.active,
         })
     }
 }

@@ -7,6 +7,7 @@ mod service;
 mod sim;
 mod util;
 
+mod active_windows;
 mod actions;
 mod architecture;
 mod attests;
@@ -58,6 +59,7 @@ mod serve_pages;
 mod serve_titan;
 mod shell;
 mod smoke;
+mod snoozes;
 mod sql;
 mod sql_runaway;
 mod tcp;
