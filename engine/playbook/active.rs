@@ -95,11 +95,12 @@ impl Window {
         Ok(())
     }
 
-    /// `09:30-16:00 mon,tue,... America/New_York`.
+    /// `09:30-16:00 mon,tue,wed,thu,fri America/New_York` (`every day` for all seven).
     pub fn describe(&self) -> String {
         const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
         let days: Vec<&str> = NAMES.iter().zip(self.days).filter(|(_, on)| *on).map(|(n, _)| *n).collect();
-        format!("{}-{} {} {}", self.from.format("%H:%M"), self.to.format("%H:%M"), days.join(","), self.tz)
+        let days = if days.len() == 7 { "every day".to_owned() } else { days.join(",") };
+        format!("{}-{} {days} {}", self.from.format("%H:%M"), self.to.format("%H:%M"), self.tz)
     }
 
     /// The instant local time `at` names: the first when it happens twice, the end of the

@@ -108,7 +108,7 @@ fn not_due_never_counts_as_a_pass_in_any_format() {
         ("text", "0 passed", "1 passed"),
         ("tap", "ok 1 - Market is open [open] # SKIP not due:", "# SKIP not due: 1"),
         ("junit", "<skipped message=\"not due:", "<skipped message=\"1"),
-        ("nagios", "1 not due", "passed"),
+        ("nagios", "CHECKLIST OK - market: 1 not due |", "'passed'=1"),
         ("markdown", "1 not due", "1 passed"),
         ("html", "<b>1</b> not due", "<b>1</b> passed"),
     ] {
@@ -134,13 +134,18 @@ fn a_bad_window_is_refused_at_its_place() {
     dir.write("missing.yaml", &book(r#"{ from: "09:30", to: "16:00", tz: UTC, holidays: nope.txt }"#));
     dir.write("baddate.yaml", &book(r#"{ from: "09:30", to: "16:00", tz: UTC, holidays: days.txt }"#));
     dir.write("days.txt", "2026-01-01\n  2026-02-30\n");
-    for (file, place, says) in [
-        ("zone.yaml", "zone.yaml:2:41", "`America/Nowhere` is not a time zone"),
-        ("time.yaml", "time.yaml:2:16", "`9.30` is not a time"),
-        ("midnight.yaml", "midnight.yaml:2:16", "crosses midnight"),
-        ("missing.yaml", "missing.yaml:2:56", "holidays: cannot read"),
-        ("baddate.yaml", "baddate.yaml:2:56", "days.txt:2:3: `2026-02-30` is not a date"),
+    // Each problem is placed on the value at fault: line 2, the column where `at` starts.
+    for (file, at, says) in [
+        ("zone.yaml", "America/Nowhere", "`America/Nowhere` is not a time zone"),
+        ("time.yaml", "\"9.30\"", "`9.30` is not a time"),
+        ("midnight.yaml", "\"22:00\"", "crosses midnight"),
+        ("missing.yaml", "nope.txt", "holidays: cannot read"),
+        ("baddate.yaml", "days.txt", "days.txt:2:3: `2026-02-30` is not a date"),
     ] {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        let line = text.lines().nth(1).unwrap();
+        let place = format!("{file}:2:{}", line.find(at).unwrap() + 1);
+        let place = place.as_str();
         let out = dir.runbook().args(["validate", file]).run();
         assert_eq!(out.code, 2, "{file}: {out:?}");
         assert!(out.stdout.contains(place) || out.stderr.contains(place), "{file} at {place}: {out:?}");
