@@ -92,7 +92,9 @@ fn table(listed: &[ListedSnooze]) -> String {
 
 fn lift(args: &SnoozeArgs, id: i64) -> Outcome {
     let lifted = session::runtime()?
-        .block_on(async { session::open(args.store.history.as_deref()).await?.lift_snooze(id, crate::history::now_ms()).await })
+        .block_on(async {
+            session::open(args.store.history.as_deref()).await?.lift_snooze(id, crate::history::now_ms()).await
+        })
         .map_err(failed)?;
     if !lifted {
         return Err(invalid(format!("no snooze {id} in force (see `runbook snooze --list`)")));

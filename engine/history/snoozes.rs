@@ -81,7 +81,11 @@ macro_rules! impl_snoozes {
                 Ok(rows.into_iter().map(sql::listed).collect())
             }
 
-            pub(crate) async fn lift_snooze(&self, id: i64, now_ms: i64) -> Result<bool, $crate::history::HistoryError> {
+            pub(crate) async fn lift_snooze(
+                &self,
+                id: i64,
+                now_ms: i64,
+            ) -> Result<bool, $crate::history::HistoryError> {
                 use $crate::history::snoozes as sql;
                 let done = sqlx::query(sql::LIFT).bind(id).bind(now_ms).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)

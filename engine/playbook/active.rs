@@ -42,10 +42,9 @@ impl Window {
     pub fn build(entry: &ActiveEntry, base_dir: &Path) -> Result<Self, (Pos, String)> {
         let zone = Zone::parse(&entry.tz.value).map_err(|e| (entry.tz.referenced.into(), e.to_string()))?;
         let time = |t: &super::model::Spanned<String>| {
-            ["%H:%M", "%H:%M:%S"]
-                .iter()
-                .find_map(|f| NaiveTime::parse_from_str(t.value.trim(), f).ok())
-                .ok_or_else(|| (Pos::from(t.referenced), format!("`{}` is not a time; write `HH:MM`, e.g. `09:30`", t.value)))
+            ["%H:%M", "%H:%M:%S"].iter().find_map(|f| NaiveTime::parse_from_str(t.value.trim(), f).ok()).ok_or_else(
+                || (Pos::from(t.referenced), format!("`{}` is not a time; write `HH:MM`, e.g. `09:30`", t.value)),
+            )
         };
         let (from, to) = (time(&entry.from)?, time(&entry.to)?);
         if from >= to {

@@ -247,10 +247,6 @@ pub struct Defaults {
     #[serde(default, deserialize_with = "NoHistoryRule::some_by_name")]
     #[schemars(example = &"fail")]
     pub on_no_history: Option<NoHistoryRule>,
-    /// When this step is due (replaces the playbook's `active:`); outside it the step is not
-    /// run and is `not_due`.
-    #[schemars(example = example_active())]
-    pub active: Option<ActiveEntry>,
 }
 
 /// A group of steps under one heading of the runbook.

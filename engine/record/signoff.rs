@@ -13,8 +13,7 @@ pub fn assess(record: &mut RunRecord) {
     let ids = |keep: fn(Verdict) -> bool| -> Vec<String> {
         record.steps.iter().filter(|s| keep(s.verdict)).map(|s| s.id.clone()).collect()
     };
-    let failed: Vec<String> =
-        record.steps.iter().filter(|s| s.counts_as_bad()).map(|s| s.id.clone()).collect();
+    let failed: Vec<String> = record.steps.iter().filter(|s| s.counts_as_bad()).map(|s| s.id.clone()).collect();
     let snoozed: Vec<String> = record
         .steps
         .iter()

@@ -47,13 +47,7 @@ pub(super) struct Begun {
 /// Opens the history for a run of `plan` as `mode` says, loads the earlier
 /// values its steps read and the snoozes in force, and (to keep it) records
 /// that the run started, so a run killed half-way is visible.
-pub(super) async fn begin(
-    store: Option<&str>,
-    plan: &Plan,
-    mode: HistoryMode,
-    host: &str,
-    warn: fn(&str),
-) -> Begun {
+pub(super) async fn begin(store: Option<&str>, plan: &Plan, mode: HistoryMode, host: &str, warn: fn(&str)) -> Begun {
     let none = || Begun { recorder: None, source: None, snoozes: Vec::new() };
     let opened = match mode {
         HistoryMode::Off => return none(),

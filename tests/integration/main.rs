@@ -7,8 +7,8 @@ mod service;
 mod sim;
 mod util;
 
-mod active_windows;
 mod actions;
+mod active_windows;
 mod architecture;
 mod attests;
 mod bounds;

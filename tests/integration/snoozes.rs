@@ -30,7 +30,17 @@ fn told(store: &Store) -> String {
 
 fn snooze(store: &Store, duration: &str) -> crate::util::Outcome {
     store
-        .runbook(["snooze", "book.yaml", "disk", "--for", duration, "--reason", "new volume on Friday", "--owner", "ana"])
+        .runbook([
+            "snooze",
+            "book.yaml",
+            "disk",
+            "--for",
+            duration,
+            "--reason",
+            "new volume on Friday",
+            "--owner",
+            "ana",
+        ])
         .run()
 }
 
