@@ -260,6 +260,22 @@ pub enum HistoryAction {
     /// Remove old runs: beyond the newest `--keep-runs`, or older than `--keep-for`. Runs a
     /// playbook's trend checks still read (`avg(x, 30)`: its last 30) are always kept.
     Prune(PruneArgs),
+    /// Check that no kept run was edited, deleted or reordered: walks each playbook and host's
+    /// chain of runs and names every break by run id. Exit 0 intact, 1 broken.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// A playbook name (or file); every playbook when absent.
+    pub playbook: Option<String>,
+    /// Only this host's runs.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, clap::Args)]

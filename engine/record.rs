@@ -493,6 +493,27 @@ pub struct RunRecord {
     /// The part of a sharded playbook this run ran (`--shard 1/4`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// Where the run sits in the history's tamper-evident chain of its playbook and host: a
+    /// signature over this record also vouches for every run before it. Absent when the run
+    /// was not kept (`--no-history`, `--dry-run`, a store that could not be written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<ChainLink>,
+}
+
+/// A run's link in the history chain of its (playbook, host): `runbook history verify` checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ChainLink {
+    /// Its place in the chain, from 1, in the order the runs finished.
+    pub seq: i64,
+    /// The chain hash of the run before it (SHA-256, hex; 64 zeros for the first).
+    pub prev: String,
+}
+
+impl ChainLink {
+    /// `history chain #12 after 3f2a…` (the whole hash), as reports show it.
+    pub fn describe(&self) -> String {
+        format!("history chain #{} after {}", self.seq, self.prev)
+    }
 }
 
 /// One of `count` deterministic parts of a playbook (`--shard index/count`, `index` from 0).

@@ -124,6 +124,7 @@ pub async fn run(
         labels: std::collections::BTreeMap::new(),
         group: None,
         shard: None,
+        chain: None,
     };
     crate::record::signoff::assess(&mut record);
     record.redact(&scope.redactor);

@@ -9,10 +9,12 @@ use crate::history::StoredRun;
 use crate::record::Counts;
 use crate::session;
 
-/// `runbook history [PLAYBOOK] [--step ID | --stats]`, or `runbook history prune`.
+/// `runbook history [PLAYBOOK] [--step ID | --stats]`, `runbook history prune` or `verify`.
 pub fn history(args: &HistoryArgs) -> Outcome {
-    if let Some(HistoryAction::Prune(prune)) = &args.action {
-        return super::prune::prune(prune);
+    match &args.action {
+        Some(HistoryAction::Prune(prune)) => return super::prune::prune(prune),
+        Some(HistoryAction::Verify(verify)) => return super::history_verify::verify(verify),
+        None => {}
     }
     let playbook = args.playbook.as_deref().map(playbook_name).transpose()?;
     if let (true, Some(playbook)) = (args.stats, &playbook) {

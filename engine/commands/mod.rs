@@ -9,6 +9,7 @@ mod error;
 mod fleet;
 mod history;
 mod history_stats;
+mod history_verify;
 mod keys;
 mod list;
 mod listen;

@@ -4,7 +4,9 @@
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{HistoryError, Pruned, RunFinish, RunRow, RunStart, StepStats, StoredRun, StoredValue};
+use super::{
+    Finished, HistoryError, Pruned, RunFinish, RunRow, RunStart, SignRecord, StepStats, StoredRun, StoredValue,
+};
 use crate::playbook::Retention;
 
 /// A store's operations. Each backend guarantees: `finish_run` is one
@@ -12,7 +14,12 @@ use crate::playbook::Retention;
 /// read `complete` runs only.
 pub(crate) trait Backend {
     async fn begin_run(&self, start: &RunStart<'_>) -> Result<i64, HistoryError>;
-    async fn finish_run(&self, id: i64, finish: &RunFinish) -> Result<Option<Pruned>, HistoryError>;
+    async fn finish_run(
+        &self,
+        id: i64,
+        finish: &RunFinish,
+        sign: Option<&SignRecord>,
+    ) -> Result<Finished, HistoryError>;
     async fn step_values(&self, playbook: &str, step_id: &str) -> Result<Vec<StoredValue>, HistoryError>;
     async fn recent_values(&self, at: &ValueAt<'_>, limit: i64) -> Result<Vec<StoredValue>, HistoryError>;
     async fn value_before(&self, at: &ValueAt<'_>, cutoff_ms: i64) -> Result<Vec<StoredValue>, HistoryError>;
@@ -35,7 +42,8 @@ pub(crate) const INSERT_RUN: &str = "INSERT INTO runs (playbook, file, host, sta
      lookback_ms) VALUES ($1, $2, $3, 'incomplete', $4, $5, $6) RETURNING id";
 
 pub(crate) const COMPLETE_RUN: &str = "UPDATE runs SET status = $2, verdict = $3, operator = $4, started_at = $5, \
-     finished_at = $6, counts = $7, record = $8, run_group = $9, signature = $10 WHERE id = $1";
+     finished_at = $6, counts = $7, record = $8, run_group = $9, signature = $10, record_hash = $11, prev_hash = $12, \
+     chain_hash = $13, chain_seq = $14 WHERE id = $1";
 
 /// Rows per multi-row INSERT: one statement per this many rows instead of one each
 /// (7 columns x 100 rows stays far under both databases' bind limits).
@@ -73,10 +81,11 @@ pub(crate) const CURRENT_VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM 
 pub(crate) const RECORD_VERSION: &str = "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)";
 
 /// Implements [`Backend`] for a store type with a `pool` field over database
-/// `$db`; `$begin` opens a write transaction on it. Both backends run the same
-/// statements. Pruning and statistics come from `impl_prune!` / `impl_stats!`.
+/// `$db`; `$begin` opens a write transaction on it; `$chain_lock` (if any) is the
+/// statement that serialises the finishing runs of one chain. Both backends run the
+/// same statements. Pruning and statistics come from `impl_prune!` / `impl_stats!`.
 macro_rules! impl_backend {
-    ($store:ty, $db:ty, |$pool:ident| $begin:expr) => {
+    ($store:ty, $db:ty, |$pool:ident| $begin:expr, $chain_lock:expr) => {
         impl $crate::history::backend::Backend for $store {
             async fn begin_run(
                 &self,
@@ -102,8 +111,10 @@ macro_rules! impl_backend {
                 &self,
                 id: i64,
                 finish: &$crate::history::RunFinish,
-            ) -> Result<Option<$crate::history::Pruned>, $crate::history::HistoryError> {
+                sign: Option<&$crate::history::SignRecord>,
+            ) -> Result<$crate::history::Finished, $crate::history::HistoryError> {
                 use $crate::history::backend as sql;
+                use $crate::history::chain;
                 let $pool = &self.pool;
                 let mut tx = $begin.await?;
                 for chunk in finish.values.chunks(sql::BATCH) {
@@ -122,6 +133,16 @@ macro_rules! impl_backend {
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
+                // The chain's head is read under its lock, so runs finishing together all link.
+                let (playbook, host): (String, String) =
+                    sqlx::query_as(chain::RUN_NAMES).bind(id).fetch_one(&mut *tx).await?;
+                let lock: Option<&'static str> = $chain_lock;
+                if let Some(lock) = lock {
+                    sqlx::query(lock).bind(chain::lock_key(&playbook, &host)).execute(&mut *tx).await?;
+                }
+                let head: Option<(i64, String)> =
+                    sqlx::query_as(chain::HEAD).bind(&playbook).bind(&host).fetch_optional(&mut *tx).await?;
+                let sealed = finish.seal(id, (&playbook, &host), head, sign);
                 sqlx::query(sql::COMPLETE_RUN)
                     .bind(id)
                     .bind(finish.status)
@@ -130,9 +151,21 @@ macro_rules! impl_backend {
                     .bind(finish.started_ms)
                     .bind(finish.finished_ms)
                     .bind(&finish.counts)
-                    .bind(&finish.record)
+                    .bind(&sealed.record)
                     .bind(&finish.group)
-                    .bind(&finish.signature)
+                    .bind(&sealed.signature)
+                    .bind(&sealed.record_hash)
+                    .bind(&sealed.link.prev)
+                    .bind(&sealed.chain_hash)
+                    .bind(sealed.link.seq)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(chain::SET_HEAD)
+                    .bind(&playbook)
+                    .bind(&host)
+                    .bind(sealed.link.seq)
+                    .bind(&sealed.chain_hash)
+                    .bind(id)
                     .execute(&mut *tx)
                     .await?;
                 let pruned = match &finish.retention {
@@ -140,7 +173,7 @@ macro_rules! impl_backend {
                     None => None,
                 };
                 tx.commit().await?;
-                Ok(pruned)
+                Ok($crate::history::Finished { link: sealed.link, pruned })
             }
 
             async fn step_values(

@@ -51,6 +51,7 @@ macro_rules! on_pool {
         }
     };
 }
+pub(super) use on_pool;
 
 impl Store {
     /// The finished runs of `playbook` that started at or after `since_ms`, newest first.

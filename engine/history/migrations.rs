@@ -67,6 +67,33 @@ ALTER TABLE runs ADD COLUMN lookback_runs {int};
 ALTER TABLE runs ADD COLUMN lookback_ms {int};
 ",
     "
+-- The tamper-evident chain (history/chain.rs): runs stored before this have no hashes.
+ALTER TABLE runs ADD COLUMN record_hash TEXT;
+ALTER TABLE runs ADD COLUMN prev_hash TEXT;
+ALTER TABLE runs ADD COLUMN chain_hash TEXT;
+ALTER TABLE runs ADD COLUMN chain_seq {int};
+CREATE INDEX runs_by_chain ON runs (playbook, host, chain_seq);
+-- Each chain's head (what the next run links to), written only by its own runs.
+CREATE TABLE run_chains (
+    playbook  TEXT NOT NULL,
+    host      TEXT NOT NULL,
+    head_seq  {int} NOT NULL,
+    head_hash TEXT NOT NULL,
+    head_run  {int} NOT NULL,
+    PRIMARY KEY (playbook, host)
+);
+-- Where a pruned chain starts: the newest run pruning removed from it. Apart from the
+-- heads, so a run pruning another host's runs never waits on that host's head.
+CREATE TABLE run_chain_anchors (
+    playbook TEXT NOT NULL,
+    host     TEXT NOT NULL,
+    seq      {int} NOT NULL,
+    hash     TEXT NOT NULL,
+    pruned   {int} NOT NULL,
+    PRIMARY KEY (playbook, host)
+);
+",
+    "
 -- Snoozes (`runbook snooze`): a step's failures do not fail runs until expires_at.
 CREATE TABLE snoozes (
     id          {id},

@@ -15,11 +15,16 @@
 //! run deadline) are stored as `interrupted` for the record, and are not used
 //! by look-ups either: their values may be partial.
 //!
+//! Tamper evidence: that final transaction also links the run into the hash
+//! chain of its playbook and host (see `chain`); `runbook history verify`
+//! walks the chains (see `verify`).
+//!
 //! Two backends with the same tables and queries: SQLite (the default, one
 //! file in WAL mode with a busy timeout, so concurrent runs on one machine
 //! both land) and PostgreSQL (`--history postgres://…`, shared by a team).
 
 mod backend;
+mod chain;
 mod fleet;
 mod location;
 mod lookup;
@@ -29,6 +34,7 @@ mod prune;
 pub mod snoozes;
 mod sqlite;
 mod stats;
+mod verify;
 
 use std::collections::BTreeMap;
 
@@ -41,10 +47,11 @@ pub use location::Location;
 pub use lookup::{PlaybookHistory, StepHistory};
 pub use prune::Pruned;
 pub use stats::{CaptureStats, StepStats};
+pub use verify::{Break, ChainReport, Verified};
 
 use crate::expr::{HistoryRead, LookBack};
 use crate::playbook::Retention;
-use crate::record::{Counts, RunRecord, RunStatus};
+use crate::record::{ChainLink, Counts, RunRecord, RunStatus};
 
 /// A failure to find, open, read or write the store; the message names the store, never a password.
 #[derive(Debug, thiserror::Error)]
@@ -166,19 +173,19 @@ impl Store {
         dispatch!(self, s => s.begin_run(start))
     }
 
-    /// Completes run `id` with its record, captured values and verdicts, and prunes
-    /// the playbook's runs as `retention` says (when set), all in one transaction; `sign`
-    /// signs the record's stored text (the fleet view verifies it).
+    /// Completes run `id` with its record, captured values and verdicts, links it to the
+    /// head of its (playbook, host) chain, and prunes the playbook's runs as `retention` says
+    /// (when set), all in one transaction; `sign` signs the record's stored text (the fleet
+    /// view verifies it), which carries the link. Returns the link, for the record shown.
     pub async fn finish_run(
         &self,
         id: i64,
         record: &RunRecord,
         retention: &Retention,
         sign: Option<&SignRecord>,
-    ) -> Result<Option<Pruned>, HistoryError> {
-        let mut finish = RunFinish::of(record, retention);
-        finish.signature = sign.and_then(|sign| sign(finish.record.as_bytes()));
-        dispatch!(self, s => s.finish_run(id, &finish))
+    ) -> Result<Finished, HistoryError> {
+        let finish = RunFinish::of(record, retention);
+        dispatch!(self, s => s.finish_run(id, &finish, sign))
     }
 
     /// Prunes `playbook` (or every playbook) as `rule` says, keeping what its trend
@@ -307,6 +314,13 @@ impl RunStart<'_> {
     }
 }
 
+/// What finishing a run did: its place in the chain, and any pruning.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub link: ChainLink,
+    pub pruned: Option<Pruned>,
+}
+
 /// What a finished run writes: the record and the values index built from it.
 pub(crate) struct RunFinish {
     pub status: &'static str,
@@ -315,7 +329,8 @@ pub(crate) struct RunFinish {
     pub started_ms: i64,
     pub finished_ms: i64,
     pub counts: String,
-    pub record: String,
+    /// The record, without its chain link until [`RunFinish::seal`] adds it.
+    pub record: Value,
     pub playbook: String,
     pub values: Vec<FinishValue>,
     /// (step id, verdict) of every step.
@@ -323,8 +338,16 @@ pub(crate) struct RunFinish {
     /// Pruning to do in the same transaction.
     pub retention: Option<Retention>,
     pub group: Option<String>,
+}
+
+/// A finished run's record as stored, linked into its chain.
+pub(crate) struct Sealed {
+    pub record: String,
     /// The record text's minisign signature, when the run was signed.
     pub signature: Option<String>,
+    pub link: ChainLink,
+    pub record_hash: String,
+    pub chain_hash: String,
 }
 
 /// One captured value as stored: JSON text, and the number when it is one.
@@ -358,14 +381,48 @@ impl RunFinish {
             started_ms: millis(&record.started),
             finished_ms: millis(&record.finished),
             counts: serde_json::to_string(&record.counts).unwrap_or_default(),
-            record: json.to_string(),
+            record: json,
             playbook: record.playbook.clone(),
             values,
             steps,
             retention: retention.is_set().then_some(*retention),
             group: record.group.clone(),
-            signature: None,
         }
+    }
+
+    /// The stored text of run `id` (of `playbook` on `host`), linked after `head` (the
+    /// chain's (seq, hash), `None` for a new chain), signed by `sign`, and its hashes.
+    pub(crate) fn seal(
+        &self,
+        id: i64,
+        (playbook, host): (&str, &str),
+        head: Option<(i64, String)>,
+        sign: Option<&SignRecord>,
+    ) -> Sealed {
+        let (seq, prev) = head.map_or((1, chain::GENESIS.to_owned()), |(seq, hash)| (seq + 1, hash));
+        let link = ChainLink { seq, prev };
+        let mut json = self.record.clone();
+        if let Some(fields) = json.as_object_mut() {
+            fields.insert("chain".to_owned(), serde_json::to_value(&link).unwrap_or(Value::Null));
+        }
+        let record = json.to_string();
+        let signature = sign.and_then(|sign| sign(record.as_bytes()));
+        let record_hash = chain::sha256_hex(record.as_bytes());
+        let chain_hash = chain::Linked {
+            prev_hash: &link.prev,
+            seq,
+            id,
+            playbook,
+            host,
+            status: self.status,
+            verdict: self.verdict,
+            started_at: self.started_ms,
+            finished_at: self.finished_ms,
+            record_hash: &record_hash,
+            signature: signature.as_deref(),
+        }
+        .chain_hash();
+        Sealed { record, signature, link, record_hash, chain_hash }
     }
 }
 

@@ -41,7 +41,7 @@ impl PgStore {
     }
 }
 
-backend::impl_backend!(PgStore, sqlx::Postgres, |pool| pool.begin());
+backend::impl_backend!(PgStore, sqlx::Postgres, |pool| pool.begin(), Some(super::chain::PG_LOCK));
 super::prune::impl_prune!(PgStore, sqlx::Postgres);
 super::stats::impl_stats!(PgStore, sqlx::Postgres);
 super::snoozes::impl_snoozes!(PgStore, sqlx::Postgres);

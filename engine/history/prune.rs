@@ -108,6 +108,17 @@ macro_rules! impl_prune {
                     .bind(id)
                     .fetch_one(&mut **tx)
                     .await?;
+                // The chains start again after the newest run each loses: `history verify` reads the anchor.
+                let links: Vec<(String, i64, String, i64)> = sqlx::query_as($crate::history::chain::DOOMED_LINKS)
+                    .bind(playbook)
+                    .bind(at)
+                    .bind(id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for (host, seq, hash, count) in links {
+                    let anchor = sqlx::query($crate::history::chain::SET_ANCHOR).bind(playbook).bind(host);
+                    anchor.bind(seq).bind(hash).bind(count).execute(&mut **tx).await?;
+                }
                 let mut runs = 0;
                 for delete in p::deletes() {
                     let done = sqlx::query(sqlx::AssertSqlSafe(delete)).bind(playbook).bind(at).bind(id);

@@ -66,7 +66,7 @@ impl SqliteStore {
     }
 }
 
-backend::impl_backend!(SqliteStore, sqlx::Sqlite, |pool| pool.begin_with("BEGIN IMMEDIATE"));
+backend::impl_backend!(SqliteStore, sqlx::Sqlite, |pool| pool.begin_with("BEGIN IMMEDIATE"), None);
 super::prune::impl_prune!(SqliteStore, sqlx::Sqlite);
 super::stats::impl_stats!(SqliteStore, sqlx::Sqlite);
 super::snoozes::impl_snoozes!(SqliteStore, sqlx::Sqlite);

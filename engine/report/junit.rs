@@ -38,6 +38,9 @@ pub fn render(record: &RunRecord) -> Result<String, SerializeError> {
         if let Some(operator) = &record.signoff.operator {
             suite.add_property(Property::new("operator", operator.as_str()));
         }
+        if let Some(chain) = &record.chain {
+            suite.add_property(Property::new("history_chain", chain.describe()));
+        }
         suite.add_test_cases(steps.into_iter().map(|s| case(record, s)));
         report.add_test_suite(suite);
     }

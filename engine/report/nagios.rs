@@ -76,6 +76,9 @@ pub fn render(record: &RunRecord) -> String {
             plain(&message)
         );
     }
+    if let Some(chain) = &record.chain {
+        let _ = writeln!(out, "{}", chain.describe());
+    }
     out
 }
 

@@ -27,6 +27,9 @@ pub fn render(record: &RunRecord) -> String {
             out.push_str(&diagnostics(step));
         }
     }
+    if let Some(chain) = &record.chain {
+        let _ = writeln!(out, "# {}", chain.describe());
+    }
     out
 }
 

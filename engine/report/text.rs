@@ -131,6 +131,9 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
         }
     }
     let _ = writeln!(out, "\n{}", summary(record));
+    if let Some(chain) = &record.chain {
+        let _ = writeln!(out, "{}", style.dim(&chain.describe()));
+    }
     out
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use super::HistoryMode;
 use crate::history::{HistoryError, Location, Store};
 use crate::playbook::{Plan, Retention};
-use crate::record::RunRecord;
 use crate::record::snooze::Snooze;
+use crate::record::{ChainLink, RunRecord};
 use crate::runner::HistorySource;
 
 /// A run being kept in the history.
@@ -17,21 +17,27 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
-    /// Completes the run in the history, pruning as the playbook's `history:` says.
+    /// Completes the run in the history, pruning as the playbook's `history:` says; returns
+    /// its link in the history chain (`None` when it could not be kept).
     pub(super) async fn finish(
         self,
         record: &RunRecord,
         retention: &Retention,
         signer: Option<&super::RecordSigner>,
         warn: fn(&str),
-    ) {
+    ) -> Option<ChainLink> {
         let sign = signer.map(|s| &*s.0);
         match self.store.finish_run(self.run_id, record, retention, sign).await {
-            Ok(Some(pruned)) if pruned.runs > 0 => {
-                eprintln!("{}", crate::history::describe_pruned(&pruned));
+            Ok(finished) => {
+                if let Some(pruned) = finished.pruned.filter(|p| p.runs > 0) {
+                    eprintln!("{}", crate::history::describe_pruned(&pruned));
+                }
+                Some(finished.link)
             }
-            Ok(_) => {}
-            Err(e) => warn(&format!("run {} could not be completed in the history: {e}", self.run_id)),
+            Err(e) => {
+                warn(&format!("run {} could not be completed in the history: {e}", self.run_id));
+                None
+            }
         }
     }
 }

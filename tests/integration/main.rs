@@ -26,6 +26,7 @@ mod first_hour;
 mod fleet;
 mod fleet_recipes;
 mod history;
+mod history_chain;
 mod history_retention;
 mod http;
 mod https;

@@ -108,6 +108,25 @@ impl Store {
         })
     }
 
+    /// Runs `sql` with the database's own command-line client (`sqlite3`, `psql`), as someone
+    /// editing the store by hand would.
+    pub fn by_hand(&self, sql: &str) {
+        let mut cli = match &self.pg_database {
+            None => {
+                let mut cli = std::process::Command::new("sqlite3");
+                cli.args(["-bail", &self.location, sql]);
+                cli
+            }
+            Some(_) => {
+                let mut cli = std::process::Command::new("psql");
+                cli.args(["-v", "ON_ERROR_STOP=1", "-q", &self.location, "-c", sql]);
+                cli
+            }
+        };
+        let out = cli.output().expect("run sqlite3 / psql");
+        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.pg_database.is_none()
     }
