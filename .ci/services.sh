@@ -69,6 +69,8 @@ command -v kubernetes-validate >/dev/null || python3 -m pip install -q kubernete
 # Jenkins xunit XSD with xmllint; the TAP report is read by a TAP consumer (tappy).
 [ -x /usr/lib/nagios/plugins/check_dummy ] || need_pkg monitoring-plugins-basic --no-install-recommends
 command -v xmllint >/dev/null || need_pkg libxml2-utils
+# Active windows and snoozes are tested at chosen instants under the real faketime.
+command -v faketime >/dev/null || need_pkg faketime
 python3 -c 'import tap, yaml, more_itertools' 2>/dev/null || python3 -m pip install -q 'tap.py[yaml]' \
   || python3 -m pip install -q --break-system-packages 'tap.py[yaml]'
 # The Jenkins xunit plugin's junit-10.xsd, which our JUnit must validate against: the
@@ -87,4 +89,4 @@ command -v pre-commit >/dev/null || python3 -m pip install -q pre-commit \
 command -v groff >/dev/null || need_pkg groff-base
 # serve's status page is looked at in a real headless browser (tests/integration/serve_pages.rs).
 command -v chromium >/dev/null || need_pkg chromium
-echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core, kubernetes-validate, monitoring plugins, xmllint, tappy, junit-10.xsd, pre-commit, groff and chromium installed"
+echo "services: postgresql, mariadb and redis answer on 127.0.0.1; promtool, minisign, junitparser, ansible-core, kubernetes-validate, monitoring plugins, xmllint, tappy, junit-10.xsd, pre-commit, groff, chromium and faketime installed"

@@ -44,6 +44,10 @@ pub enum Command {
     History(HistoryArgs),
     /// Show a stored run again.
     Show(ShowArgs),
+    /// Snooze a step for a while: it still runs and shows its verdict, marked snoozed, but its
+    /// failures do not fail runs or notify until the snooze ends. Kept in the history store, so
+    /// every host sharing it sees it. `--list` shows the snoozes in force, `--lift ID` ends one.
+    Snooze(SnoozeArgs),
     /// What changed between two stored runs: verdicts, captured values (with the change in %),
     /// steps added or removed. Exit 0 when nothing changed, 1 when something did.
     Diff(DiffArgs),
@@ -320,6 +324,36 @@ pub struct PruneArgs {
     /// Say what would be removed, and remove nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SnoozeArgs {
+    /// The playbook file (for `--list`: a playbook name or file; every playbook when absent).
+    pub playbook: Option<String>,
+    /// The id of the step to snooze.
+    pub step: Option<String>,
+    /// How long, e.g. `2h`, `30m`, `1d` (at most 30 days).
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub duration: Option<std::time::Duration>,
+    /// Why: shown beside the step in every report and in the sign-off.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who snoozed it (default `$USER`).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Snooze it on this host only (the name runs are kept under, as `run --host`); every host when absent.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// List the snoozes in force instead.
+    #[arg(long, conflicts_with_all = ["step", "duration", "reason", "owner", "host", "lift"])]
+    pub list: bool,
+    /// End snooze ID now.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["playbook", "step", "duration", "reason", "owner", "host"])]
+    pub lift: Option<i64>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]

@@ -10,6 +10,7 @@ pub mod diff;
 mod no_history;
 mod severity;
 pub mod signoff;
+pub mod snooze;
 pub mod summary;
 pub mod waiver;
 
@@ -42,11 +43,15 @@ pub enum Verdict {
     /// It failed, but a waiver in force (a known exception with a reason, an owner and an
     /// expiry date) covers it. Never given to an `error`.
     Waived,
+    /// Not run: the time is outside the step's `active:` window (a weekend, a holiday, before
+    /// the market opens). Never a pass, and never a failure.
+    #[serde(rename = "not_due")]
+    NotDue,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 7] =
-        [Self::Pass, Self::Warn, Self::Fail, Self::Error, Self::Skipped, Self::Pending, Self::Waived];
+    pub const ALL: [Verdict; 8] =
+        [Self::Pass, Self::Warn, Self::Fail, Self::Error, Self::Skipped, Self::Pending, Self::Waived, Self::NotDue];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -57,6 +62,7 @@ impl Verdict {
             Self::Skipped => "skipped",
             Self::Pending => "pending",
             Self::Waived => "waived",
+            Self::NotDue => "not_due",
         }
     }
 
@@ -150,6 +156,11 @@ pub struct StepResult {
     /// verdict. Such a step is never a plain pass. Absent otherwise and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_judged: Option<NotJudged>,
+    /// The snooze in force on this step when the run ended (`runbook snooze`): the step ran
+    /// and keeps its real verdict, but a `fail` or `error` does not fail the run or notify
+    /// until the snooze ends. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed: Option<snooze::Snooze>,
 }
 
 /// A known exception: a step whose failure is accepted, by whom, why and until when.
@@ -323,6 +334,12 @@ pub struct SignOff {
     /// The waivers in force that turned failures into `waived`, as `step: reason (owner, until date)`.
     #[serde(default)]
     pub waived: Vec<String>,
+    /// Failures and errors under a snooze in force, as `step (fail): snoozed by OWNER until T: REASON`.
+    #[serde(default)]
+    pub snoozed: Vec<String>,
+    /// Ids of the steps not run because they were outside their `active:` window.
+    #[serde(default)]
+    pub not_due: Vec<String>,
     /// The minisign key id the operator signed the report and record with (`run --sign`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
@@ -377,7 +394,17 @@ impl StepResult {
     /// Whether this step keeps a run from being clean for a reader that counts severity `min`
     /// and above: it failed, errored or was an action left unconfirmed.
     pub fn counts_against(&self, min: Severity) -> bool {
-        self.severity >= min && (self.verdict.is_bad() || self.is_unconfirmed_action())
+        self.severity >= min && (self.counts_as_bad() || self.is_unconfirmed_action())
+    }
+
+    /// Whether it failed or errored and no snooze covers it: what fails a run.
+    pub fn counts_as_bad(&self) -> bool {
+        self.verdict.is_bad() && self.snoozed.is_none()
+    }
+
+    /// Whether it failed or errored under a snooze in force.
+    pub fn is_snoozed_failure(&self) -> bool {
+        self.verdict.is_bad() && self.snoozed.is_some()
     }
 }
 
@@ -397,6 +424,13 @@ pub struct Counts {
     /// Failures a waiver in force covers (records stored before waivers read 0).
     #[serde(default)]
     pub waived: usize,
+    /// Steps outside their `active:` window, not run (records stored before windows read 0).
+    #[serde(default)]
+    pub not_due: usize,
+    /// Failures and errors a snooze in force covers; they are counted in `fail` or `error`
+    /// too (records stored before snoozes read 0).
+    #[serde(default)]
+    pub snoozed: usize,
     /// The steps that failed or errored, by severity.
     #[serde(default)]
     pub failed_by_severity: BySeverity,
@@ -436,6 +470,7 @@ impl Counts {
             } += 1;
         }
         c.not_judged = steps.iter().filter(|s| s.not_judged.is_some()).count();
+        c.snoozed = steps.iter().filter(|s| s.is_snoozed_failure()).count();
         for s in steps {
             *match s.verdict {
                 Verdict::Pass => &mut c.pass,
@@ -445,6 +480,7 @@ impl Counts {
                 Verdict::Skipped => &mut c.skipped,
                 Verdict::Pending => &mut c.pending,
                 Verdict::Waived => &mut c.waived,
+                Verdict::NotDue => &mut c.not_due,
             } += 1;
         }
         c
@@ -573,13 +609,16 @@ impl Identity {
 
 impl RunRecord {
     /// The overall verdict of a list of steps.
+    /// A snoozed failure counts as a warning: it does not fail the run, and the run is never a
+    /// plain pass while one is hidden.
     pub fn overall(steps: &[StepResult]) -> Verdict {
-        let worst = |v: Verdict| steps.iter().any(|s| s.verdict == v);
+        let worst = |v: Verdict| steps.iter().any(|s| s.verdict == v && !s.is_snoozed_failure());
+        let snoozed = steps.iter().any(StepResult::is_snoozed_failure);
         if worst(Verdict::Error) {
             Verdict::Error
         } else if worst(Verdict::Fail) {
             Verdict::Fail
-        } else if worst(Verdict::Warn) {
+        } else if snoozed || worst(Verdict::Warn) {
             Verdict::Warn
         } else if worst(Verdict::Pending) {
             Verdict::Pending

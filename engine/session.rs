@@ -129,14 +129,14 @@ impl Session {
                 None
             }
         };
-        let (recorder, history) = match prepared {
+        let keep::Begun { recorder, source: history, snoozes } = match prepared {
             Some((begun, previous)) => {
                 if previous.is_some() {
                     self.previous = previous;
                 }
                 begun
             }
-            None => (None, None),
+            None => keep::Begun { recorder: None, source: None, snoozes: Vec::new() },
         };
         let options = RunOptions {
             jobs: self.config.jobs,
@@ -151,6 +151,9 @@ impl Session {
         self.config.identity.stamp(&mut record);
         // Before the sign-off, so the report names the run a countersign is for.
         record.run_id = recorder.as_ref().map(keep::Recorder::run_id);
+        if !snoozes.is_empty() {
+            crate::record::snooze::apply(&mut record, &snoozes, chrono::Utc::now());
+        }
         sign_off(&mut record);
         if let Some(recorder) = recorder {
             record.chain = recorder.finish(&record, &self.plan.retention, self.config.signer.as_ref(), self.warn).await;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::record::Verdict;
 use crate::units::show_bytes;
 
-/// ✓ ! ✗ ‼ – ? ~ for pass, warn, fail, error, skipped, pending, waived.
+/// ✓ ! ✗ ‼ – ? ~ · for pass, warn, fail, error, skipped, pending, waived, not_due.
 pub fn icon(verdict: &str) -> &'static str {
     match verdict {
         "pass" => "✓",
@@ -18,6 +18,7 @@ pub fn icon(verdict: &str) -> &'static str {
         "skipped" => "–",
         "pending" => "?",
         "waived" => "~",
+        "not_due" => "·",
         _ => "·",
     }
 }

@@ -24,6 +24,7 @@ mod run;
 mod serve;
 mod serve_status;
 mod show;
+mod snooze;
 mod validate;
 mod watch;
 
@@ -71,6 +72,7 @@ fn command(command: Command) -> Outcome {
         Command::Countersign(args) => countersign::countersign(&args),
         Command::History(args) => history::history(&args),
         Command::Show(args) => show::show(&args),
+        Command::Snooze(args) => snooze::snooze(&args),
         Command::Diff(args) => diff::diff(&args),
         Command::Watch(args) => watch::watch(&args),
         Command::Serve(args) => serve::serve(&args),

@@ -147,6 +147,21 @@ CREATE TABLE stat_rollups (
 ALTER TABLE runs ADD COLUMN rolled_up {int};
 CREATE INDEX runs_to_roll_up ON runs (playbook, id) WHERE rolled_up IS NULL;
 ",
+    "
+-- Snoozes (`runbook snooze`): a step's failures do not fail runs until expires_at.
+CREATE TABLE snoozes (
+    id          {id},
+    playbook    TEXT NOT NULL,
+    step_id     TEXT NOT NULL,
+    host        TEXT,
+    owner       TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    created_at  {int} NOT NULL,
+    expires_at  {int} NOT NULL,
+    lifted_at   {int}
+);
+CREATE INDEX snoozes_in_force ON snoozes (playbook, expires_at);
+",
 ];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \

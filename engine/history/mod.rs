@@ -34,6 +34,7 @@ mod prune;
 mod rollup;
 mod signoffs;
 mod sketch;
+pub mod snoozes;
 mod sqlite;
 mod stats;
 mod verify;
@@ -227,6 +228,25 @@ impl Store {
     ) -> Result<crate::runner::ActionRuns, HistoryError> {
         let (count, last_ms) = dispatch!(self, s => s.action_runs(at, since_ms))?;
         Ok(crate::runner::ActionRuns { count: u64::try_from(count).unwrap_or(0), last_ms })
+    }
+
+    /// Keeps a new snooze; returns its id.
+    pub async fn add_snooze(&self, new: &snoozes::NewSnooze<'_>) -> Result<i64, HistoryError> {
+        dispatch!(self, s => s.add_snooze(new))
+    }
+
+    /// The snoozes in force at `now_ms` (of `playbook`, or all), oldest first.
+    pub async fn snoozes_in_force(
+        &self,
+        playbook: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Vec<snoozes::ListedSnooze>, HistoryError> {
+        dispatch!(self, s => s.snoozes_in_force(playbook, now_ms))
+    }
+
+    /// Ends snooze `id` at `now_ms`; false when there is no such snooze in force.
+    pub async fn lift_snooze(&self, id: i64, now_ms: i64) -> Result<bool, HistoryError> {
+        dispatch!(self, s => s.lift_snooze(id, now_ms))
     }
 
     /// Per step of `playbook`, its verdicts and numeric captures since `since_ms`.

@@ -51,3 +51,4 @@ super::stats::impl_stats!(
     |pool| pool.begin(),
     Some("SELECT pg_advisory_xact_lock(32210658811801715)")
 );
+super::snoozes::impl_snoozes!(PgStore, sqlx::Postgres);

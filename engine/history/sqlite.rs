@@ -70,3 +70,4 @@ backend::impl_backend!(SqliteStore, sqlx::Sqlite, |pool| pool.begin_with("BEGIN 
 super::prune::impl_prune!(SqliteStore, sqlx::Sqlite);
 // BEGIN IMMEDIATE already serialises catch-ups: no lock of its own.
 super::stats::impl_stats!(SqliteStore, sqlx::Sqlite, |pool| pool.begin_with("BEGIN IMMEDIATE"), None);
+super::snoozes::impl_snoozes!(SqliteStore, sqlx::Sqlite);

@@ -45,7 +45,7 @@ impl Zone {
         }
     }
 
-    fn to_local(self, t: DateTime<Utc>) -> NaiveDateTime {
+    pub fn to_local(self, t: DateTime<Utc>) -> NaiveDateTime {
         match self {
             Self::Utc => t.naive_utc(),
             Self::Local => t.with_timezone(&chrono::Local).naive_local(),
@@ -55,7 +55,7 @@ impl Zone {
 
     /// The instant a local time names; the earlier one when clocks go back,
     /// `None` inside the hour clocks skip.
-    fn instant_of(self, n: NaiveDateTime) -> Option<DateTime<Utc>> {
+    pub fn instant_of(self, n: NaiveDateTime) -> Option<DateTime<Utc>> {
         match self {
             Self::Utc => Some(n.and_utc()),
             Self::Local => chrono::Local.from_local_datetime(&n).earliest().map(|d| d.with_timezone(&Utc)),

@@ -1,6 +1,7 @@
 //! Playbooks: the model (what the YAML says), loading (YAML to model, with
 //! places for every error) and validation (model to a runnable plan).
 
+pub mod active;
 pub mod approvals_file;
 pub mod budget;
 pub mod diagnostic;

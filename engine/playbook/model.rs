@@ -81,6 +81,42 @@ pub struct Playbook {
     #[serde(default)]
     #[schemars(with = "Option<super::fleet_rules::FleetRules>", example = serde_json::json!({"max_failing": 0, "steps": {"cpu_load": "10%"}}))]
     pub fleet: Option<Spanned<super::fleet_rules::FleetRules>>,
+    /// When the playbook's steps are due: days, a daily window and a time zone, and a holidays
+    /// file. Outside it a step is not run and is shown as `not_due` (never a pass, never a
+    /// failure). A step's own `active:` replaces this one.
+    #[serde(default)]
+    #[schemars(example = example_active())]
+    pub active: Option<ActiveEntry>,
+}
+
+/// An active window: a step is due only on these days, from `from` to `to` (end excluded)
+/// in time zone `tz`, and not on the dates of the holidays file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveEntry {
+    /// Weekdays (`mon` ... `sun`, or ranges such as `mon-fri`); every day when absent.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>", example = vec!["mon-fri"])]
+    pub days: Option<Spanned<Vec<String>>>,
+    /// The local time it opens, `HH:MM` (or `HH:MM:SS`). A time the clock skips (a spring
+    /// change) opens it when the clock jumps; a time that happens twice means the first.
+    #[schemars(with = "String", example = &"09:30")]
+    pub from: Spanned<String>,
+    /// The local time it closes (excluded), after `from`: a window may not cross midnight.
+    #[schemars(with = "String", example = &"16:00")]
+    pub to: Spanned<String>,
+    /// The time zone: an IANA name such as `America/New_York`, or `UTC`, `local`.
+    #[schemars(with = "String", example = &"America/New_York")]
+    pub tz: Spanned<String>,
+    /// A file of dates the window stays shut, relative to the playbook: one `YYYY-MM-DD` a
+    /// line, `#` starts a comment.
+    #[serde(default)]
+    #[schemars(with = "Option<String>", example = &"holidays.txt")]
+    pub holidays: Option<Spanned<String>>,
+}
+
+fn example_active() -> serde_json::Value {
+    serde_json::json!({"days": ["mon-fri"], "from": "09:30", "to": "16:00", "tz": "America/New_York", "holidays": "holidays.txt"})
 }
 
 /// One known exception.
@@ -318,6 +354,10 @@ pub struct Step {
     /// (overrides `defaults.on_no_history`; default `warn`).
     #[schemars(example = &"fail")]
     pub on_no_history: Option<NoHistoryRule>,
+    /// When this step is due (replaces the playbook's `active:`); outside it the step is not
+    /// run and is `not_due`.
+    #[schemars(example = example_active())]
+    pub active: Option<ActiveEntry>,
 }
 
 impl Step {
@@ -339,6 +379,7 @@ impl Step {
         "max_runs",
         "severity",
         "on_no_history",
+        "active",
     ];
 }
 

@@ -78,6 +78,8 @@ pub struct PlannedStep {
     pub severity: Severity,
     /// The verdict when a check has no earlier value yet (the step's or the defaults' rule).
     pub on_no_history: NoHistoryRule,
+    /// When it is due (the step's `active:`, else the playbook's); `None`: always.
+    pub active: Option<std::sync::Arc<super::active::Window>>,
 }
 
 /// A compiled `until`.

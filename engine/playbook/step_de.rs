@@ -44,6 +44,7 @@ struct Fields {
     max_runs: Option<Spanned<String>>,
     severity: Option<Severity>,
     on_no_history: Option<NoHistoryRule>,
+    active: Option<super::model::ActiveEntry>,
 }
 
 fn put<T, E: de::Error>(slot: &mut Option<T>, value: T, key: &Spanned<String>) -> Result<(), E> {
@@ -89,6 +90,7 @@ impl<'de> Visitor<'de> for StepVisitor {
                 "max_runs" => put(&mut f.max_runs, map.next_value()?, &key)?,
                 "severity" => put(&mut f.severity, severity(&map.next_value()?)?, &key)?,
                 "on_no_history" => put(&mut f.on_no_history, no_history_rule(&map.next_value()?)?, &key)?,
+                "active" => put(&mut f.active, map.next_value()?, &key)?,
                 _ => {
                     let at = Pos::from(key.referenced);
                     let Some(kind) = probe::kind_named(name) else {
@@ -135,6 +137,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             max_runs: f.max_runs,
             severity: f.severity.unwrap_or_default(),
             on_no_history: f.on_no_history,
+            active: f.active,
         })
     }
 }

@@ -67,6 +67,11 @@ impl Validator<'_> {
         let steps: Vec<(usize, &Spanned<Step>)> =
             book.sections.iter().enumerate().flat_map(|(i, s)| s.steps.iter().map(move |st| (i, st))).collect();
         let ids = self.ids(&steps);
+        let base_dir = match self.loaded.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let book_active = book.active.as_ref().and_then(|a| self.active(a, &base_dir));
         let mut planned = Vec::with_capacity(steps.len());
         for (section, step) in &steps {
             let step = &step.value;
@@ -91,6 +96,10 @@ impl Validator<'_> {
                 max_runs: step.max_runs.as_ref().and_then(|m| super::rate_limit::RateLimit::parse(&m.value).ok()),
                 severity: step.severity,
                 on_no_history: step.on_no_history.or(book.defaults.on_no_history).unwrap_or_default(),
+                active: match &step.active {
+                    Some(own) => self.active(own, &base_dir),
+                    None => book_active.clone(),
+                },
             });
         }
         let scope = step::Scope { ids: &ids, vars: &vars };
@@ -99,10 +108,6 @@ impl Validator<'_> {
         }
         self.cycles(&planned, &steps);
         let summary = self.summary(&ids, &vars, &planned);
-        let base_dir = match self.loaded.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
         let report_template = book.report.as_ref().and_then(|r| r.template.as_ref()).map(|t| base_dir.join(&t.value));
         self.report_template_limits(report_template.as_deref());
         Plan {
@@ -149,6 +154,21 @@ impl Validator<'_> {
             let message =
                 format!("the playbook's report.template `{}` at {line}:{column}: {}", named.value, e.reason());
             self.report(named.referenced, message);
+        }
+    }
+
+    /// An `active:` window, checked (its holidays file read) where it stands.
+    fn active(
+        &mut self,
+        entry: &super::model::ActiveEntry,
+        base_dir: &std::path::Path,
+    ) -> Option<std::sync::Arc<super::active::Window>> {
+        match super::active::Window::build(entry, base_dir) {
+            Ok(window) => Some(std::sync::Arc::new(window)),
+            Err((at, message)) => {
+                self.report(at, format!("active: {message}"));
+                None
+            }
         }
     }
 

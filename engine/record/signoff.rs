@@ -16,7 +16,14 @@ pub fn assess(record: &mut RunRecord) {
     let ids = |keep: fn(Verdict) -> bool| -> Vec<String> {
         record.steps.iter().filter(|s| keep(s.verdict)).map(|s| s.id.clone()).collect()
     };
-    let failed = ids(Verdict::is_bad);
+    let failed: Vec<String> = record.steps.iter().filter(|s| s.counts_as_bad()).map(|s| s.id.clone()).collect();
+    let snoozed: Vec<String> = record
+        .steps
+        .iter()
+        .filter(|s| s.is_snoozed_failure())
+        .filter_map(|s| s.snoozed.as_ref().map(|z| format!("{} ({}): {}", s.id, s.verdict.name(), z.describe())))
+        .collect();
+    let not_due = ids(|v| v == Verdict::NotDue);
     let pending = ids(|v| v == Verdict::Pending);
     let unconfirmed: Vec<String> =
         record.steps.iter().filter(|s| s.is_unconfirmed_action()).map(|s| s.id.clone()).collect();
@@ -34,12 +41,25 @@ pub fn assess(record: &mut RunRecord) {
     let passed = record.steps.iter().filter(|s| s.verdict.is_ok() && s.not_judged.is_none()).count();
     let judged = Judged { passed, not_judged: &not_judged };
     signoff.statement = statement(judged, &failed, &pending, &unconfirmed, complete);
+    // "All N passed" is false while a snoozed failure or a step not due is left out of N.
+    if (!snoozed.is_empty() || !not_due.is_empty()) && signoff.statement.starts_with("All ") {
+        signoff.statement = format!("{} passed.", count(passed));
+    }
     signoff.not_judged = not_judged;
     // A waiver is part of what the signer signs for, so the statement names each one.
     if !waived.is_empty() {
         signoff.statement.push_str(&format!(" Waived: {}.", waived.join("; ")));
     }
     signoff.waived = waived;
+    // So is a snoozed failure: hidden from the exit code, never from the signer.
+    if !snoozed.is_empty() {
+        signoff.statement.push_str(&format!(" Snoozed: {}.", snoozed.join("; ")));
+    }
+    signoff.snoozed = snoozed;
+    if !not_due.is_empty() {
+        signoff.statement.push_str(&format!(" Not due (outside their active window): {}.", not_due.join(", ")));
+    }
+    signoff.not_due = not_due;
     signoff.failed = failed;
     signoff.pending = pending;
     signoff.unconfirmed = unconfirmed;

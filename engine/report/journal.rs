@@ -32,6 +32,12 @@ pub fn line(record: &RunRecord) -> String {
     if c.waived > 0 {
         fields.push(("waived", c.waived.to_string()));
     }
+    if c.not_due > 0 {
+        fields.push(("not_due", c.not_due.to_string()));
+    }
+    if c.snoozed > 0 {
+        fields.push(("snoozed", c.snoozed.to_string()));
+    }
     fields.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect::<Vec<_>>().join(" ")
 }
 

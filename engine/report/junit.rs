@@ -71,11 +71,16 @@ fn case(record: &RunRecord, step: &StepResult) -> TestCase {
         Verdict::Fail | Verdict::Error => {
             let kind = if step.verdict == Verdict::Fail { NonSuccessKind::Failure } else { NonSuccessKind::Error };
             let mut status = TestCaseStatus::non_success(kind);
-            status.set_message(first_line(&step.message)).set_type(step.verdict.name());
+            // A snoozed failure keeps its real status; the message leads with the snooze.
+            let message = match &step.snoozed {
+                Some(snooze) => format!("[{}] {}", snooze.describe(), first_line(&step.message)),
+                None => first_line(&step.message).to_owned(),
+            };
+            status.set_message(message).set_type(step.verdict.name());
             status.set_description(step.message.as_str());
             status
         }
-        Verdict::Skipped | Verdict::Pending | Verdict::Waived => {
+        Verdict::Skipped | Verdict::Pending | Verdict::Waived | Verdict::NotDue => {
             let mut status = TestCaseStatus::skipped();
             let why = match step.verdict {
                 Verdict::Pending => format!("pending: manual check not answered: {}", step.message),
@@ -94,6 +99,9 @@ fn case(record: &RunRecord, step: &StepResult) -> TestCase {
     let mut out = vec![format!("severity: {}", step.severity.name())];
     if step.insecure {
         out.push("tls_verification: off".to_owned());
+    }
+    if let Some(snooze) = &step.snoozed {
+        out.push(format!("snoozed: {}", snooze.describe()));
     }
     if let Some(nj) = &step.not_judged {
         out.push(format!("not_judged: {}", nj.checks.join("; ")));

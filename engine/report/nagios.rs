@@ -44,6 +44,7 @@ impl State {
             Self::Critical
         } else if !record.is_clean()
             || record.steps.iter().any(|s| matches!(s.verdict, Verdict::Warn | Verdict::Pending))
+            || record.steps.iter().any(StepResult::is_snoozed_failure)
         {
             Self::Warning
         } else {
@@ -60,7 +61,11 @@ pub fn render(record: &RunRecord) -> String {
     out.push_str(&perfdata(record).join(" "));
     out.push('\n');
     for step in record.steps.iter().filter(|s| needs_attention(s)) {
-        let message = step.message.lines().next().unwrap_or("");
+        let first = step.message.lines().next().unwrap_or("");
+        let message = match &step.snoozed {
+            Some(snooze) => format!("{first} [{}]", snooze.describe()),
+            None => first.to_owned(),
+        };
         let _ = writeln!(
             out,
             "{} ({}): {} [{}]: {}",
@@ -68,7 +73,7 @@ pub fn render(record: &RunRecord) -> String {
             step.severity.name(),
             plain(&step.title),
             plain(&step.id),
-            plain(message)
+            plain(&message)
         );
     }
     if let Some(chain) = &record.chain {
@@ -99,6 +104,8 @@ fn counts(record: &RunRecord) -> String {
         (c.pass, "passed", "passed"),
         (c.waived, "waived", "waived"),
         (c.skipped, "skipped", "skipped"),
+        (c.not_due, "not due", "not due"),
+        (c.snoozed, "snoozed", "snoozed"),
     ];
     let said: Vec<String> = parts
         .iter()

@@ -1,7 +1,8 @@
 //! `--format tap`: the run as TAP version 13, one test point per step
 //! (`title [id]`), sections as comments. A skipped step is `ok … # SKIP`; a
-//! manual step nobody answered and a waived failure are `not ok … # TODO`
-//! (known, and not failing the run, as TAP means by TODO). Every step that
+//! manual step nobody answered, a waived failure and a snoozed one are
+//! `not ok … # TODO` (known, and not failing the run, as TAP means by TODO);
+//! a step not due (outside its `active:` window) is `ok … # SKIP`. Every step that
 //! did not plainly pass carries a YAML block with its verdict, severity,
 //! message and what the failed checks observed. The YAML is written as JSON
 //! scalars, which YAML reads as they are, so no value can break the block.
@@ -41,12 +42,16 @@ pub fn render(record: &RunRecord) -> String {
 /// `ok 3 - title [id] # SKIP why`.
 fn point(number: usize, step: &StepResult) -> String {
     let ok = match step.verdict {
-        Verdict::Pass | Verdict::Warn | Verdict::Skipped => "ok",
+        Verdict::Pass | Verdict::Warn | Verdict::Skipped | Verdict::NotDue => "ok",
         Verdict::Fail | Verdict::Error | Verdict::Pending | Verdict::Waived => "not ok",
     };
     let description = escape(&format!("{} [{}]", step.title, step.id));
     let directive = match step.verdict {
-        Verdict::Skipped => format!(" # SKIP {}", escape(&step.message)),
+        // A snoozed failure is a known one someone is on: TODO, so it does not fail the stream.
+        Verdict::Fail | Verdict::Error if step.snoozed.is_some() => {
+            format!(" # TODO {}", escape(&step.snoozed.as_ref().map(|s| s.describe()).unwrap_or_default()))
+        }
+        Verdict::Skipped | Verdict::NotDue => format!(" # SKIP {}", escape(&step.message)),
         Verdict::Pending => format!(" # TODO pending: {}", escape(&step.message)),
         Verdict::Waived => format!(" # TODO waived: {}", escape(&step.message)),
         _ => String::new(),
@@ -69,6 +74,9 @@ fn diagnostics(step: &StepResult) -> String {
     }
     if let Some(nj) = &step.not_judged {
         fields.push(("not_judged", json!(nj.checks)));
+    }
+    if let Some(snooze) = &step.snoozed {
+        fields.push(("snoozed", json!(snooze.describe())));
     }
     let missed: Vec<Value> = step
         .checks

@@ -28,6 +28,7 @@ impl Style {
             Verdict::Skipped => ("2", "-"),
             Verdict::Pending => ("36", "?"),
             Verdict::Waived => ("35", "~"),
+            Verdict::NotDue => ("2", "·"),
         };
         self.paint(code, mark)
     }
@@ -78,13 +79,17 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
         let _ = writeln!(out, "\n{}", style.bold(section));
         for step in steps {
             let tag = match step.verdict {
-                Verdict::Pass | Verdict::Warn | Verdict::Fail => String::new(),
+                // A not-due message starts with `not due:` already.
+                Verdict::Pass | Verdict::Warn | Verdict::Fail | Verdict::NotDue => String::new(),
                 other => format!("{}: ", other.name()),
             };
             let mut marks = if step.insecure { style.caution(" (TLS verification off)") } else { String::new() };
             // A step passed by `on_no_history: pass` must still not read as a plain pass.
             if let Some(nj) = &step.not_judged {
                 marks += &style.caution(&format!(" (not judged, on_no_history: {})", nj.rule.name()));
+            }
+            if step.snoozed.is_some() {
+                marks += &style.caution(" (snoozed)");
             }
             let _ = writeln!(
                 out,
@@ -99,6 +104,9 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
                 for line in step.message.lines() {
                     let _ = writeln!(out, "      {tag}{line}");
                 }
+            }
+            if let Some(snooze) = &step.snoozed {
+                let _ = writeln!(out, "      {}", style.caution(&snooze.describe()));
             }
             // What the operator said about a manual check is part of its result.
             if let Some(answer) = &step.answer {
@@ -180,8 +188,10 @@ pub fn summary(record: &RunRecord) -> String {
     // Only when there are any, so runs without waivers read as before.
     let waived = if c.waived > 0 { format!(", {} waived", c.waived) } else { String::new() };
     let not_judged = if c.not_judged > 0 { format!(", {} not judged", c.not_judged) } else { String::new() };
+    let not_due = if c.not_due > 0 { format!(", {} not due", c.not_due) } else { String::new() };
+    let snoozed = if c.snoozed > 0 { format!(" ({} snoozed)", c.snoozed) } else { String::new() };
     format!(
-        "{} passed, {} warned, {} failed, {} {}{by_severity}, {} skipped, {} pending{waived}{not_judged} in {:.2}s{stopped}{unconfirmed}",
+        "{} passed, {} warned, {} failed, {} {}{by_severity}{snoozed}, {} skipped, {} pending{waived}{not_judged}{not_due} in {:.2}s{stopped}{unconfirmed}",
         c.pass,
         c.warn,
         c.fail,

@@ -43,6 +43,7 @@ fn result(scope: &RunScope, index: usize, verdict: Verdict, message: String) -> 
         attests: step.attests.iter().map(|&a| scope.plan.steps[a].id.clone()).collect(),
         waiver: None,
         not_judged: None,
+        snoozed: None,
         tries: Vec::new(),
         until: None,
     }
@@ -91,6 +92,11 @@ async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> S
     let step = &scope.plan.steps[index];
     let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
     let base = base_scope(scope, index, &vars, captured);
+    if let Some(window) = &step.active
+        && let Err(why) = window.due(chrono::Utc::now())
+    {
+        return result(scope, index, Verdict::NotDue, why);
+    }
     if let Some(when) = &step.when {
         let (expression, base, stop) = (when.clone(), base.clone(), stop_at(scope, index, Instant::now()));
         match judging::apart_if(expression.loops, move || expression.judge_within(&base, &stop)).await {

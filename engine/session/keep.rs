@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::HistoryMode;
 use crate::history::{HistoryError, Location, Store};
 use crate::playbook::{Plan, Retention};
+use crate::record::snooze::Snooze;
 use crate::record::{ChainLink, RunRecord};
 use crate::runner::HistorySource;
 
@@ -46,32 +47,36 @@ impl Recorder {
     }
 }
 
+/// What opening the history gave a run: where it is kept, the earlier values its steps
+/// read, and the snoozes in force for its playbook.
+pub(super) struct Begun {
+    pub recorder: Option<Recorder>,
+    pub source: Option<Arc<dyn HistorySource>>,
+    pub snoozes: Vec<Snooze>,
+}
+
 /// Opens the history for a run of `plan` as `mode` says, loads the earlier
-/// values its steps read, and (to keep it) records that the run started, so a
-/// run killed half-way is visible.
-pub(super) async fn begin(
-    store: Option<&str>,
-    plan: &Plan,
-    mode: HistoryMode,
-    host: &str,
-    warn: fn(&str),
-) -> (Option<Recorder>, Option<Arc<dyn HistorySource>>) {
+/// values its steps read and the snoozes in force, and (to keep it) records
+/// that the run started, so a run killed half-way is visible.
+pub(super) async fn begin(store: Option<&str>, plan: &Plan, mode: HistoryMode, host: &str, warn: fn(&str)) -> Begun {
+    let none = || Begun { recorder: None, source: None, snoozes: Vec::new() };
     let opened = match mode {
-        HistoryMode::Off => return (None, None),
+        HistoryMode::Off => return none(),
         HistoryMode::Read => open_to_read(store).await,
         HistoryMode::Keep => open(store).await.map(Some),
     };
     let store = match opened {
         Ok(Some(store)) => store,
-        Ok(None) => return (None, None),
+        Ok(None) => return none(),
         Err(message) => {
             warn(&format!("history is off for this run: {message}"));
-            return (None, None);
+            return none();
         }
     };
     let source = earlier_runs(&store, plan, host, warn).await;
+    let snoozes = snoozes_of(&store, &plan.name, warn).await;
     if mode == HistoryMode::Read {
-        return (None, source);
+        return Begun { recorder: None, source, snoozes };
     }
     let now = crate::history::now_ms();
     let (lookback_runs, lookback_ms) = crate::history::RunStart::look_back(plan.look_back());
@@ -84,10 +89,22 @@ pub(super) async fn begin(
         lookback_ms,
     };
     match store.begin_run(&start).await {
-        Ok(run_id) => (Some(Recorder { store, run_id }), source),
+        Ok(run_id) => Begun { recorder: Some(Recorder { store, run_id }), source, snoozes },
         Err(e) => {
             warn(&format!("this run will not be kept in the history: {e}"));
-            (None, source)
+            Begun { recorder: None, source, snoozes }
+        }
+    }
+}
+
+/// The snoozes in force for `playbook`; none (and a warning) when they cannot be read, so
+/// every failure then counts: a store that cannot be read never hides one.
+async fn snoozes_of(store: &Store, playbook: &str, warn: fn(&str)) -> Vec<Snooze> {
+    match store.snoozes_in_force(Some(playbook), crate::history::now_ms()).await {
+        Ok(listed) => listed.into_iter().map(|l| l.snooze).collect(),
+        Err(e) => {
+            warn(&format!("cannot read snoozes, so none applies to this run: {e}"));
+            Vec::new()
         }
     }
 }

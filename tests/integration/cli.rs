@@ -72,7 +72,7 @@ fn exit_code_2_for_an_invalid_playbook_or_command_line() {
         .args(["run", "playbook.yaml"])
         .stderr(
             "error: playbook.yaml:8:9: unknown field `expct`; did you mean `expect`? (a step takes id, title, capture, \
-             expect, warn, when, needs, attests, timeout, retries, until, action, severity, on_no_history and one probe: http, shell, sysinfo, sql, \
+             expect, warn, when, needs, attests, timeout, retries, until, action, severity, on_no_history, active and one probe: http, shell, sysinfo, sql, \
              redis, manual, tcp, file, tls, websocket, nagios)\n  |\n8 |         expct: []\n  |         ^\n\n",
         )
         .status(2)
@@ -162,7 +162,7 @@ fn the_json_record_has_the_documented_shape() {
     assert_eq!(
         record["counts"],
         serde_json::json!({"pass": 1, "warn": 1, "fail": 1, "error": 0, "skipped": 1, "pending": 0,
-            "waived": 0, "not_judged": 0, "failed_by_severity": {"critical": 1, "warning": 0}})
+            "waived": 0, "not_judged": 0, "not_due": 0, "snoozed": 0, "failed_by_severity": {"critical": 1, "warning": 0}})
     );
     let steps = record["steps"].as_array().unwrap();
     let keys: Vec<&str> = steps[0].as_object().unwrap().keys().map(String::as_str).collect();

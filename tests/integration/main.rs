@@ -8,6 +8,7 @@ mod sim;
 mod util;
 
 mod actions;
+mod active_windows;
 mod approvals;
 mod architecture;
 mod attests;
@@ -62,6 +63,7 @@ mod serve_pages;
 mod serve_titan;
 mod shell;
 mod smoke;
+mod snoozes;
 mod sql;
 mod sql_runaway;
 mod tcp;

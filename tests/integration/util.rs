@@ -116,6 +116,27 @@ impl Runbook {
         self
     }
 
+    /// Runs the binary under the real `faketime` (libfaketime), its clock starting at `at`
+    /// (UTC, `YYYY-MM-DD hh:mm:ss`) or moved by an offset such as `+2h`. Call it last.
+    pub fn faketime(self, at: &str) -> Self {
+        let old = self.command;
+        let spec = if at.starts_with(['+', '-']) { at.to_owned() } else { format!("@{at}") };
+        let mut command = Command::new("faketime");
+        command.args(["-f", &spec]).arg(old.get_program()).args(old.get_args());
+        if let Some(dir) = old.get_current_dir() {
+            command.current_dir(dir);
+        }
+        for (key, value) in old.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        // Timers keep the real monotonic clock; only the wall clock moves.
+        command.env("TZ", "UTC").env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        Self { command }
+    }
+
     pub fn run(mut self) -> Outcome {
         let output = self.command.output().expect("run the runbook binary");
         Outcome {
