@@ -123,6 +123,7 @@ pub async fn run(
         signoff: crate::record::SignOff::default(),
         labels: std::collections::BTreeMap::new(),
         group: None,
+        follow_up_of: None,
         shard: None,
     };
     crate::record::signoff::assess(&mut record);

@@ -98,11 +98,17 @@ fn runs_table(runs: &[StoredRun]) -> String {
     if runs.is_empty() {
         return "no runs in the history yet\n".to_owned();
     }
-    let header = ["RUN", "STARTED (UTC)", "PLAYBOOK", "HOST", "OPERATOR", "STATUS", "VERDICT", "STEPS"];
+    let mut header = vec!["RUN", "STARTED (UTC)", "PLAYBOOK", "HOST", "OPERATOR", "STATUS", "VERDICT", "STEPS"];
+    // Only when a listed run is a follow-up (`run --rerun-failed`): the run it followed up.
+    let follow_ups = runs.iter().any(|run| run.follow_up_of.is_some());
+    if follow_ups {
+        header.push("FOLLOW-UP OF");
+    }
     let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|run| {
-            vec![
+            let follows = run.follow_up_of.map_or_else(|| "-".to_owned(), |id| format!("run {id}"));
+            let mut row = vec![
                 run.id.to_string(),
                 when(&run.started),
                 run.playbook.clone(),
@@ -111,7 +117,11 @@ fn runs_table(runs: &[StoredRun]) -> String {
                 run.status.name().to_owned(),
                 run.verdict.clone().unwrap_or_else(|| "-".to_owned()),
                 run.counts.as_ref().map_or_else(|| "-".to_owned(), counts),
-            ]
+            ];
+            if follow_ups {
+                row.push(follows);
+            }
+            row
         })
         .collect();
     table(&header, &rows)

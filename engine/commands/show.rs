@@ -13,10 +13,11 @@ pub fn show(args: &ShowArgs) -> Outcome {
     let found = session::runtime()?
         .block_on(async {
             let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else { return Ok(None) };
-            store.run(args.run_id).await
+            let Some(run) = store.run(args.run_id).await? else { return Ok(None) };
+            Ok::<_, crate::history::HistoryError>(Some((run, store.follow_ups(args.run_id).await?)))
         })
         .map_err(failed)?;
-    let run = found.ok_or_else(|| invalid(format!("no run {} in the history", args.run_id)))?;
+    let (run, follow_ups) = found.ok_or_else(|| invalid(format!("no run {} in the history", args.run_id)))?;
     let Some(record) = run.record() else {
         let why = match run.status {
             StoredStatus::Incomplete => "it never finished (still running, or killed)",
@@ -38,6 +39,12 @@ pub fn show(args: &ShowArgs) -> Outcome {
     }
     write_report(&record, args)?;
     print!("{on_screen}");
+    if !follow_ups.is_empty() {
+        let listed: Vec<String> = follow_ups.iter().map(|id| format!("run {id}")).collect();
+        let line = format!("followed up by {} (runbook run --rerun-failed {})", listed.join(", "), run.id);
+        // stdout may carry JSON: the note then goes to stderr.
+        if matches!((&args.out, args.format), (None, Format::Json)) { eprintln!("{line}") } else { println!("{line}") }
+    }
     Ok(exit::CLEAN)
 }
 

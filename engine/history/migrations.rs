@@ -66,6 +66,12 @@ CREATE INDEX run_steps_by_run ON run_steps (run_id);
 ALTER TABLE runs ADD COLUMN lookback_runs {int};
 ALTER TABLE runs ADD COLUMN lookback_ms {int};
 ",
+    "
+-- A follow-up run (`run --rerun-failed ID`) names the run it followed up;
+-- `show ID` lists a run's follow-ups off this index.
+ALTER TABLE runs ADD COLUMN follow_up_of {int};
+CREATE INDEX runs_by_follow_up ON runs (follow_up_of);
+",
 ];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \

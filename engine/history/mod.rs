@@ -111,6 +111,9 @@ pub struct StoredRun {
     pub finished: Option<String>,
     pub verdict: Option<String>,
     pub counts: Option<Counts>,
+    /// For a follow-up run (`run --rerun-failed`): the run it followed up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up_of: Option<i64>,
     /// The whole record; absent while incomplete.
     #[serde(skip)]
     pub record: Option<String>,
@@ -219,6 +222,11 @@ impl Store {
         dispatch!(self, s => s.run(id))
     }
 
+    /// The ids of the runs that followed run `id` up (`run --rerun-failed`), oldest first.
+    pub async fn follow_ups(&self, id: i64) -> Result<Vec<i64>, HistoryError> {
+        dispatch!(self, s => s.follow_ups(id))
+    }
+
     /// Loads, once, what each step's trend checks read (`reads`, per step id), so that
     /// look-ups during the run are in memory. Each read is one indexed query bounded
     /// by its count or age; only a look-up of computed name or reach loads the step's past.
@@ -305,6 +313,8 @@ pub(crate) struct RunFinish {
     pub group: Option<String>,
     /// The record text's minisign signature, when the run was signed.
     pub signature: Option<String>,
+    /// The run a follow-up run followed up.
+    pub follow_up_of: Option<i64>,
 }
 
 /// One captured value as stored: JSON text, and the number when it is one.
@@ -345,6 +355,7 @@ impl RunFinish {
             retention: retention.is_set().then_some(*retention),
             group: record.group.clone(),
             signature: None,
+            follow_up_of: record.follow_up_of.as_ref().map(|f| f.run),
         }
     }
 }
@@ -384,6 +395,7 @@ pub(crate) struct RunRow {
     pub finished_at: Option<i64>,
     pub counts: Option<String>,
     pub record: Option<String>,
+    pub follow_up_of: Option<i64>,
 }
 
 impl From<RunRow> for StoredRun {
@@ -400,6 +412,7 @@ impl From<RunRow> for StoredRun {
             verdict: row.verdict,
             counts: row.counts.and_then(|c| serde_json::from_str(&c).ok()),
             record: row.record,
+            follow_up_of: row.follow_up_of,
         }
     }
 }
