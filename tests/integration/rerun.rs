@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::routing::get;
 
 use crate::history::store::{Kind, Store, on_both_stores};
@@ -36,7 +36,7 @@ impl Peer {
                 *h.lock().unwrap().entry(name.clone()).or_insert(0) += 1;
                 let broken = name == "orders" && !fixed.load(Ordering::SeqCst);
                 let status = if broken { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK };
-                (status, "{\"ok\": true, \"token\": \"t-1\"}")
+                (status, [(header::CONTENT_TYPE, "application/json")], "{\"ok\": true, \"token\": \"t-1\"}")
             }),
         );
         Self { server: HttpServer::start(router), hits, orders_fixed }
