@@ -12,6 +12,7 @@ pub mod model;
 pub mod notify_file;
 pub mod plan;
 mod retention;
+mod set_aside;
 mod shard;
 mod step_de;
 pub mod tree;
