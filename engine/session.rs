@@ -112,16 +112,31 @@ impl Session {
         sign_off: &mut dyn FnMut(&mut RunRecord),
     ) -> RunRecord {
         let mode = self.config.history;
-        if !self.notify.is_empty() && self.previous.is_none() && mode != HistoryMode::Off {
-            self.previous = last_record(self.config.store.as_deref(), &self.plan.name).await;
-        }
+        let want_previous = !self.notify.is_empty() && self.previous.is_none() && mode != HistoryMode::Off;
         let host = self.config.identity.host();
-        let (recorder, history) = tokio::select! {
-            begun = keep::begin(self.config.store.as_deref(), &self.plan, mode, &host, self.warn) => begun,
+        // Reading the last record (for recovery notices) and opening the store may both
+        // wait on a busy store: `stop` ends either wait.
+        let prepare = async {
+            let previous = async {
+                if want_previous { last_record(self.config.store.as_deref(), &self.plan.name).await } else { None }
+            };
+            tokio::join!(keep::begin(self.config.store.as_deref(), &self.plan, mode, &host, self.warn), previous)
+        };
+        let prepared = tokio::select! {
+            prepared = prepare => Some(prepared),
             reason = &mut stop => {
                 stop = Box::pin(std::future::ready(reason));
-                (None, None)
+                None
             }
+        };
+        let (recorder, history) = match prepared {
+            Some((begun, previous)) => {
+                if previous.is_some() {
+                    self.previous = previous;
+                }
+                begun
+            }
+            None => (None, None),
         };
         let options = RunOptions {
             jobs: self.config.jobs,
