@@ -25,7 +25,8 @@ pub(super) fn narrow(plan: &mut Plan, id: i64, store: Option<&str>) -> Result<Fo
     if run.status == StoredStatus::Incomplete {
         return Err(invalid(format!("{flag}: run {id} has not finished (still running, or killed)")));
     }
-    let earlier = run.record().ok_or_else(|| invalid(format!("{flag}: the stored record of run {id} cannot be read")))?;
+    let earlier =
+        run.record().ok_or_else(|| invalid(format!("{flag}: the stored record of run {id} cannot be read")))?;
     let known: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
     let link = FollowUp::of(id, &earlier, &known);
     for gone in &link.gone {

@@ -15,6 +15,8 @@ use super::tree::{self, Node};
 
 /// More rounds than this and the rest waits for the next `validate`.
 const MAX_ROUNDS: usize = 200;
+/// Nor rounds after this long.
+const MAX_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The problems of `source` that stops loading at `first`, and the playbook
 /// that loads once the steps at fault are set aside (if it does).
@@ -23,13 +25,23 @@ pub fn problems(loaded_path: &std::path::Path, source: &str, first: Diagnostic) 
     let mut text = source.to_owned();
     let mut found = vec![first];
     let mut trusted = true;
+    let started = std::time::Instant::now();
     for _ in 0..MAX_ROUNDS {
+        // Each round reads the whole text again: a file that is slow to read (aliases) gets no more.
+        if started.elapsed() > MAX_TIME {
+            break;
+        }
         let Some(last) = found.last() else { break };
         let Some(patched) = tree::parse(&text).and_then(|root| set_aside(&text, &root, last)) else { break };
         text = patched.text;
         trusted &= patched.trusted;
+        let blanked_entry = patched.blanked_entry;
         match parse(&file, &text) {
             Ok(_) if !trusted => break,
+            // A field missing once an entry is blanked (`section:` for `sections:`) is that entry.
+            Err(next) if blanked_entry && next.message.starts_with("missing field") => break,
+            // An alias to an anchor inside what was set aside: that part's doing too.
+            Err(next) if next.message.contains("unknown anchor") => break,
             Ok(playbook) => {
                 let loaded = Loaded { path: loaded_path.to_path_buf(), shown: file, source: text, playbook };
                 return (found, Some(loaded));
@@ -45,9 +57,6 @@ pub fn problems(loaded_path: &std::path::Path, source: &str, first: Diagnostic) 
 /// placeholder, else the top-level or section entry there blanked. A missing field is not
 /// set aside: blanking what stands at its place would only hide it.
 fn set_aside(text: &str, root: &Node, problem: &Diagnostic) -> Option<set_aside::SetAside> {
-    if problem.message.starts_with("missing field") {
-        return None;
-    }
     let line = problem.line;
     let lines: Vec<&str> = text.lines().collect();
     let sections = root.get("sections").map(|e| items(&e.value)).unwrap_or_default();
@@ -56,13 +65,17 @@ fn set_aside(text: &str, root: &Node, problem: &Diagnostic) -> Option<set_aside:
         if let Some((first, last)) = extent(&lines, step)
             && (first..=last).contains(&(line as usize))
         {
-            return Some(set_aside::SetAside { text: replaced(&lines, first, last, step), trusted: true });
+            let text = replaced(&lines, first, last, step);
+            return Some(set_aside::SetAside { text, trusted: true, blanked_entry: false });
         }
     }
     if let Some(text) = set_aside::flow_step(text, &steps, line, problem.column, &placeholder) {
-        return Some(set_aside::SetAside { text, trusted: true });
+        return Some(set_aside::SetAside { text, trusted: true, blanked_entry: false });
     }
-    set_aside::entry(text, root, line, problem.message.starts_with("unknown field"))
+    if problem.message.starts_with("missing field") {
+        return None;
+    }
+    set_aside::entry(text, root, problem, problem.message.starts_with("unknown field"))
 }
 
 /// A one-line step with id `id` that loads whatever the rest says.

@@ -12,10 +12,18 @@ pub struct SetAside {
     /// False when an entry the playbook needs (`vars`, `defaults`, …) was blanked: what then
     /// loads is not the playbook, and checks beyond its structure wait for the next round.
     pub trusted: bool,
+    /// An entry was blanked (not a step replaced): a field then missing is its doing.
+    pub blanked_entry: bool,
 }
 
 /// The flow-style step that holds `line`:`column`, replaced by `placeholder(id)`.
-pub fn flow_step(text: &str, steps: &[&Node], line: u32, column: u32, placeholder: &dyn Fn(&str) -> String) -> Option<String> {
+pub fn flow_step(
+    text: &str,
+    steps: &[&Node],
+    line: u32,
+    column: u32,
+    placeholder: &dyn Fn(&str) -> String,
+) -> Option<String> {
     let at = offset(text, line, column)?;
     for step in steps {
         let start = offset(text, step.at.line, step.at.column)?;
@@ -34,10 +42,12 @@ pub fn flow_step(text: &str, steps: &[&Node], line: u32, column: u32, placeholde
 
 /// `text` with the entry that holds `line` blanked: a top-level entry other than a list of
 /// `sections`, or an entry of a section other than `name` and `steps`. `harmless`: the
-/// problem is a key the playbook does not know, so blanking it changes nothing else. A
+/// problem is the entry's own key, one the playbook does not know, so blanking it changes
+/// nothing else. A
 /// section that lacks `name` or `steps` (`nam:`, `stepz:`) gets one in the blanked entry's
 /// place, so the next round does not report a missing field the test itself made.
-pub fn entry(text: &str, root: &Node, line: u32, harmless: bool) -> Option<SetAside> {
+pub fn entry(text: &str, root: &Node, problem: &super::Diagnostic, unknown_key: bool) -> Option<SetAside> {
+    let line = problem.line;
     let sections = root.get("sections").map(|e| items(&e.value)).unwrap_or_default();
     let section_entries = sections
         .iter()
@@ -60,9 +70,9 @@ pub fn entry(text: &str, root: &Node, line: u32, harmless: bool) -> Option<SetAs
             Some(s) if s.get("steps").is_none() => ("steps: []", false),
             Some(s) if s.get("name").is_none() => ("name: \"-\"", true),
             Some(_) => ("", true),
-            None => ("", harmless),
+            None => ("", unknown_key && (e.key_at.line, e.key_at.column) == (problem.line, problem.column)),
         };
-        return Some(SetAside { text: overwrite(text, start, end.max(start), with), trusted });
+        return Some(SetAside { text: overwrite(text, start, end.max(start), with), trusted, blanked_entry: true });
     }
     None
 }
@@ -182,7 +192,7 @@ mod tests {
 
     #[test]
     fn overwriting_keeps_lines_and_later_columns() {
-        assert_eq!(overwrite("- {id: abcdefgh}, z", 2, 16, "{P}"), "- {P}            , z");
+        assert_eq!(overwrite("- {id: abcdefgh}, z", 2, 16, "{P}"), "- {P}           , z");
         assert_eq!(overwrite("a {b\nc} d", 2, 7, "{P}"), "a {P}\n   d");
     }
 }

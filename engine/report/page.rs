@@ -109,7 +109,10 @@ mod tests {
 
     #[test]
     fn the_link_back_goes_just_inside_body_or_first() {
-        assert_eq!(with_nav("<html><body class=\"x\">\n<h1>a</h1>"), format!("<html><body class=\"x\">\n{NAV}<h1>a</h1>"));
+        assert_eq!(
+            with_nav("<html><body class=\"x\">\n<h1>a</h1>"),
+            format!("<html><body class=\"x\">\n{NAV}<h1>a</h1>")
+        );
         assert_eq!(with_nav("<BODY><p>b</p>"), format!("<BODY>{NAV}<p>b</p>"));
         assert_eq!(with_nav("<p>no body</p>\n"), format!("{NAV}<p>no body</p>\n"));
         assert_eq!(with_nav("<bodyguard><body>"), format!("<bodyguard><body>{NAV}"));

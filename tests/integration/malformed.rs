@@ -354,9 +354,7 @@ sections:
     );
     let out = dir.runbook().args(["validate", "many.yaml"]).run();
     assert_eq!(out.code, 2, "{out:?}");
-    let expected = [
-        "2:1", "4:3", "7:48", "7:85", "11:10", "15:9", "16:61", "18:5", "19:5", "21:53", "24:16",
-    ];
+    let expected = ["2:1", "4:3", "7:48", "7:85", "11:10", "15:9", "16:61", "18:5", "19:5", "21:53", "24:16"];
     assert_eq!(places(&out), expected, "{}", out.stderr);
     assert!(out.stderr.ends_with("11 problem(s) in 1 of 1 playbook\n"), "{}", out.stderr);
     assert!(!out.stderr.contains("missing field"), "no problem the set-aside made: {}", out.stderr);

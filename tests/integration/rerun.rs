@@ -178,7 +178,10 @@ fn a_follow_up_of_an_unknown_run_is_refused(kind: Kind) {
     assert_eq!(nothing.code, 2, "a clean run leaves nothing to run again: {nothing:?}");
     assert!(nothing.stderr.contains("nothing to run again"), "{nothing:?}");
 
-    store.dir.write("other.yaml", "name: other\nsections:\n  - name: s\n    steps:\n      - { id: token, title: T, shell: { run: 'false' } }\n");
+    store.dir.write(
+        "other.yaml",
+        "name: other\nsections:\n  - name: s\n    steps:\n      - { id: token, title: T, shell: { run: 'false' } }\n",
+    );
     let other = store.runbook(["run", "other.yaml", "--rerun-failed", &clean]).run();
     assert_eq!(other.code, 2, "{other:?}");
     assert!(other.stderr.contains("is of playbook `rerun`, not `other`"), "{other:?}");
