@@ -193,6 +193,10 @@ pub struct RunArgs {
     /// Stop the whole run after this long, e.g. `2m`; unfinished steps become errors.
     #[arg(long, value_name = "DURATION")]
     pub deadline: Option<String>,
+    /// Run again only the steps stored run RUN_ID failed, errored or left pending or
+    /// unconfirmed (and the steps they need), as a follow-up linked to that run.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["only", "sections", "shard", "no_history"])]
+    pub rerun_failed: Option<i64>,
     #[command(flatten)]
     pub store: StoreArgs,
     /// Confirm every action step (`action: true`) without asking. Without it, actions are asked

@@ -7,6 +7,7 @@
 pub mod approval;
 pub mod attest;
 pub mod diff;
+pub mod follow_up;
 mod no_history;
 mod severity;
 pub mod signoff;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::secrets::Redactor;
+pub use follow_up::FollowUp;
 pub use no_history::{NoHistoryRule, NotJudged};
 pub use severity::{Severity, UnknownSeverity};
 
@@ -529,6 +531,10 @@ pub struct RunRecord {
     /// The part of a sharded playbook this run ran (`--shard 1/4`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// For a follow-up run (`run --rerun-failed ID`): the earlier run it ran the failed, errored
+    /// and pending steps of again. Its steps are only those; the others keep their verdicts there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_of: Option<FollowUp>,
     /// The run's id in the history, when it was kept there (`runbook show ID`, `runbook countersign`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<i64>,

@@ -137,6 +137,7 @@ pub async fn run(
         signoff: crate::record::SignOff { required: scope.plan.signoff_required, ..Default::default() },
         labels: std::collections::BTreeMap::new(),
         group: None,
+        follow_up_of: None,
         shard: None,
         chain: None,
         run_id: None,

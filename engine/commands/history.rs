@@ -106,9 +106,15 @@ fn runs_table(runs: &[StoredRun]) -> String {
     if four_eyes {
         header.push("SIGN-OFF");
     }
+    // Only when a listed run is a follow-up (`run --rerun-failed`): the run it followed up.
+    let follow_ups = runs.iter().any(|run| run.follow_up_of.is_some());
+    if follow_ups {
+        header.push("FOLLOW-UP OF");
+    }
     let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|run| {
+            let follows = run.follow_up_of.map_or_else(|| "-".to_owned(), |id| format!("run {id}"));
             let mut row = vec![
                 run.id.to_string(),
                 when(&run.started),
@@ -126,6 +132,9 @@ fn runs_table(runs: &[StoredRun]) -> String {
                     format!(", countersigned by {}", run.countersigned_by.join(", "))
                 };
                 row.push(format!("{}{by}", run.signoff.as_deref().unwrap_or("-")));
+            }
+            if follow_ups {
+                row.push(follows);
             }
             row
         })

@@ -20,6 +20,7 @@ mod progress;
 mod prompt;
 mod prune;
 mod reports;
+mod rerun;
 mod run;
 mod serve;
 mod serve_status;

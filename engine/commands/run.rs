@@ -58,6 +58,10 @@ fn execute(args: &RunArgs) -> Result<Ran, CliError> {
     let prepared = reports::prepare(&plan, &args.report)?;
     config.session.signer = prepared.record_signer();
     select(&mut plan, &config)?;
+    let follow_up = match args.rerun_failed {
+        Some(id) => Some(super::rerun::narrow(&mut plan, id, config.session.store.as_deref())?),
+        None => None,
+    };
     if let Some(shard) = config.session.identity.shard {
         plan.keep_shard(shard);
     }
@@ -92,6 +96,7 @@ fn execute(args: &RunArgs) -> Result<Ran, CliError> {
         let redactor = session.redactor.clone();
         let mut sign_off = |record: &mut RunRecord| {
             progress.borrow_mut().finish();
+            record.follow_up_of.clone_from(&follow_up);
             // Manual answers and the sign-off belong to the run that history keeps.
             reports::sign_off(record, &prepared, &args.report, config.operator.as_deref(), &redactor);
         };

@@ -15,10 +15,12 @@ pub fn show(args: &ShowArgs) -> Outcome {
             let Some(store) = session::open_to_read(args.store.history.as_deref()).await? else { return Ok(None) };
             let Some(run) = store.run(args.run_id).await? else { return Ok(None) };
             let countersigns = store.countersigns(&[run.id]).await?.remove(&run.id).unwrap_or_default();
-            Ok::<_, crate::history::HistoryError>(Some((run, countersigns)))
+            let follow_ups = store.follow_ups(args.run_id).await?;
+            Ok::<_, crate::history::HistoryError>(Some((run, countersigns, follow_ups)))
         })
         .map_err(failed)?;
-    let (run, countersigns) = found.ok_or_else(|| invalid(format!("no run {} in the history", args.run_id)))?;
+    let (run, countersigns, follow_ups) =
+        found.ok_or_else(|| invalid(format!("no run {} in the history", args.run_id)))?;
     let Some(mut record) = run.record() else {
         let why = match run.status {
             StoredStatus::Incomplete => "it never finished (still running, or killed)",
@@ -42,6 +44,12 @@ pub fn show(args: &ShowArgs) -> Outcome {
     }
     write_report(&record, args)?;
     print!("{on_screen}");
+    if !follow_ups.is_empty() {
+        let listed: Vec<String> = follow_ups.iter().map(|id| format!("run {id}")).collect();
+        let line = format!("followed up by {} (runbook run --rerun-failed {})", listed.join(", "), run.id);
+        // stdout may carry JSON: the note then goes to stderr.
+        if matches!((&args.out, args.format), (None, Format::Json)) { eprintln!("{line}") } else { println!("{line}") }
+    }
     Ok(exit::CLEAN)
 }
 

@@ -28,6 +28,7 @@ pub(crate) trait Backend {
     async fn prune(&self, playbook: &str, rule: &Retention, now_ms: i64, dry_run: bool)
     -> Result<Pruned, HistoryError>;
     async fn playbooks(&self) -> Result<Vec<String>, HistoryError>;
+    async fn follow_ups(&self, id: i64) -> Result<Vec<i64>, HistoryError>;
     async fn stats(&self, playbook: &str, since_ms: i64) -> Result<Vec<StepStats>, HistoryError>;
     async fn action_runs(&self, at: &ActionAt<'_>, since_ms: i64) -> Result<(i64, Option<i64>), HistoryError>;
 }
@@ -58,7 +59,7 @@ pub(crate) const INSERT_RUN: &str = "INSERT INTO runs (playbook, file, host, sta
 
 pub(crate) const COMPLETE_RUN: &str = "UPDATE runs SET status = $2, verdict = $3, operator = $4, started_at = $5, \
      finished_at = $6, counts = $7, record = $8, run_group = $9, signature = $10, record_hash = $11, prev_hash = $12, \
-     chain_hash = $13, chain_seq = $14 WHERE id = $1";
+     chain_hash = $13, chain_seq = $14, follow_up_of = $15 WHERE id = $1";
 
 /// Rows per multi-row INSERT: one statement per this many rows instead of one each
 /// (7 columns x 100 rows stays far under both databases' bind limits).
@@ -83,10 +84,13 @@ pub(crate) const VALUE_BEFORE: &str = "SELECT v.name, v.at, v.value FROM run_val
      AND r.status = 'complete' AND v.at <= $4 ORDER BY v.at DESC, v.run_id DESC LIMIT 1";
 
 pub(crate) const RUNS: &str = "SELECT id, playbook, file, host, operator, status, verdict, started_at, finished_at, \
-     counts, record FROM runs WHERE ($1 IS NULL OR playbook = $1) ORDER BY started_at DESC, id DESC LIMIT $2";
+     counts, record, follow_up_of FROM runs WHERE ($1 IS NULL OR playbook = $1) ORDER BY started_at DESC, id DESC LIMIT $2";
 
 pub(crate) const RUN: &str = "SELECT id, playbook, file, host, operator, status, verdict, started_at, finished_at, \
-     counts, record FROM runs WHERE id = $1";
+     counts, record, follow_up_of FROM runs WHERE id = $1";
+
+/// The runs that followed run `$1` up, oldest first.
+pub(crate) const FOLLOW_UPS: &str = "SELECT id FROM runs WHERE follow_up_of = $1 ORDER BY id";
 
 pub(crate) const PLAYBOOKS: &str = "SELECT DISTINCT playbook FROM runs ORDER BY playbook";
 
@@ -177,6 +181,7 @@ macro_rules! impl_backend {
                     .bind(&sealed.link.prev)
                     .bind(&sealed.chain_hash)
                     .bind(sealed.link.seq)
+                    .bind(finish.follow_up_of)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(chain::SET_HEAD)
@@ -267,6 +272,11 @@ macro_rules! impl_backend {
                 Ok(sqlx::query_scalar(sql::PLAYBOOKS).fetch_all(&self.pool).await?)
             }
 
+            async fn follow_ups(&self, id: i64) -> Result<Vec<i64>, $crate::history::HistoryError> {
+                use $crate::history::backend as sql;
+                Ok(sqlx::query_scalar(sql::FOLLOW_UPS).bind(id).fetch_all(&self.pool).await?)
+            }
+
             async fn stats(
                 &self,
                 playbook: &str,
@@ -309,6 +319,7 @@ where
         finished_at: row.try_get(8)?,
         counts: row.try_get(9)?,
         record: row.try_get(10)?,
+        follow_up_of: row.try_get(11)?,
     })
 }
 

@@ -162,6 +162,12 @@ CREATE TABLE snoozes (
 );
 CREATE INDEX snoozes_in_force ON snoozes (playbook, expires_at);
 ",
+    "
+-- A follow-up run (`run --rerun-failed ID`) names the run it followed up;
+-- `show ID` lists a run's follow-ups off this index.
+ALTER TABLE runs ADD COLUMN follow_up_of {int};
+CREATE INDEX runs_by_follow_up ON runs (follow_up_of);
+",
 ];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \

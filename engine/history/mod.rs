@@ -132,6 +132,9 @@ pub struct StoredRun {
     /// Who countersigned, in order (`runbook countersign`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub countersigned_by: Vec<String>,
+    /// For a follow-up run (`run --rerun-failed`): the run it followed up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up_of: Option<i64>,
     /// The whole record; absent while incomplete.
     #[serde(skip)]
     pub record: Option<String>,
@@ -269,6 +272,11 @@ impl Store {
         dispatch!(self, s => s.run(id))
     }
 
+    /// The ids of the runs that followed run `id` up (`run --rerun-failed`), oldest first.
+    pub async fn follow_ups(&self, id: i64) -> Result<Vec<i64>, HistoryError> {
+        dispatch!(self, s => s.follow_ups(id))
+    }
+
     /// Loads, once, what each step's trend checks read (`reads`, per step id), so that
     /// look-ups during the run are in memory. Each read is one indexed query bounded
     /// by its count or age; only a look-up of computed name or reach loads the step's past.
@@ -365,6 +373,8 @@ pub(crate) struct RunFinish {
     /// Pruning to do in the same transaction.
     pub retention: Option<Retention>,
     pub group: Option<String>,
+    /// The run a follow-up run followed up.
+    pub follow_up_of: Option<i64>,
 }
 
 /// A finished run's record as stored, linked into its chain.
@@ -423,6 +433,7 @@ impl RunFinish {
             actions,
             retention: retention.is_set().then_some(*retention),
             group: record.group.clone(),
+            follow_up_of: record.follow_up_of.as_ref().map(|f| f.run),
         }
     }
 
@@ -497,6 +508,7 @@ pub(crate) struct RunRow {
     pub finished_at: Option<i64>,
     pub counts: Option<String>,
     pub record: Option<String>,
+    pub follow_up_of: Option<i64>,
 }
 
 impl From<RunRow> for StoredRun {
@@ -515,6 +527,7 @@ impl From<RunRow> for StoredRun {
             signoff: None,
             countersigned_by: Vec::new(),
             record: row.record,
+            follow_up_of: row.follow_up_of,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod notify_file;
 pub mod plan;
 pub mod rate_limit;
 mod retention;
+mod set_aside;
 mod shard;
 mod signoff_rule;
 mod step_de;

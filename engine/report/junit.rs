@@ -10,7 +10,8 @@
 //! `skipped` or `timestamp`. So what a step says beyond pass or fail (its
 //! severity, TLS verification off, checks not judged, the attempts) leads its
 //! `system-out` as `name: value` lines, and the run's start time is on each
-//! testsuite.
+//! testsuite. A follow-up run (`run --rerun-failed`) is a `follow_up` property of
+//! each testsuite, and a `follow_up: was fail in run 12` line of each step run again.
 
 use std::time::Duration;
 
@@ -46,6 +47,9 @@ pub fn render(record: &RunRecord) -> Result<String, SerializeError> {
             for (n, line) in (1..).zip(&signers) {
                 suite.add_property(Property::new(format!("signoff_{n}").as_str(), line.as_str()));
             }
+        }
+        if let Some(note) = record.follow_up_note() {
+            suite.add_property(Property::new("follow_up", note));
         }
         suite.add_test_cases(steps.into_iter().map(|s| case(record, s)));
         report.add_test_suite(suite);
@@ -97,6 +101,9 @@ fn case(record: &RunRecord, step: &StepResult) -> TestCase {
     // What pass, fail and skipped cannot say leads the output, one `name: value` a line:
     // CI dashboards search it, and a failed warning-level check reads differently from a critical one.
     let mut out = vec![format!("severity: {}", step.severity.name())];
+    if let Some(was) = record.follow_up_of.as_ref().and_then(|f| f.was_note(&step.id)) {
+        out.push(format!("follow_up: {was}"));
+    }
     if step.insecure {
         out.push("tls_verification: off".to_owned());
     }

@@ -60,6 +60,10 @@ pub fn render(record: &RunRecord) -> String {
     out.push_str(" | ");
     out.push_str(&perfdata(record).join(" "));
     out.push('\n');
+    // The long text: a follow-up (`run --rerun-failed`) says which run it followed up first.
+    if let Some(note) = record.follow_up_note() {
+        let _ = writeln!(out, "{}", plain(&note));
+    }
     for step in record.steps.iter().filter(|s| needs_attention(s)) {
         let first = step.message.lines().next().unwrap_or("");
         let message = match &step.snoozed {

@@ -2,7 +2,10 @@
 //! HTML report `runbook run --report x.html` writes (the same renderer, the
 //! playbook's own `report.template` if it names one), and with several
 //! playbooks `GET /` is an index that links to each. Values come from the
-//! redacted record; the index escapes every one.
+//! redacted record; the index escapes every one. A served report differs from
+//! the file by one thing only: [`NAV`], a link back to the status page, just
+//! inside `<body>` (first, when the template has no `<body>`). The file keeps no
+//! such link: offline, `/status` leads nowhere.
 
 use std::fmt::Write as _;
 
@@ -20,16 +23,36 @@ pub struct Entry<'a> {
     pub template: Option<&'a str>,
 }
 
-/// `GET /playbooks/N`: the latest report of one playbook, or a note that its first run is under way.
+/// The link back to the status page that a served report carries, and a file does not.
+pub const NAV: &str = "<nav class=\"served\"><a href=\"/status\">← status of all playbooks</a></nav>\n";
+
+/// `GET /playbooks/N`: the latest report of one playbook (as `show --report x.html` writes it,
+/// plus [`NAV`]), or a note that its first run is under way.
 pub fn report(entry: &Entry) -> Result<String, ReportError> {
     let Some(record) = entry.latest else {
-        return Ok(format!(
+        return Ok(with_nav(&format!(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title></head>\
              <body><h1>{0}</h1><p>The first run is in progress.</p></body></html>\n",
             escape(entry.name)
-        ));
+        )));
     };
-    render::render(record, format::by_name("html")?, entry.template)
+    render::render(record, format::by_name("html")?, entry.template).map(|page| with_nav(&page))
+}
+
+/// `page` with [`NAV`] right after its `<body …>` tag, or first when it has none.
+fn with_nav(page: &str) -> String {
+    let lower = page.to_ascii_lowercase();
+    let inside_body = lower
+        .match_indices("<body")
+        .find(|(at, _)| lower[at + 5..].starts_with(['>', ' ', '\t', '\n', '\r']))
+        .and_then(|(at, _)| page[at..].find('>').map(|end| at + end + 1));
+    match inside_body {
+        Some(at) => {
+            let newline = usize::from(page[at..].starts_with('\n'));
+            format!("{}{NAV}{}", &page[..at + newline], &page[at + newline..])
+        }
+        None => format!("{NAV}{page}"),
+    }
 }
 
 /// `GET /playbooks/N/stats`: per step, how often it held and its captures' p50 / p95 since `since`.
@@ -81,4 +104,20 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NAV, with_nav};
+
+    #[test]
+    fn the_link_back_goes_just_inside_body_or_first() {
+        assert_eq!(
+            with_nav("<html><body class=\"x\">\n<h1>a</h1>"),
+            format!("<html><body class=\"x\">\n{NAV}<h1>a</h1>")
+        );
+        assert_eq!(with_nav("<BODY><p>b</p>"), format!("<BODY>{NAV}<p>b</p>"));
+        assert_eq!(with_nav("<p>no body</p>\n"), format!("{NAV}<p>no body</p>\n"));
+        assert_eq!(with_nav("<bodyguard><body>"), format!("<bodyguard><body>{NAV}"));
+    }
 }

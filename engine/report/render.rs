@@ -9,6 +9,8 @@
 //!   (`after 2 attempts; attempt 1: error: …`, `condition held after 4.2s (3 polls)`);
 //! - in those, each action step's `approvals_note` when it needs approvals (who approved, how,
 //!   when, and the exact action);
+//! - in a follow-up run (`run --rerun-failed`), `follow_up_note`: the run it followed up and how
+//!   many of its steps now pass; each step run again because of it has `was_note` (`was fail in run 12`);
 //! - `generator`: `runbook <version>`.
 //!
 //! HTML escapes every value (handlebars' default, kept); markdown and text
@@ -87,14 +89,20 @@ fn escape_tags(text: &str) -> String {
     out
 }
 
-/// A step as the views show it: its record, plus `tries_note` when it took several observations.
-fn step_view(step: &crate::record::StepResult) -> Value {
+/// A step as the views show it: its record, plus `tries_note` when it took several observations
+/// and `was_note` when a follow-up ran it again.
+fn step_view(record: &RunRecord, step: &crate::record::StepResult) -> Value {
     let mut value = serde_json::to_value(step).unwrap_or(Value::Null);
-    if let (Value::Object(map), Some(note)) = (&mut value, step.tries_note()) {
-        map.insert("tries_note".into(), note.into());
-    }
-    if let (Value::Object(map), Some(approvals)) = (&mut value, &step.approvals) {
-        map.insert("approvals_note".into(), approvals.describe().into());
+    if let Value::Object(map) = &mut value {
+        if let Some(note) = step.tries_note() {
+            map.insert("tries_note".into(), note.into());
+        }
+        if let Some(note) = record.follow_up_of.as_ref().and_then(|f| f.was_note(&step.id)) {
+            map.insert("was_note".into(), note.into());
+        }
+        if let Some(approvals) = &step.approvals {
+            map.insert("approvals_note".into(), approvals.describe().into());
+        }
     }
     value
 }
@@ -107,7 +115,7 @@ pub fn context(record: &RunRecord) -> Value {
         .iter()
         .filter_map(|name| {
             let steps: Vec<_> = record.steps.iter().filter(|s| &s.section == name).cloned().collect();
-            let views: Vec<Value> = steps.iter().map(step_view).collect();
+            let views: Vec<Value> = steps.iter().map(|s| step_view(record, s)).collect();
             (!steps.is_empty()).then(|| json!({"name": name, "verdict": RunRecord::overall(&steps), "steps": views}))
         })
         .collect();
@@ -117,7 +125,7 @@ pub fn context(record: &RunRecord) -> Value {
             .flat_map(|(v, severity)| {
                 record.steps.iter().filter(move |s| s.verdict == *v && severity.is_none_or(|want| s.severity == want))
             })
-            .map(step_view)
+            .map(|s| step_view(record, s))
             .collect()
     };
     let mut attention: Vec<(Verdict, Option<Severity>)> = Severity::ALL
@@ -129,6 +137,9 @@ pub fn context(record: &RunRecord) -> Value {
         map.insert("by_section".into(), by_section.into());
         map.insert("attention".into(), with(&attention).into());
         map.insert("pending_steps".into(), with(&[(Verdict::Pending, None)]).into());
+        if let Some(note) = record.follow_up_note() {
+            map.insert("follow_up_note".into(), note.into());
+        }
         map.insert("generator".into(), format!("runbook {}", env!("CARGO_PKG_VERSION")).into());
     }
     value

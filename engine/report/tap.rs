@@ -6,6 +6,8 @@
 //! did not plainly pass carries a YAML block with its verdict, severity,
 //! message and what the failed checks observed. The YAML is written as JSON
 //! scalars, which YAML reads as they are, so no value can break the block.
+//! A follow-up run (`run --rerun-failed`) says so in a comment before the first
+//! point, and each step it ran again says what it was (`follow_up: was fail in run 12`).
 
 use std::fmt::Write as _;
 
@@ -16,6 +18,9 @@ use crate::record::{RunRecord, StepResult, Verdict};
 /// The record as TAP.
 pub fn render(record: &RunRecord) -> String {
     let mut out = format!("TAP version 13\n1..{}\n", record.steps.len());
+    if let Some(note) = record.follow_up_note() {
+        let _ = writeln!(out, "# {}", one_line(&note));
+    }
     let mut section = None;
     for (i, step) in record.steps.iter().enumerate() {
         if section != Some(&step.section) {
@@ -23,8 +28,14 @@ pub fn render(record: &RunRecord) -> String {
             let _ = writeln!(out, "# {}", one_line(&step.section));
         }
         let _ = writeln!(out, "{}", point(i + 1, step));
-        if step.verdict != Verdict::Pass || step.insecure || step.not_judged.is_some() || step.approvals.is_some() {
-            out.push_str(&diagnostics(step));
+        let was = record.follow_up_of.as_ref().and_then(|f| f.was_note(&step.id));
+        if step.verdict != Verdict::Pass
+            || step.insecure
+            || step.not_judged.is_some()
+            || step.approvals.is_some()
+            || was.is_some()
+        {
+            out.push_str(&diagnostics(step, was));
         }
     }
     if let Some(chain) = &record.chain {
@@ -60,12 +71,15 @@ fn point(number: usize, step: &StepResult) -> String {
 }
 
 /// The YAML block: verdict, severity, message, the checks that missed with what they saw.
-fn diagnostics(step: &StepResult) -> String {
+fn diagnostics(step: &StepResult, was: Option<String>) -> String {
     let mut fields = vec![
         ("verdict", json!(step.verdict.name())),
         ("severity", json!(step.severity.name())),
         ("message", json!(step.message)),
     ];
+    if let Some(was) = was {
+        fields.push(("follow_up", json!(was)));
+    }
     if let Some(kind) = &step.error_kind {
         fields.push(("error_kind", json!(kind)));
     }

@@ -71,6 +71,9 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
     let record = shown.as_ref().unwrap_or(record);
     let mut out = String::new();
     let _ = writeln!(out, "{}  {}", style.bold(&record.playbook), style.dim(&format!("({})", record.file)));
+    if let Some(note) = record.follow_up_note() {
+        let _ = writeln!(out, "{}", style.caution(&note));
+    }
     for section in &record.sections {
         let steps: Vec<_> = record.steps.iter().filter(|s| &s.section == section).collect();
         if steps.is_empty() {
@@ -123,6 +126,9 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
             }
             if let Some(approvals) = &step.approvals {
                 let _ = writeln!(out, "      {}", style.dim(&approvals.describe()));
+            }
+            if let Some(note) = record.follow_up_of.as_ref().and_then(|f| f.was_note(&step.id)) {
+                let _ = writeln!(out, "      {}", style.dim(&note));
             }
             if let Some(c) = step.confirmation.as_ref().filter(|c| c.confirmed) {
                 let _ = writeln!(

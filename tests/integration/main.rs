@@ -54,6 +54,7 @@ mod report_nagios;
 mod report_schema;
 mod report_sign;
 mod report_tap;
+mod rerun;
 mod runner;
 mod schema;
 mod secrets;

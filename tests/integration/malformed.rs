@@ -314,3 +314,68 @@ error: many.yaml:17:13: duplicate step id `b`
         .status(2)
         .run();
 }
+
+/// Where each `error:` line of `validate` points, as `line:column`.
+fn places(out: &Outcome) -> Vec<String> {
+    error_lines(out).iter().map(|l| l.split(':').skip(2).take(2).collect::<Vec<_>>().join(":")).collect()
+}
+
+#[test]
+fn every_structural_problem_of_a_file_is_reported_in_one_round() {
+    let dir = TestDir::new();
+    // Top level, sections, flow lists, flow maps over two lines, flow and block steps.
+    dir.write(
+        "many.yaml",
+        r#"name: many
+colour: blue
+vars:
+  - not a map
+sections:
+  - name: A
+    steps: [{id: a, title: A, shell: {run: x}, bogus: 1}, {id: b, title: B, shell: {runn: x}}]
+  - name: B
+    steps:
+      - {id: c, title: C, shell: {run: x},
+         bogus: 2}
+      - id: d
+        title: D
+        shell: { run: x }
+        expekt: [x]
+      - {id: e, title: E, http: {url: "http://127.0.0.1:1", methd: GET}}
+  - name: C
+    stepz: []
+  - nam: D
+    steps:
+      - {id: f, title: F, shell: {run: y}, retries: many}
+      - id: g
+        title: G
+        tcp: { hots: x }
+"#,
+    );
+    let out = dir.runbook().args(["validate", "many.yaml"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    let expected = ["2:1", "4:3", "7:48", "7:85", "11:10", "15:9", "16:61", "18:5", "19:5", "21:53", "24:16"];
+    assert_eq!(places(&out), expected, "{}", out.stderr);
+    assert!(out.stderr.ends_with("11 problem(s) in 1 of 1 playbook\n"), "{}", out.stderr);
+    assert!(!out.stderr.contains("missing field"), "no problem the set-aside made: {}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
+
+#[test]
+fn past_an_unknown_top_level_key_and_flow_steps_the_later_checks_still_report() {
+    let dir = TestDir::new();
+    dir.write(
+        "some.yaml",
+        r#"name: some
+colour: blue
+vars: { limit: 5 }
+sections:
+  - name: A
+    steps: [{id: a, title: A, shell: {run: x}, bogus: 1}, {id: b, title: B, shell: {run: "echo {{vars.limt}}"}}]
+"#,
+    );
+    let out = dir.runbook().args(["validate", "some.yaml"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(places(&out), ["2:1", "6:48", "6:96"], "{}", out.stderr);
+    assert!(out.stderr.contains("`vars.limt` is not defined in `vars`"), "{}", out.stderr);
+}

@@ -1,7 +1,8 @@
 //! `runbook serve`'s HTML: with several playbooks `GET /` is the status page
 //! that links to each; each playbook's page is byte for byte the report `runbook
-//! show --report x.html` renders for the same stored run, and a playbook's
-//! own `report.template` is used as `runbook run --report` would.
+//! show --report x.html` renders for the same stored run plus one link back to
+//! the status page, and a playbook's own `report.template` is used as `runbook
+//! run --report` would.
 
 use crate::scrape::{served_url, wait_for};
 use crate::sim::http;
@@ -80,8 +81,14 @@ fn the_index_links_each_playbook_to_the_same_report_show_renders() {
     assert!(index.contains("0 passed, 0 warned, 1 failed, 0 errors"), "one failure, no error:\n{index}");
     assert!(index.contains("Signal latency &lt; 200ms <code>p99 = 350"), "the failing step and what it saw:\n{index}");
 
+    // A served report is the file plus one link back to the status page, which works when served.
+    let nav = runbook::report::page::NAV;
+    assert!(nav.contains(r#"<a href="/status">"#), "{nav}");
     let (status, alpha) = get(&format!("{url}/playbooks/1"));
-    assert_eq!((status, alpha.as_str()), (200, "<p>Alpha's own template: Alpha is pass</p>\n"));
+    let expected = format!("{nav}<p>Alpha's own template: Alpha is pass</p>\n");
+    assert_eq!((status, alpha.as_str()), (200, expected.as_str()), "no <body>: the link comes first");
+    let (status, back) = get(&format!("{url}/status"));
+    assert!(status == 200 && back.contains(r#"<a href="/playbooks/1">Alpha</a>"#), "{back}");
 
     let (status, beta) = get(&format!("{url}/playbooks/2"));
     assert_eq!(status, 200);
@@ -95,7 +102,10 @@ fn the_index_links_each_playbook_to_the_same_report_show_renders() {
         .run();
     assert_eq!(shown.code, 0, "{}", shown.stderr);
     let report = std::fs::read_to_string(dir.path().join("beta.html")).unwrap();
-    assert_eq!(beta, report, "serve's page and show's report differ");
+    assert!(!report.contains(nav), "the file has no link back: offline it leads nowhere");
+    assert_eq!(beta.matches(nav).count(), 1, "{beta}");
+    assert!(beta.contains(&format!("<body>\n{nav}")), "the link just inside <body>");
+    assert_eq!(beta.replacen(nav, "", 1), report, "serve's page and show's report differ beyond the link back");
     assert!(beta.contains(r#"<span class="severity warning">warning</span> Signal latency &lt; 200ms"#), "{beta}");
 
     for missing in ["0", "3"] {
