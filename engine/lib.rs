@@ -19,6 +19,7 @@ pub mod fleet;
 pub mod history;
 mod host_name;
 mod input;
+pub mod local_time;
 pub mod monitor;
 pub mod notify;
 pub mod playbook;

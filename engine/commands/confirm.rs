@@ -11,7 +11,7 @@ use std::future::Future;
 use std::io::{BufRead, IsTerminal, Write};
 use std::pin::Pin;
 
-use crate::playbook::approvals_file::FileApproval;
+use super::approvals_file::FileApproval;
 use crate::record::approval::{self, Approval};
 use crate::runner::confirm::{ActionRequest, Confirm, Decision, NOT_CONFIRMED};
 

@@ -1,6 +1,7 @@
 //! The CLI layer: runs a parsed command, prints, and picks the exit code.
 //! The only place that writes to the terminal.
 
+mod approvals_file;
 mod completions;
 mod config;
 mod confirm;

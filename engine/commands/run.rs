@@ -80,7 +80,7 @@ fn execute(args: &RunArgs) -> Result<Ran, CliError> {
     warnings.iter().for_each(|w| warn(w));
     let runtime = session::runtime()?;
     let from_file = match &args.approvals {
-        Some(path) => crate::playbook::approvals_file::load(path, &args.approvals_keys).map_err(invalid)?,
+        Some(path) => super::approvals_file::load(path, &args.approvals_keys).map_err(invalid)?,
         None => Vec::new(),
     };
     let asker = Arc::new(Asker::new(config.yes, operator_name(config.operator.as_deref()), from_file));

@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, 
 
 use super::diagnostic::Pos;
 use super::model::ActiveEntry;
-use crate::monitor::schedule::{Zone, parse_days};
+use crate::local_time::{Zone, parse_days};
 
 /// A checked `active:` window.
 #[derive(Debug, Clone)]

@@ -2,7 +2,6 @@
 //! places for every error) and validation (model to a runnable plan).
 
 pub mod active;
-pub mod approvals_file;
 pub mod budget;
 pub mod diagnostic;
 pub mod error;

@@ -139,6 +139,12 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
             }
         }
     }
+    footer(&mut out, record, style);
+    out
+}
+
+/// The counts, the run's place in the history chain, and how far the sign-off got.
+fn footer(out: &mut String, record: &RunRecord, style: Style) {
     let _ = writeln!(out, "\n{}", summary(record));
     if let Some(chain) = &record.chain {
         let _ = writeln!(out, "{}", style.dim(&chain.describe()));
@@ -149,7 +155,6 @@ pub fn render_observed(record: &RunRecord, style: Style, observed: &BTreeMap<Str
             let _ = writeln!(out, "  {line}");
         }
     }
-    out
 }
 
 /// The most of one observation shown: a whole HTTP body would bury the checklist.

@@ -72,7 +72,7 @@ fn exit_code_2_for_an_invalid_playbook_or_command_line() {
         .args(["run", "playbook.yaml"])
         .stderr(
             "error: playbook.yaml:8:9: unknown field `expct`; did you mean `expect`? (a step takes id, title, capture, \
-             expect, warn, when, needs, attests, timeout, retries, until, action, severity, on_no_history, active and one probe: http, shell, sysinfo, sql, \
+             expect, warn, when, needs, attests, timeout, retries, until, action, approvals, max_runs, severity, on_no_history, active and one probe: http, shell, sysinfo, sql, \
              redis, manual, tcp, file, tls, websocket, nagios)\n  |\n8 |         expct: []\n  |         ^\n\n",
         )
         .status(2)
