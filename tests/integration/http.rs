@@ -160,7 +160,7 @@ fn connection_refused_is_an_error_and_the_run_goes_on() {
     assert_eq!(
         out.json()["counts"],
         json!({"pass": 1, "warn": 0, "fail": 0, "error": 1, "skipped": 0, "pending": 0, "not_judged": 0, "waived": 0,
-            "failed_by_severity": {"critical": 1, "warning": 0}})
+            "not_due": 0, "snoozed": 0, "failed_by_severity": {"critical": 1, "warning": 0}})
     );
 }
 

@@ -152,7 +152,7 @@ sections:
     assert_eq!(
         out.json()["counts"],
         json!({"pass": 0, "warn": 0, "fail": 0, "error": 0, "skipped": 0, "pending": 1,
-            "waived": 0, "not_judged": 0, "failed_by_severity": {"critical": 0, "warning": 0}})
+            "waived": 0, "not_judged": 0, "not_due": 0, "snoozed": 0, "failed_by_severity": {"critical": 0, "warning": 0}})
     );
 }
 
