@@ -663,3 +663,18 @@ impl RunRecord {
         }
     }
 }
+
+/// A complete run of playbook `P` in section `S` with these steps (JSON step results), counted:
+/// for the tests of what reads records.
+#[cfg(test)]
+pub(crate) fn complete_run_of(steps: Vec<serde_json::Value>) -> RunRecord {
+    let mut record: RunRecord = serde_json::from_value(serde_json::json!({
+        "playbook": "P", "file": "p.yaml", "host": "h", "started": "2026-01-01T00:00:00Z",
+        "finished": "2026-01-01T00:00:01Z", "duration_ms": 1000, "status": "complete", "vars": {},
+        "sections": ["S"], "counts": {"pass": 0, "warn": 0, "fail": 0, "error": 0, "skipped": 0, "pending": 0},
+        "verdict": "pass", "steps": steps,
+    }))
+    .expect("a record");
+    record.recount();
+    record
+}

@@ -106,15 +106,7 @@ mod tests {
         steps.push(json!({"id": "act", "section": "S", "title": "act", "kind": "http", "verdict": "skipped",
             "message": "not confirmed", "captured": {}, "duration_ms": 0, "attempts": 0,
             "confirmation": {"confirmed": false, "by": "ops", "how": "no terminal", "at": "2026-01-01T00:00:00Z"}}));
-        let mut record: RunRecord = serde_json::from_value(json!({
-            "playbook": "P", "file": "p.yaml", "host": "h", "started": "2026-01-01T00:00:00Z",
-            "finished": "2026-01-01T00:00:01Z", "duration_ms": 1000, "status": "complete", "vars": {},
-            "sections": ["S"], "counts": {"pass": 0, "warn": 0, "fail": 0, "error": 0, "skipped": 0, "pending": 0},
-            "verdict": "pass", "steps": steps,
-        }))
-        .expect("a record");
-        record.recount();
-        record
+        crate::record::complete_run_of(steps)
     }
 
     #[test]
