@@ -21,8 +21,6 @@ pub(crate) trait Backend {
         sign: Option<&SignRecord>,
     ) -> Result<Finished, HistoryError>;
     async fn step_values(&self, playbook: &str, step_id: &str) -> Result<Vec<StoredValue>, HistoryError>;
-    async fn recent_values(&self, at: &ValueAt<'_>, limit: i64) -> Result<Vec<StoredValue>, HistoryError>;
-    async fn value_before(&self, at: &ValueAt<'_>, cutoff_ms: i64) -> Result<Vec<StoredValue>, HistoryError>;
     async fn runs(&self, playbook: Option<&str>, limit: u32) -> Result<Vec<StoredRun>, HistoryError>;
     async fn run(&self, id: i64) -> Result<Option<StoredRun>, HistoryError>;
     async fn prune(&self, playbook: &str, rule: &Retention, now_ms: i64, dry_run: bool)
@@ -47,12 +45,17 @@ pub(crate) const INSERT_ACTION_RUN: &str =
 pub(crate) const ACTION_RUNS: &str = "SELECT COUNT(*), MAX(at) FROM action_runs \
      WHERE playbook = $1 AND host = $2 AND step_id = $3 AND at >= $4";
 
-/// One captured name of one step: where a bounded look-up reads.
-pub struct ValueAt<'a> {
-    pub playbook: &'a str,
+/// One bounded look-up: the newest `limit` values of one step's name stored at
+/// or before `cutoff_ms` (`i64::MAX`: any time).
+pub(crate) struct ValueRead<'a> {
     pub step_id: &'a str,
     pub name: &'a str,
+    pub cutoff_ms: i64,
+    pub limit: i64,
 }
+
+/// A looked-up value and the step that captured it.
+pub(crate) type StepValue = (String, StoredValue);
 
 pub(crate) const INSERT_RUN: &str = "INSERT INTO runs (playbook, file, host, status, started_at, lookback_runs, \
      lookback_ms) VALUES ($1, $2, $3, 'incomplete', $4, $5, $6) RETURNING id";
@@ -73,15 +76,37 @@ pub(crate) const INSERT_STEPS: &str = "INSERT INTO run_steps (run_id, playbook, 
 pub(crate) const STEP_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_values v CROSS JOIN runs r \
      WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC";
 
-/// The newest `$4` values of one name: a backwards walk of `run_values_by_name`.
-pub(crate) const RECENT_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_values v \
-     CROSS JOIN runs r WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND v.name = $3 \
-     AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC LIMIT $4";
+/// Look-ups per statement: a playbook's reads go in a few round trips, not one
+/// each (SQLite: 5 binds a read, and at most 500 terms in a compound SELECT).
+pub(crate) const READS_PER_QUERY: usize = 100;
 
-/// The newest value of one name at or before `$4`.
-pub(crate) const VALUE_BEFORE: &str = "SELECT v.name, v.at, v.value FROM run_values v \
-     CROSS JOIN runs r WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND v.name = $3 \
-     AND r.status = 'complete' AND v.at <= $4 ORDER BY v.at DESC, v.run_id DESC LIMIT 1";
+/// The newest values of one step's name, at or before a time: a backwards walk of
+/// `run_values_by_name`. PostgreSQL takes all reads at once as arrays, joined laterally.
+pub(crate) const READ_VALUES_PG: &str = "SELECT v.name, v.at, v.value, v.step_id \
+     FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS q(step_id, name, cutoff, lim) \
+     CROSS JOIN LATERAL (SELECT v.name, v.at, v.value, v.step_id FROM run_values v JOIN runs r ON r.id = v.run_id \
+     WHERE r.status = 'complete' AND v.playbook = $1 AND v.step_id = q.step_id AND v.name = q.name \
+     AND v.at <= q.cutoff ORDER BY v.at DESC, v.run_id DESC LIMIT q.lim) v";
+
+/// The same for SQLite, which has neither: one subquery per read (its binds follow,
+/// then `)`), joined with UNION ALL; each keeps its own LIMIT.
+pub(crate) const READ_VALUES_SQLITE: &str = "SELECT * FROM (SELECT v.name, v.at, v.value, v.step_id FROM run_values v \
+     CROSS JOIN runs r WHERE r.id = v.run_id AND r.status = 'complete' AND v.playbook = ";
+pub(crate) const READ_STEP: &str = " AND v.step_id = ";
+pub(crate) const READ_NAME: &str = " AND v.name = ";
+pub(crate) const READ_CUTOFF: &str = " AND v.at <= ";
+pub(crate) const READ_LIMIT: &str = " ORDER BY v.at DESC, v.run_id DESC LIMIT ";
+
+/// Reads `READ_VALUES_*` rows: the value and the step that captured it.
+pub(crate) fn step_value<R>(row: &R) -> Result<StepValue, sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok((row.try_get(3)?, value_row(row)?))
+}
 
 pub(crate) const RUNS: &str = "SELECT id, playbook, file, host, operator, status, verdict, started_at, finished_at, \
      counts, record, follow_up_of FROM runs WHERE ($1 IS NULL OR playbook = $1) ORDER BY started_at DESC, id DESC LIMIT $2";
@@ -207,28 +232,6 @@ macro_rules! impl_backend {
             ) -> Result<Vec<$crate::history::StoredValue>, $crate::history::HistoryError> {
                 use $crate::history::backend as sql;
                 let rows = sqlx::query(sql::STEP_VALUES).bind(playbook).bind(step_id).fetch_all(&self.pool).await?;
-                Ok(rows.iter().map(sql::value_row).collect::<Result<_, _>>()?)
-            }
-
-            async fn recent_values(
-                &self,
-                at: &$crate::history::backend::ValueAt<'_>,
-                limit: i64,
-            ) -> Result<Vec<$crate::history::StoredValue>, $crate::history::HistoryError> {
-                use $crate::history::backend as sql;
-                let query = sqlx::query(sql::RECENT_VALUES).bind(at.playbook).bind(at.step_id).bind(at.name);
-                let rows = query.bind(limit).fetch_all(&self.pool).await?;
-                Ok(rows.iter().map(sql::value_row).collect::<Result<_, _>>()?)
-            }
-
-            async fn value_before(
-                &self,
-                at: &$crate::history::backend::ValueAt<'_>,
-                cutoff_ms: i64,
-            ) -> Result<Vec<$crate::history::StoredValue>, $crate::history::HistoryError> {
-                use $crate::history::backend as sql;
-                let query = sqlx::query(sql::VALUE_BEFORE).bind(at.playbook).bind(at.step_id).bind(at.name);
-                let rows = query.bind(cutoff_ms).fetch_all(&self.pool).await?;
                 Ok(rows.iter().map(sql::value_row).collect::<Result<_, _>>()?)
             }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::StoredValue;
+use super::backend::ValueRead;
 use crate::expr::{History, HistoryRead};
 use crate::runner::{ActionRuns, HistorySource};
 
@@ -55,6 +56,16 @@ pub(crate) fn merged(reads: &[HistoryRead]) -> Vec<HistoryRead> {
         }
     }
     out
+}
+
+/// The stored form of one (merged) read of `step_id`: how many values, up to when.
+pub(crate) fn value_read<'a>(step_id: &'a str, read: &'a HistoryRead, now_ms: i64) -> ValueRead<'a> {
+    let (cutoff_ms, limit) = match read {
+        HistoryRead::Recent { count, .. } => (i64::MAX, i64::try_from(*count).unwrap_or(i64::MAX)),
+        HistoryRead::Before { age, .. } => (now_ms.saturating_sub(super::prune::millis_of(*age)), 1),
+        HistoryRead::Unbounded => (i64::MAX, 0),
+    };
+    ValueRead { step_id, name: read.name(), cutoff_ms, limit }
 }
 
 /// Several reads' values as one list, newest first, each stored value once

@@ -278,50 +278,33 @@ impl Store {
     }
 
     /// Loads, once, what each step's trend checks read (`reads`, per step id), so that
-    /// look-ups during the run are in memory. Each read is one indexed query bounded
-    /// by its count or age; only a look-up of computed name or reach loads the step's past.
+    /// look-ups during the run are in memory. Each read is an indexed walk bounded by
+    /// its count or age, a hundred to a statement; only a look-up of computed name or
+    /// reach loads the step's past.
     pub async fn playbook_history(
         &self,
         playbook: &str,
         steps: impl IntoIterator<Item = (&str, Vec<HistoryRead>)>,
         now_ms: i64,
     ) -> Result<PlaybookHistory, HistoryError> {
-        let mut by_step = BTreeMap::new();
+        let mut by_step: BTreeMap<String, Vec<StoredValue>> = BTreeMap::new();
+        let mut bounded = Vec::new();
         for (step_id, reads) in steps {
-            let values = self.step_reads(playbook, step_id, &reads, now_ms).await?;
-            by_step.insert(step_id.to_owned(), StepHistory::new(values, now_ms));
+            let loaded = by_step.entry(step_id.to_owned()).or_default();
+            if reads.contains(&HistoryRead::Unbounded) {
+                *loaded = self.step_values(playbook, step_id).await?;
+            } else {
+                bounded.extend(lookup::merged(&reads).into_iter().map(|read| (step_id, read)));
+            }
         }
-        Ok(PlaybookHistory::new(by_step, now_ms))
-    }
-
-    /// The values one step's reads need, newest first.
-    async fn step_reads(
-        &self,
-        playbook: &str,
-        step_id: &str,
-        reads: &[HistoryRead],
-        now_ms: i64,
-    ) -> Result<Vec<StoredValue>, HistoryError> {
-        if reads.contains(&HistoryRead::Unbounded) {
-            return self.step_values(playbook, step_id).await;
+        let reads: Vec<_> = bounded.iter().map(|(step_id, read)| lookup::value_read(step_id, read, now_ms)).collect();
+        for batch in reads.chunks(backend::READS_PER_QUERY) {
+            for (step_id, value) in dispatch!(self, s => s.read_values(playbook, batch))? {
+                by_step.entry(step_id).or_default().push(value);
+            }
         }
-        let mut values = Vec::new();
-        for read in lookup::merged(reads) {
-            let at = backend::ValueAt { playbook, step_id, name: read.name() };
-            let found = match &read {
-                HistoryRead::Recent { count, .. } => {
-                    let limit = i64::try_from(*count).unwrap_or(i64::MAX);
-                    dispatch!(self, s => s.recent_values(&at, limit))?
-                }
-                HistoryRead::Before { age, .. } => {
-                    let cutoff = now_ms.saturating_sub(prune::millis_of(*age));
-                    dispatch!(self, s => s.value_before(&at, cutoff))?
-                }
-                HistoryRead::Unbounded => Vec::new(),
-            };
-            values.extend(found);
-        }
-        Ok(lookup::newest_first(values))
+        let steps = by_step.into_iter().map(|(id, values)| (id, StepHistory::new(lookup::newest_first(values), now_ms)));
+        Ok(PlaybookHistory::new(steps.collect(), now_ms))
     }
 }
 

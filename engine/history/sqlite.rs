@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::backend;
+use super::backend::{self, StepValue, ValueRead};
 use super::{HistoryError, migrations, now_ms};
 
 /// How long a writer waits for another.
@@ -63,6 +63,23 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Runs `reads` (of `playbook`) as one statement of UNION ALL subqueries.
+    pub(super) async fn read_values(
+        &self,
+        playbook: &str,
+        reads: &[ValueRead<'_>],
+    ) -> Result<Vec<StepValue>, HistoryError> {
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+        for (i, read) in reads.iter().enumerate() {
+            query.push(if i == 0 { "" } else { " UNION ALL " }).push(backend::READ_VALUES_SQLITE);
+            query.push_bind(playbook).push(backend::READ_STEP).push_bind(read.step_id);
+            query.push(backend::READ_NAME).push_bind(read.name).push(backend::READ_CUTOFF).push_bind(read.cutoff_ms);
+            query.push(backend::READ_LIMIT).push_bind(read.limit).push(format!(") AS read{i}"));
+        }
+        let rows = query.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(backend::step_value).collect::<Result<_, _>>()?)
     }
 }
 

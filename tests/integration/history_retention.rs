@@ -13,6 +13,7 @@ use crate::history::{RECORD, age_run, count, run_with_size};
 
 on_both_stores!(
     a_look_up_loads_only_the_values_it_reads,
+    many_steps_each_read_their_own_values,
     prune_by_count_keeps_the_newest_runs,
     prune_by_age_and_its_dry_run,
     prune_never_removes_what_a_look_back_reads,
@@ -76,6 +77,40 @@ fn a_look_up_loads_only_the_values_it_reads(kind: Kind) {
 
     // A computed name (prev(vars.name)) cannot be bounded: the step's whole past is loaded.
     assert_eq!(load(vec![HistoryRead::Unbounded]).step("size").unwrap().loaded(), 16);
+}
+
+/// 130 steps of two reads each: the look-ups go a hundred to a statement, and
+/// every step must still get its own values, not a neighbour's.
+fn many_steps_each_read_their_own_values(kind: Kind) {
+    const STEPS: usize = 130;
+    let store = Store::new(kind);
+    let mut playbook = String::from("name: many\nsections:\n  - name: s\n    steps:\n");
+    for i in 0..STEPS {
+        playbook.push_str(&format!(
+            "      - id: s{i}\n        title: step {i}\n        shell: {{ run: \"cat v{i}.txt\", json: true }}\n\
+             \x20       capture: {{ v: $.json }}\n        expect: ['v == prev(\"v\")', 'v == prev(\"v\", \"1ms\")']\n"
+        ));
+    }
+    store.dir.write("many.yaml", &playbook);
+    let run = |changed: Option<usize>| {
+        for i in 0..STEPS {
+            let value = if Some(i) == changed { 1000 + i } else { i };
+            store.dir.write(&format!("v{i}.txt"), &value.to_string());
+        }
+        store.run("many.yaml")
+    };
+    assert_eq!(run(None).code, 0, "the first run is not judged");
+    let second = run(None);
+    assert_eq!(second.code, 0, "{second:?}");
+    for i in 0..STEPS {
+        assert_eq!(second.step(&format!("s{i}"))["verdict"], "pass", "step s{i}: {:?}", second.step(&format!("s{i}")));
+    }
+    let third = run(Some(117));
+    assert_eq!(third.code, 1, "{third:?}");
+    for i in 0..STEPS {
+        let expected = if i == 117 { "fail" } else { "pass" };
+        assert_eq!(third.step(&format!("s{i}"))["verdict"], expected, "step s{i}");
+    }
 }
 
 fn prune_by_count_keeps_the_newest_runs(kind: Kind) {

@@ -142,7 +142,9 @@ impl Probe for Sql {
         let rows = match driver {
             Driver::Postgres => {
                 let pools = ctx.shared.get::<Pools<PgConnection>>();
-                let pool = pools.for_url(&url, &ctx.shared, || options::<PgConnectOptions>(&url))?;
+                let pool = pools.for_url(&url, &ctx.shared, || {
+                    options::<PgConnectOptions>(&url).map(|o| crate::tls::postgres_options(o, &url))
+                })?;
                 run::on_pool(&pool, &postgres::dialect(ctx.timeout), &query).await
             }
             Driver::MySql => {
