@@ -6,6 +6,7 @@
 mod board;
 pub mod confirm;
 mod judging;
+mod pending_history;
 mod step;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use crate::expr::{History, Stop};
 use crate::playbook::Plan;
 use crate::probe::context::RunShared;
 use board::Board;
+pub use pending_history::PendingHistory;
 
 use crate::record::{Counts, RunRecord, RunStatus, StepResult, Verdict};
 use crate::secrets::{Redactor, Secrets};
@@ -54,7 +56,7 @@ pub struct ActionRuns {
 pub struct RunOptions {
     /// Steps in flight at once.
     pub jobs: usize,
-    pub history: Option<Arc<dyn HistorySource>>,
+    pub history: Option<PendingHistory>,
     /// Resolves when the run must stop (a signal, the run deadline).
     pub stop: Stopper,
     /// Asked before every action step (see [`confirm`]).
@@ -81,7 +83,7 @@ pub(crate) struct RunScope {
     pub secrets: Secrets,
     pub redactor: Redactor,
     pub shared: Arc<RunShared>,
-    pub history: Option<Arc<dyn HistorySource>>,
+    pub history: Option<PendingHistory>,
     pub confirm: Arc<dyn confirm::Confirm>,
     pub dry_run: bool,
     /// Raised when the run stops, so expressions being judged stop too.

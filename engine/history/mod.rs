@@ -159,7 +159,8 @@ pub struct StoredValue {
 /// Signs a record's stored text; returns the signature in minisign's text form.
 pub type SignRecord = dyn Fn(&[u8]) -> Option<String> + Send + Sync;
 
-/// An open store.
+/// An open store (a clone shares its connections).
+#[derive(Clone)]
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
     Postgres(postgres::PgStore),

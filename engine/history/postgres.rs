@@ -15,6 +15,7 @@ const CONNECT: Duration = Duration::from_secs(10);
 /// The advisory lock key that serialises migrations ("runbook" in ASCII).
 const MIGRATION_LOCK: i64 = 0x72_75_6e_62_6f_6f_6b;
 
+#[derive(Clone)]
 pub struct PgStore {
     pub(super) pool: PgPool,
 }

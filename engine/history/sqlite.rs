@@ -20,6 +20,7 @@ use super::{HistoryError, migrations, now_ms};
 /// How long a writer waits for another.
 const BUSY: Duration = Duration::from_secs(30);
 
+#[derive(Clone)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
 }

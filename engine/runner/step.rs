@@ -91,14 +91,15 @@ fn stop_at(scope: &RunScope, index: usize, begun: Instant) -> Stop {
 async fn attempt_all(scope: &Arc<RunScope>, index: usize, captured: &Value) -> StepResult {
     let step = &scope.plan.steps[index];
     let vars = Value::Object(scope.plan.vars.clone().into_iter().collect());
-    let base = base_scope(scope, index, &vars, captured);
+    let base = base_scope(&vars, captured);
     if let Some(window) = &step.active
         && let Err(why) = window.due(chrono::Utc::now())
     {
         return result(scope, index, Verdict::NotDue, why);
     }
     if let Some(when) = &step.when {
-        let (expression, base, stop) = (when.clone(), base.clone(), stop_at(scope, index, Instant::now()));
+        let base = with_history(scope, index, base.clone()).await;
+        let (expression, stop) = (when.clone(), stop_at(scope, index, Instant::now()));
         match judging::apart_if(expression.loops, move || expression.judge_within(&base, &stop)).await {
             Ok(Ok(Judgement::True)) => {}
             Ok(Ok(_)) => return result(scope, index, Verdict::Skipped, format!("`when: {}` is false", when.source)),
@@ -166,7 +167,7 @@ async fn confirm_action(
     }
     // Checked before anyone is asked: approvers are not bothered for an action that cannot run.
     if let Some(limit) = &step.max_runs
-        && let Err(why) = within_rate(scope, &step.id, limit)
+        && let Err(why) = within_rate(scope, &step.id, limit).await
     {
         return Err(not_run(scope, index, String::new(), why, None));
     }
@@ -202,8 +203,12 @@ fn not_run(scope: &RunScope, index: usize, by: String, why: String, approvals: O
 
 /// Whether action `step_id` may run again under `limit`, or why not: it ran `limit.count` times
 /// within the period, or there is no history to count in.
-fn within_rate(scope: &RunScope, step_id: &str, limit: &RateLimit) -> Result<(), String> {
-    let counted = scope.history.as_ref().and_then(|h| h.action_runs(step_id));
+async fn within_rate(scope: &RunScope, step_id: &str, limit: &RateLimit) -> Result<(), String> {
+    let history = match &scope.history {
+        Some(pending) => pending.get().await,
+        None => None,
+    };
+    let counted = history.and_then(|h| h.action_runs(step_id));
     let Some(runs) = counted else {
         return Err(format!(
             "rate-limited ({limit}): no run history to count earlier runs in (history off or unreadable), so the \
@@ -238,7 +243,8 @@ async fn observe_once(scope: &Arc<RunScope>, index: usize, probe: &ProbeSpec, ba
     let begun = Instant::now();
     match tokio::time::timeout(step.timeout, probe.observe(&ctx)).await {
         Ok(Ok(observation)) => {
-            let (run, base, stop) = (Arc::clone(scope), base.clone(), stop_at(scope, index, begun));
+            let base = with_history(scope, index, base.clone()).await;
+            let (run, stop) = (Arc::clone(scope), stop_at(scope, index, begun));
             let until = step.until.as_ref().filter(|_| gate).map(|u| &u.condition);
             let loops = step.expect.iter().chain(&step.warn).chain(until).any(|e| e.loops);
             judging::apart_if(loops, move || judge(&run, index, observation, base, &stop, gate))
@@ -353,13 +359,21 @@ fn not_held(out: StepResult, wait: &Wait, polls: u32, seen_not_yet: bool) -> Ste
     StepResult { message, ..out }
 }
 
-/// The expression scope before the observation: `vars`, `steps` and history.
-fn base_scope(scope: &RunScope, index: usize, vars: &Value, captured: &Value) -> Scope {
-    let step = &scope.plan.steps[index];
+/// The expression scope before the observation: `vars` and `steps`; the history joins it
+/// when something is judged ([`with_history`]).
+fn base_scope(vars: &Value, captured: &Value) -> Scope {
     let mut variables = BTreeMap::new();
     variables.insert("vars".to_owned(), vars.clone());
     variables.insert("steps".to_owned(), captured.clone());
-    Scope { variables, history: scope.history.as_ref().and_then(|h| h.for_step(&step.id)) }
+    Scope { variables, history: None }
+}
+
+/// `base` with step `index`'s history, waiting for it if it is still loading.
+async fn with_history(scope: &RunScope, index: usize, mut base: Scope) -> Scope {
+    if let Some(pending) = &scope.history {
+        base.history = pending.get().await.and_then(|h| h.for_step(&scope.plan.steps[index].id));
+    }
+    base
 }
 
 /// Judges `observation`: captures, then (with `gate`) the `until` condition, then `expect` and `warn`.

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use super::HistoryMode;
+use crate::expr::HistoryRead;
 use crate::history::{HistoryError, Location, Store};
 use crate::playbook::{Plan, Retention};
 use crate::record::snooze::Snooze;
 use crate::record::{ChainLink, RunRecord};
-use crate::runner::HistorySource;
+use crate::runner::{HistorySource, PendingHistory};
 
 /// A run being kept in the history.
 pub(super) struct Recorder {
@@ -51,7 +52,7 @@ impl Recorder {
 /// read, and the snoozes in force for its playbook.
 pub(super) struct Begun {
     pub recorder: Option<Recorder>,
-    pub source: Option<Arc<dyn HistorySource>>,
+    pub source: Option<PendingHistory>,
     pub snoozes: Vec<Snooze>,
 }
 
@@ -73,7 +74,8 @@ pub(super) async fn begin(store: Option<&str>, plan: &Plan, mode: HistoryMode, h
             return none();
         }
     };
-    let source = earlier_runs(&store, plan, host, warn).await;
+    // Loaded while the first steps probe; a step waits for it only to judge.
+    let source = Some(PendingHistory::loading(earlier_runs(store.clone(), plan.clone(), host.to_owned(), warn)));
     let snoozes = snoozes_of(&store, &plan.name, warn).await;
     if mode == HistoryMode::Read {
         return Begun { recorder: None, source, snoozes };
@@ -120,8 +122,9 @@ pub async fn last_record(store: Option<&str>, playbook: &str) -> Option<RunRecor
 /// The earlier values the steps of `plan` read (`prev` and friends), and only those, and how
 /// often each action with `max_runs` ran on `host` within its period. An action whose runs
 /// could not be counted is left out: it will not run.
-async fn earlier_runs(store: &Store, plan: &Plan, host: &str, warn: fn(&str)) -> Option<Arc<dyn HistorySource>> {
-    let readers = plan.steps.iter().map(|s| (s.id.as_str(), s.history_reads())).filter(|(_, reads)| !reads.is_empty());
+async fn earlier_runs(store: Store, plan: Plan, host: String, warn: fn(&str)) -> Option<Arc<dyn HistorySource>> {
+    let readers: Vec<(&str, Vec<HistoryRead>)> =
+        plan.steps.iter().map(|s| (s.id.as_str(), s.history_reads())).filter(|(_, reads)| !reads.is_empty()).collect();
     let now = crate::history::now_ms();
     let mut loaded = match store.playbook_history(&plan.name, readers, now).await {
         Ok(loaded) => loaded,
@@ -132,7 +135,7 @@ async fn earlier_runs(store: &Store, plan: &Plan, host: &str, warn: fn(&str)) ->
     };
     for step in &plan.steps {
         let Some(limit) = &step.max_runs else { continue };
-        let at = crate::history::ActionAt { playbook: &plan.name, host, step_id: &step.id };
+        let at = crate::history::ActionAt { playbook: &plan.name, host: &host, step_id: &step.id };
         let since = now.saturating_sub(i64::try_from(limit.per.as_millis()).unwrap_or(i64::MAX));
         match store.action_runs(&at, since).await {
             Ok(runs) => loaded.count_action_runs(&step.id, runs),

@@ -43,6 +43,8 @@ pub struct Sql {
     /// The database. The scheme picks the driver: `postgres://` or `postgresql://`,
     /// `mysql://` or `mariadb://`, `sqlite:` (a path relative to the playbook's folder).
     /// Put passwords in secrets: `postgres://app:{{secrets.pg_password}}@127.0.0.1/app`.
+    /// PostgreSQL on 127.0.0.1, `localhost` or a socket is reached without TLS unless the
+    /// URL (`sslmode=require`) or `PGSSLMODE` asks for it; elsewhere `sslmode` defaults to `prefer`.
     #[schemars(example = &"postgres://postgres@127.0.0.1:5432/postgres")]
     pub url: String,
     /// The query. Use placeholders for values (`$1` on PostgreSQL, `?` on MySQL and
