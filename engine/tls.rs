@@ -13,10 +13,7 @@ pub fn install_crypto_provider() {
 /// URL (`sslmode`) or `PGSSLMODE` asks for it: the bytes never leave the host, the
 /// default `prefer` verifies nothing, and the handshake cost ~90 ms a connection
 /// (sqlx does not set TCP_NODELAY, so the handshake waits on delayed ACKs).
-pub fn postgres_options(
-    options: sqlx::postgres::PgConnectOptions,
-    url: &str,
-) -> sqlx::postgres::PgConnectOptions {
+pub fn postgres_options(options: sqlx::postgres::PgConnectOptions, url: &str) -> sqlx::postgres::PgConnectOptions {
     let asked = url.contains("sslmode") || url.contains("ssl-mode") || std::env::var_os("PGSSLMODE").is_some();
     if asked || !is_loopback(options.get_host()) {
         return options;

@@ -304,7 +304,8 @@ impl Store {
                 by_step.entry(step_id).or_default().push(value);
             }
         }
-        let steps = by_step.into_iter().map(|(id, values)| (id, StepHistory::new(lookup::newest_first(values), now_ms)));
+        let steps =
+            by_step.into_iter().map(|(id, values)| (id, StepHistory::new(lookup::newest_first(values), now_ms)));
         Ok(PlaybookHistory::new(steps.collect(), now_ms))
     }
 }
