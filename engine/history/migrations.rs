@@ -168,6 +168,12 @@ CREATE INDEX snoozes_in_force ON snoozes (playbook, expires_at);
 ALTER TABLE runs ADD COLUMN follow_up_of {int};
 CREATE INDEX runs_by_follow_up ON runs (follow_up_of);
 ",
+    "
+-- --stats reads the rollups: nothing reads values or verdicts by time any more,
+-- and every run paid for two more index entries per value and per step.
+DROP INDEX run_values_by_time;
+DROP INDEX run_steps_by_time;
+",
 ];
 
 const SQLITE_BACKFILL_NUM: &str = "UPDATE run_values SET num = CAST(value AS REAL) \

@@ -14,6 +14,7 @@ on_both_stores!(
     growth_is_judged_against_the_previous_run,
     prev_with_an_age_reads_the_latest_value_at_least_that_old,
     aggregates_read_the_last_n_runs,
+    a_when_condition_reads_the_history,
     a_run_killed_at_any_moment_leaves_the_store_consistent,
     an_interrupted_run_is_kept_but_not_judged_against,
     a_dry_run_reads_the_history_but_is_not_kept,
@@ -178,6 +179,26 @@ fn prev_with_an_age_reads_the_latest_value_at_least_that_old(kind: Kind) {
     let listed = store.runbook(["history", "trend", "--format", "json"]).run().json();
     let ids: Vec<i64> = listed.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [4, 3, 2, 1], "newest first by start time");
+}
+
+/// The history loads while steps probe; a `when:` is judged before the probe, so it
+/// must wait for the history, not judge without it.
+fn a_when_condition_reads_the_history(kind: Kind) {
+    let store = Store::new(kind);
+    store.dir.write("record.yaml", RECORD);
+    store.dir.write(
+        "gated.yaml",
+        &RECORD.replace(
+            "title: record",
+            "title: gated\n        when: 'prev(\"size\") > 100'\n        expect: ['size > 0']",
+        ),
+    );
+    assert_eq!(run_with_size(&store, "record.yaml", 50).code, 0);
+    let skipped = run_with_size(&store, "gated.yaml", 60);
+    assert_eq!(skipped.step("size")["verdict"], "skipped", "the last size, 50, is not over 100: {skipped:?}");
+    assert_eq!(run_with_size(&store, "record.yaml", 300).code, 0);
+    let ran = run_with_size(&store, "gated.yaml", 70);
+    assert_eq!(ran.step("size")["verdict"], "pass", "the last size, 300, is over 100: {ran:?}");
 }
 
 fn aggregates_read_the_last_n_runs(kind: Kind) {
