@@ -136,7 +136,7 @@ impl Session {
                 }
                 begun
             }
-            None => keep::Begun { recorder: None, source: None, snoozes: Vec::new() },
+            None => keep::Begun::none(),
         };
         let options = RunOptions {
             jobs: self.config.jobs,
@@ -151,6 +151,7 @@ impl Session {
         self.config.identity.stamp(&mut record);
         // Before the sign-off, so the report names the run a countersign is for.
         record.run_id = recorder.as_ref().map(keep::Recorder::run_id);
+        let snoozes = keep::Begun::snoozes(snoozes).await;
         if !snoozes.is_empty() {
             crate::record::snooze::apply(&mut record, &snoozes, chrono::Utc::now());
         }

@@ -49,52 +49,73 @@ impl Recorder {
 }
 
 /// What opening the history gave a run: where it is kept, the earlier values its steps
-/// read, and the snoozes in force for its playbook.
+/// read, and the snoozes in force for its playbook (applied once the run is done). The
+/// last two load while the first steps probe.
 pub(super) struct Begun {
     pub recorder: Option<Recorder>,
     pub source: Option<PendingHistory>,
-    pub snoozes: Vec<Snooze>,
+    pub snoozes: Option<tokio::task::JoinHandle<Vec<Snooze>>>,
 }
 
-/// Opens the history for a run of `plan` as `mode` says, loads the earlier
-/// values its steps read and the snoozes in force, and (to keep it) records
-/// that the run started, so a run killed half-way is visible.
+impl Begun {
+    pub(super) fn none() -> Self {
+        Self { recorder: None, source: None, snoozes: None }
+    }
+
+    /// The snoozes in force; none when they could not be read, so every failure then counts.
+    pub(super) async fn snoozes(snoozes: Option<tokio::task::JoinHandle<Vec<Snooze>>>) -> Vec<Snooze> {
+        match snoozes {
+            Some(loading) => loading.await.unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Opens the history for a run of `plan` as `mode` says, (to keep it) records that the
+/// run started, so a run killed half-way is visible, and starts loading the earlier values
+/// its steps read and the snoozes in force. The marker goes first: SQLite has one
+/// connection, and the run starts as soon as the marker is in.
 pub(super) async fn begin(store: Option<&str>, plan: &Plan, mode: HistoryMode, host: &str, warn: fn(&str)) -> Begun {
-    let none = || Begun { recorder: None, source: None, snoozes: Vec::new() };
     let opened = match mode {
-        HistoryMode::Off => return none(),
+        HistoryMode::Off => return Begun::none(),
         HistoryMode::Read => open_to_read(store).await,
         HistoryMode::Keep => open(store).await.map(Some),
     };
     let store = match opened {
         Ok(Some(store)) => store,
-        Ok(None) => return none(),
+        Ok(None) => return Begun::none(),
         Err(message) => {
             warn(&format!("history is off for this run: {message}"));
-            return none();
+            return Begun::none();
         }
     };
-    // Loaded while the first steps probe; a step waits for it only to judge.
+    let recorder = match mode {
+        HistoryMode::Keep => mark_started(&store, plan, host, warn).await,
+        _ => None,
+    };
     let source = Some(PendingHistory::loading(earlier_runs(store.clone(), plan.clone(), host.to_owned(), warn)));
-    let snoozes = snoozes_of(&store, &plan.name, warn).await;
-    if mode == HistoryMode::Read {
-        return Begun { recorder: None, source, snoozes };
-    }
-    let now = crate::history::now_ms();
+    let name = plan.name.clone();
+    let loader = store.clone();
+    let snoozes = Some(tokio::spawn(async move { snoozes_of(&loader, &name, warn).await }));
+    Begun { recorder, source, snoozes }
+}
+
+/// Records that a run of `plan` started; `None` (and a warning) when it cannot be kept.
+async fn mark_started(store: &Store, plan: &Plan, host: &str, warn: fn(&str)) -> Option<Recorder> {
     let (lookback_runs, lookback_ms) = crate::history::RunStart::look_back(plan.look_back());
     let start = crate::history::RunStart {
         playbook: &plan.name,
         file: &plan.file,
         host,
-        started_ms: now,
+        started_ms: crate::history::now_ms(),
         lookback_runs,
         lookback_ms,
     };
     match store.begin_run(&start).await {
-        Ok(run_id) => Begun { recorder: Some(Recorder { store, run_id }), source, snoozes },
+        Ok(run_id) => Some(Recorder { store: store.clone(), run_id }),
         Err(e) => {
             warn(&format!("this run will not be kept in the history: {e}"));
-            Begun { recorder: None, source, snoozes }
+            None
         }
     }
 }
