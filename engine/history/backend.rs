@@ -65,8 +65,8 @@ pub(crate) const COMPLETE_RUN: &str = "UPDATE runs SET status = $2, verdict = $3
      chain_hash = $13, chain_seq = $14, follow_up_of = $15 WHERE id = $1";
 
 /// Rows per multi-row INSERT: one statement per this many rows instead of one each
-/// (7 columns x 100 rows stays far under both databases' bind limits).
-pub(crate) const BATCH: usize = 100;
+/// (7 columns x 500 rows stays far under both databases' bind limits: 32,766 and 65,535).
+pub(crate) const BATCH: usize = 500;
 
 pub(crate) const INSERT_VALUES: &str = "INSERT INTO run_values (run_id, playbook, step_id, name, value, num, at) ";
 pub(crate) const INSERT_STEPS: &str = "INSERT INTO run_steps (run_id, playbook, step_id, verdict, at) ";

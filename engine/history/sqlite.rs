@@ -36,7 +36,9 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(BUSY);
+            .busy_timeout(BUSY)
+            // A run's final transaction spilled a statement journal to a file in /var/tmp.
+            .pragma("temp_store", "memory");
         // Switching a new file to WAL takes a lock that busy_timeout does not
         // wait for; two runs creating the file at once retry briefly.
         let mut attempt = 0;
