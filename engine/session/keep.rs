@@ -93,7 +93,7 @@ pub(super) async fn begin(store: Option<&str>, plan: &Plan, mode: HistoryMode, h
         HistoryMode::Keep => mark_started(&store, plan, host, warn).await,
         _ => None,
     };
-    let source = Some(PendingHistory::loading(earlier_runs(store.clone(), plan.clone(), host.to_owned(), warn)));
+    let source = Some(PendingHistory::loading(earlier_runs(store.clone(), Wanted::of(plan, host), warn)));
     let name = plan.name.clone();
     let loader = store.clone();
     let snoozes = Some(tokio::spawn(async move { snoozes_of(&loader, &name, warn).await }));
@@ -140,27 +140,45 @@ pub async fn last_record(store: Option<&str>, playbook: &str) -> Option<RunRecor
     runs.iter().find_map(crate::history::StoredRun::record)
 }
 
-/// The earlier values the steps of `plan` read (`prev` and friends), and only those, and how
-/// often each action with `max_runs` ran on `host` within its period. An action whose runs
-/// could not be counted is left out: it will not run.
-async fn earlier_runs(store: Store, plan: Plan, host: String, warn: fn(&str)) -> Option<Arc<dyn HistorySource>> {
+/// What loading the earlier runs needs of a plan, taken out before the run so that the
+/// load, spawned, does not need a copy of the whole plan.
+struct Wanted {
+    playbook: String,
+    host: String,
+    /// Per step that reads history: what it reads.
+    reads: Vec<(String, Vec<HistoryRead>)>,
+    /// Per action step with `max_runs`: the period its runs are counted over.
+    periods: Vec<(String, std::time::Duration)>,
+}
+
+impl Wanted {
+    fn of(plan: &Plan, host: &str) -> Self {
+        let reads = plan.steps.iter().map(|s| (s.id.clone(), s.history_reads())).filter(|(_, r)| !r.is_empty());
+        let periods = plan.steps.iter().filter_map(|s| s.max_runs.as_ref().map(|limit| (s.id.clone(), limit.per)));
+        Self { playbook: plan.name.clone(), host: host.to_owned(), reads: reads.collect(), periods: periods.collect() }
+    }
+}
+
+/// The earlier values the steps read (`prev` and friends), and only those, and how often each
+/// action with `max_runs` ran on the host within its period. An action whose runs could not
+/// be counted is left out: it will not run.
+async fn earlier_runs(store: Store, wanted: Wanted, warn: fn(&str)) -> Option<Arc<dyn HistorySource>> {
     let readers: Vec<(&str, Vec<HistoryRead>)> =
-        plan.steps.iter().map(|s| (s.id.as_str(), s.history_reads())).filter(|(_, reads)| !reads.is_empty()).collect();
+        wanted.reads.iter().map(|(id, reads)| (id.as_str(), reads.clone())).collect();
     let now = crate::history::now_ms();
-    let mut loaded = match store.playbook_history(&plan.name, readers, now).await {
+    let mut loaded = match store.playbook_history(&wanted.playbook, readers, now).await {
         Ok(loaded) => loaded,
         Err(e) => {
             warn(&format!("cannot read earlier runs: {e}"));
             return None;
         }
     };
-    for step in &plan.steps {
-        let Some(limit) = &step.max_runs else { continue };
-        let at = crate::history::ActionAt { playbook: &plan.name, host: &host, step_id: &step.id };
-        let since = now.saturating_sub(i64::try_from(limit.per.as_millis()).unwrap_or(i64::MAX));
+    for (step_id, per) in &wanted.periods {
+        let at = crate::history::ActionAt { playbook: &wanted.playbook, host: &wanted.host, step_id };
+        let since = now.saturating_sub(i64::try_from(per.as_millis()).unwrap_or(i64::MAX));
         match store.action_runs(&at, since).await {
-            Ok(runs) => loaded.count_action_runs(&step.id, runs),
-            Err(e) => warn(&format!("cannot count the earlier runs of action `{}`: {e}", step.id)),
+            Ok(runs) => loaded.count_action_runs(step_id, runs),
+            Err(e) => warn(&format!("cannot count the earlier runs of action `{step_id}`: {e}")),
         }
     }
     Some(Arc::new(loaded))
