@@ -72,13 +72,15 @@ struct Clients {
 }
 
 fn build_client(insecure: bool) -> Result<reqwest::Client, ProbeError> {
+    let failed = |e: &dyn std::fmt::Display| ProbeError::Other(format!("cannot set up the HTTP client: {e}"));
     crate::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .user_agent(concat!("runbook/", env!("CARGO_PKG_VERSION")))
-        .tls_danger_accept_invalid_certs(insecure)
-        .pool_max_idle_per_host(64)
-        .build()
-        .map_err(|e| ProbeError::Other(format!("cannot set up the HTTP client: {e}")))
+    let builder = reqwest::Client::builder().user_agent(concat!("runbook/", env!("CARGO_PKG_VERSION")));
+    let builder = if insecure {
+        builder.tls_danger_accept_invalid_certs(true)
+    } else {
+        builder.tls_backend_preconfigured(crate::tls::lazily_verified_config().map_err(|e| failed(&e))?)
+    };
+    builder.pool_max_idle_per_host(64).build().map_err(|e| failed(&e))
 }
 
 impl Probe for Http {

@@ -90,3 +90,63 @@ fn insecure_true_on_one_step_passes_and_every_output_says_verification_was_off()
 fn read(dir: &TestDir, name: &str) -> String {
     std::fs::read_to_string(dir.path().join(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
 }
+
+/// The roots load on the first handshake, not when the client is made, and they are the
+/// platform's: a CA named by `SSL_CERT_FILE` is trusted, and the step passes verified.
+#[test]
+fn a_certificate_from_a_ca_the_platform_trusts_passes_verified() {
+    let dir = TestDir::new();
+    let server = untrusted_server(&dir);
+    write_playbook(&dir, server.port, "");
+    let ca = dir.path().join("ca.pem");
+    let out = dir
+        .runbook()
+        .args(["run", "playbook.yaml", "--format", "json"])
+        .env("SSL_CERT_FILE", ca.to_str().unwrap())
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let step = out.step("api");
+    assert_eq!(step["verdict"], "pass", "{step}");
+    assert!(step.get("insecure").is_none(), "verification was on: {step}");
+}
+
+/// Without any root certificate, an https step is an error that says so, and a plain
+/// http step beside it still runs: the roots are loaded only for a handshake.
+#[test]
+fn without_root_certificates_https_errors_and_plain_http_still_runs() {
+    let dir = TestDir::new();
+    let server = untrusted_server(&dir);
+    let plain = crate::util::HttpServer::start(axum::Router::new().route("/", axum::routing::get(|| async { "ok" })));
+    dir.write(
+        "playbook.yaml",
+        &format!(
+            r#"name: no roots
+sections:
+  - name: Transport
+    steps:
+      - id: api
+        title: API over HTTPS
+        http: {{ url: "https://localhost:{}/health" }}
+        expect: ['status == 200']
+      - id: plain
+        title: API over plain HTTP
+        http: {{ url: "{}" }}
+        expect: ['status == 200']
+"#,
+            server.port, plain.url
+        ),
+    );
+    dir.write("empty.pem", "");
+    let empty = dir.path().join("empty.pem");
+    let out = dir
+        .runbook()
+        .args(["run", "playbook.yaml", "--format", "json"])
+        .env("SSL_CERT_FILE", empty.to_str().unwrap())
+        .env("SSL_CERT_DIR", empty.to_str().unwrap())
+        .run();
+    assert_eq!(out.code, 1, "{out:?}");
+    let api = out.step("api");
+    assert_eq!(api["verdict"], "error", "{api}");
+    assert!(api["message"].as_str().unwrap_or_default().contains("CA certificates"), "{api}");
+    assert_eq!(out.step("plain")["verdict"], "pass", "{out:?}");
+}
