@@ -7,10 +7,11 @@
 #   RUNBOOK=path bench/run.sh
 #
 # Needs bash, python3 (standard library: the HTTP endpoint and the timer),
-# curl (the comparison) and GNU time (peak memory; installed with apt-get if
-# missing); node, if installed, for a second endpoint (bench/server.js). Runs
-# keep no history (RUNBOOK_NO_HISTORY) except the 500-step figure, measured
-# with history on (a fresh SQLite store) and off, each as the median ratio of
+# curl (the comparison), nginx and GNU time (the 500-step endpoint and peak
+# memory; installed with apt-get if missing); node, if installed, for another
+# endpoint (bench/server.js). Runs keep no history (RUNBOOK_NO_HISTORY) except
+# the 500-step figure, measured against nginx and the Python endpoint with
+# history on (a fresh SQLite store) and off, each as the median ratio of
 # paired runs against one `curl -K` process making the same 500 GETs in turn.
 # Every request goes to 127.0.0.1.
 set -euo pipefail
@@ -30,8 +31,10 @@ fi
 work=$(mktemp -d)
 server_pid=""
 node_pid=""
+nginx_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
   [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -86,8 +89,6 @@ export RUNBOOK_NO_HISTORY=1
 playbook "$work/slow50.yaml" /slow 50
 playbook "$work/fast500.yaml" /fast 500
 playbook "$work/fast1000.yaml" /fast 1000
-urls=()
-for _ in $(seq 1 500); do urls+=("$url/fast"); done
 mkdir -p "$work/many"
 for i in $(seq 1 100); do playbook "$work/many/p$i.yaml" /fast 10; done
 printf 'name: tiny\nsections:\n  - name: s\n    steps:\n      - id: a\n        title: t\n        shell: { run: "true" }\n' \
@@ -95,15 +96,48 @@ printf 'name: tiny\nsections:\n  - name: s\n    steps:\n      - id: a\n        t
 
 echo "runbook: $RUNBOOK ($("$RUNBOOK" --version)); $RUNS runs each, medians; $(nproc) CPUs"
 report "(a) 50 http steps, endpoint sleeps 200 ms" "$(median_ms "$RUNBOOK" run "$work/slow50.yaml") ms" "well under 2000 ms"
-printf 'url = "%s"\noutput = /dev/null\n' "${urls[@]}" >"$work/curl500.conf"
-read -r ours theirs ratio < <(paired_ratio "$RUNBOOK" run "$work/fast500.yaml" -- curl -s -K "$work/curl500.conf")
-report "(b) 500 http steps, fast endpoint, history off" "$ours ms" "<= curl"
-report "    curl -K, the same 500 GETs in one process" "$theirs ms" ""
-report "    ratio runbook / curl, history off (median of pairs)" "$ratio" "<= 1.0"
-read -r ours theirs ratio < <(RUNBOOK_NO_HISTORY='' RUNBOOK_HISTORY="$work/history.db" \
-  paired_ratio "$RUNBOOK" run "$work/fast500.yaml" -- curl -s -K "$work/curl500.conf")
-report "    500 http steps, history on (SQLite)" "$ours ms" "<= curl"
-report "    ratio runbook / curl, history on (median of pairs)" "$ratio" "<= 1.0"
+# versus_curl NAME URL: the 500 steps against URL/fast beside one `curl -K` process making
+# the same 500 GETs in turn, history off and on (a fresh SQLite store), as paired ratios.
+versus_curl() {
+  local name=$1 base=$2 ours theirs ratio
+  sed "s#$url/fast#$base/fast#" "$work/fast500.yaml" >"$work/$name.yaml"
+  for _ in $(seq 1 500); do printf 'url = "%s/fast"\noutput = /dev/null\n' "$base"; done >"$work/$name.conf"
+  read -r ours theirs ratio < <(paired_ratio "$RUNBOOK" run "$work/$name.yaml" -- curl -s -K "$work/$name.conf")
+  report "    $name: 500 http steps, history off" "$ours ms" "<= curl"
+  report "    $name: curl -K, the same 500 GETs in one process" "$theirs ms" ""
+  report "    $name: ratio runbook / curl, history off (median of pairs)" "$ratio" "<= 1.0"
+  rm -f "$work/history.db"*
+  read -r ours theirs ratio < <(RUNBOOK_NO_HISTORY='' RUNBOOK_HISTORY="$work/history.db" \
+    paired_ratio "$RUNBOOK" run "$work/$name.yaml" -- curl -s -K "$work/$name.conf")
+  report "    $name: 500 http steps, history on (SQLite)" "$ours ms" "<= curl"
+  report "    $name: ratio runbook / curl, history on (median of pairs)" "$ratio" "<= 1.0"
+}
+report "(b) 500 http steps, fast endpoint, against one curl -K" "" ""
+# nginx first, as in the issue that set the target: its own cost per request is small, so
+# the figure compares the two clients. Installed if missing; one process, on a free port.
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<EOF
+daemon off; master_process off; worker_processes 1; pid $work/nginx/pid; error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off; keepalive_requests 100000;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location /fast { default_type application/json; return 200 '{"status": "ok", "uptime": 12345.5}'; }
+  }
+}
+EOF
+PATH="$PATH:/usr/sbin" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx/" 2>/dev/null &
+nginx_pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$nginx_port/fast" >/dev/null && break; sleep 0.1; done
+versus_curl nginx "http://127.0.0.1:$nginx_port"
+# The Python endpoint: a thread per connection, so its own cost per request weighs in too.
+versus_curl python "$url"
 # The same 500 steps against Node's HTTP server, when node is installed.
 if command -v node >/dev/null; then
   node bench/server.js "$work/node-port" &

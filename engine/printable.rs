@@ -25,14 +25,24 @@ fn picture(c: char) -> char {
     }
 }
 
-/// Whether any string in `value` holds a control character [`printable`] would change.
-pub fn json_has_hidden(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::String(s) => s.chars().any(hidden),
-        serde_json::Value::Array(items) => items.iter().any(json_has_hidden),
-        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.chars().any(hidden) || json_has_hidden(v)),
-        _ => false,
+/// Whether `json`, text as `serde_json` writes it, has a string holding a control
+/// character [`printable`] would change: one written raw (DEL, C1) or escaped (`\b`,
+/// `\f`, `\r`, `\u00XX`, which it uses for no other character). A look at the text,
+/// so a record need not become a `Value` tree only to learn it is clean.
+pub fn json_text_has_hidden(json: &str) -> bool {
+    let mut chars = json.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if matches!(chars.next(), Some('b' | 'f' | 'r' | 'u')) {
+                    return true;
+                }
+            }
+            c if hidden(c) => return true,
+            _ => {}
+        }
     }
+    false
 }
 
 /// Every string in `value` made [`printable`].
@@ -61,5 +71,16 @@ mod tests {
         let mut value = serde_json::json!({"m": ["\u{1b}]0;title\u{7}"]});
         printable_json(&mut value);
         assert_eq!(value, serde_json::json!({"m": ["␛]0;title␇"]}));
+    }
+
+    proptest::proptest! {
+        /// The look at the text finds a hidden character exactly where one is, in keys too.
+        #[test]
+        fn the_text_has_one_exactly_when_a_string_does(key in "\\PC{0,4}|[\\x00-\\x{a0}]{0,4}", s in "(\\PC|[\\x00-\\x{a0}\\\\\"])*") {
+            let value = serde_json::json!({key.clone(): [s.clone(), {"k": 1}]});
+            let text = serde_json::to_string(&value).unwrap();
+            let expected = key.chars().any(hidden) || s.chars().any(hidden);
+            proptest::prop_assert_eq!(json_text_has_hidden(&text), expected, "{}", text);
+        }
     }
 }

@@ -115,6 +115,11 @@ impl Redactor {
     }
 
     /// Redacts every string in a JSON value, keys included.
+    /// Whether there is nothing to mask (the playbook has no secrets).
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
     pub fn redact_json(&self, value: &mut Value) {
         if self.raw.is_empty() {
             return;
