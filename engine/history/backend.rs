@@ -77,7 +77,7 @@ pub(crate) const STEP_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_valu
      WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC";
 
 /// Look-ups per statement: a playbook's reads go in a few round trips, not one
-/// each (SQLite: 5 binds a read, and at most 500 terms in a compound SELECT).
+/// each (SQLite: 4 binds a read, and at most 500 terms in a compound SELECT).
 pub(crate) const READS_PER_QUERY: usize = 100;
 
 /// The newest values of one step's name, at or before a time: a backwards walk of

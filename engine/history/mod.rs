@@ -185,6 +185,14 @@ impl Store {
         opened.map_err(|e| HistoryError::Open { location: location.to_string(), source: Box::new(e) })
     }
 
+    /// Starts copying the store's write-ahead log into it while a run goes on (SQLite);
+    /// PostgreSQL's own checkpointer does that.
+    pub fn checkpoint_in_background(&self) {
+        if let Store::Sqlite(store) = self {
+            store.checkpoint_in_background();
+        }
+    }
+
     /// Records that a run of `playbook` started; returns its id.
     pub async fn begin_run(&self, start: &RunStart<'_>) -> Result<i64, HistoryError> {
         dispatch!(self, s => s.begin_run(start))

@@ -93,6 +93,9 @@ pub(super) async fn begin(store: Option<&str>, plan: &Plan, mode: HistoryMode, h
         HistoryMode::Keep => mark_started(&store, plan, host, warn).await,
         _ => None,
     };
+    if recorder.is_some() {
+        store.checkpoint_in_background();
+    }
     let source = Some(PendingHistory::loading(earlier_runs(store.clone(), Wanted::of(plan, host), warn)));
     let name = plan.name.clone();
     let loader = store.clone();
