@@ -28,7 +28,8 @@ const AUTOCHECKPOINT_PAGES: &str = "4000";
 #[derive(Clone)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
-    options: SqliteConnectOptions,
+    /// For a connection of its own (the background checkpoint).
+    options: std::sync::Arc<SqliteConnectOptions>,
 }
 
 impl SqliteStore {
@@ -58,7 +59,7 @@ impl SqliteStore {
                 Err(e) => return Err(e.into()),
             }
         };
-        let store = Self { pool, options };
+        let store = Self { pool, options: std::sync::Arc::new(options) };
         store.migrate().await?;
         Ok(store)
     }
@@ -69,7 +70,7 @@ impl SqliteStore {
     /// one ran inside every other run's final commit. PASSIVE: it waits for no lock and
     /// no one waits for it; a process that ends first leaves the WAL as it was.
     pub(super) fn checkpoint_in_background(&self) {
-        let options = self.options.clone();
+        let options = std::sync::Arc::clone(&self.options);
         tokio::spawn(async move {
             use sqlx::ConnectOptions as _;
             if let Ok(mut connection) = options.connect().await {
