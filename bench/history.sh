@@ -58,6 +58,8 @@ with open(path, "w") as f:
 EOF2
 
 # The SQL that adds RUNS_N earlier runs of 500 values each, an hour apart, ending an hour ago.
+# In run order, as runs write them (each run its values in one statement): without ORDER BY,
+# SQLite generated them step by step, spreading each run's values over the whole table.
 fill_sql() {
   local runs=$1 series_runs series_steps
   if [ "$2" = sqlite ]; then
@@ -75,10 +77,10 @@ INSERT INTO runs (playbook, file, host, status, verdict, started_at, finished_at
          '{}', '{}', 10, 86400000 FROM ($series_runs) n;
 INSERT INTO run_values (run_id, playbook, step_id, name, value, num, at)
   SELECT r.id, r.playbook, 's' || k.j, 'up', '12345.5', 12345.5 + (r.id % 7), r.started_at
-  FROM runs r, ($series_steps) k WHERE r.host = 'bench';
+  FROM runs r, ($series_steps) k WHERE r.host = 'bench' ORDER BY r.id, k.j;
 INSERT INTO run_steps (run_id, playbook, step_id, verdict, at)
   SELECT r.id, r.playbook, 's' || k.j, CASE WHEN (r.id + k.j) % 50 = 0 THEN 'fail' ELSE 'pass' END, r.started_at
-  FROM runs r, ($series_steps) k WHERE r.host = 'bench';
+  FROM runs r, ($series_steps) k WHERE r.host = 'bench' ORDER BY r.id, k.j;
 SQL
 }
 

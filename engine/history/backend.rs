@@ -21,6 +21,9 @@ pub(crate) trait Backend {
         sign: Option<&SignRecord>,
     ) -> Result<Finished, HistoryError>;
     async fn step_values(&self, playbook: &str, step_id: &str) -> Result<Vec<StoredValue>, HistoryError>;
+    async fn newest_runs(&self, playbook: &str, cutoff_ms: i64, limit: i64) -> Result<Vec<i64>, HistoryError>;
+    async fn values_of_runs(&self, runs: &[i64], names: &[&str]) -> Result<Vec<RunValue>, HistoryError>;
+    async fn walk_values(&self, playbook: &str, read: &ValueRead<'_>) -> Result<Vec<StepValue>, HistoryError>;
     async fn runs(&self, playbook: Option<&str>, limit: u32) -> Result<Vec<StoredRun>, HistoryError>;
     async fn run(&self, id: i64) -> Result<Option<StoredRun>, HistoryError>;
     async fn prune(&self, playbook: &str, rule: &Retention, now_ms: i64, dry_run: bool)
@@ -47,6 +50,7 @@ pub(crate) const ACTION_RUNS: &str = "SELECT COUNT(*), MAX(at) FROM action_runs 
 
 /// One bounded look-up: the newest `limit` values of one step's name stored at
 /// or before `cutoff_ms` (`i64::MAX`: any time).
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ValueRead<'a> {
     pub step_id: &'a str,
     pub name: &'a str,
@@ -56,6 +60,9 @@ pub(crate) struct ValueRead<'a> {
 
 /// A looked-up value and the step that captured it.
 pub(crate) type StepValue = (String, StoredValue);
+
+/// A stored value with the run and step it belongs to.
+pub(crate) type RunValue = (i64, String, StoredValue);
 
 pub(crate) const INSERT_RUN: &str = "INSERT INTO runs (playbook, file, host, status, started_at, lookback_runs, \
      lookback_ms) VALUES ($1, $2, $3, 'incomplete', $4, $5, $6) RETURNING id";
@@ -71,33 +78,31 @@ pub(crate) const BATCH: usize = 500;
 pub(crate) const INSERT_VALUES: &str = "INSERT INTO run_values (run_id, playbook, step_id, name, value, num, at) ";
 pub(crate) const INSERT_STEPS: &str = "INSERT INTO run_steps (run_id, playbook, step_id, verdict, at) ";
 
-// `CROSS JOIN`: SQLite then walks `run_values` first, in index order, and looks each run
-// up by id; a plain JOIN let it scan every run and sort. PostgreSQL plans it as any join.
-pub(crate) const STEP_VALUES: &str = "SELECT v.name, v.at, v.value FROM run_values v CROSS JOIN runs r \
-     WHERE r.id = v.run_id AND v.playbook = $1 AND v.step_id = $2 AND r.status = 'complete' ORDER BY v.at DESC, v.run_id DESC";
+// Every look-up walks `runs_by_playbook` backwards and finds each run's values by the
+// primary key (run_id, step_id, name): values are kept in run order, so a run appends
+// to the end of its tables instead of touching an index page per captured name.
+// `CROSS JOIN` keeps SQLite from choosing another order; PostgreSQL plans it as any join.
+pub(crate) const STEP_VALUES: &str = "SELECT v.name, v.at, v.value FROM runs r CROSS JOIN run_values v \
+     WHERE r.playbook = $1 AND r.status = 'complete' AND v.run_id = r.id AND v.step_id = $2 \
+     ORDER BY r.started_at DESC, r.id DESC";
 
-/// Look-ups per statement: a playbook's reads go in a few round trips, not one
-/// each (SQLite: 4 binds a read, and at most 500 terms in a compound SELECT).
-pub(crate) const READS_PER_QUERY: usize = 100;
+/// The ids of the newest `$3` complete runs of playbook `$1` started at or before `$2`, newest first.
+pub(crate) const NEWEST_RUNS: &str = "SELECT id FROM runs WHERE playbook = $1 AND status = 'complete' \
+     AND started_at <= $2 ORDER BY started_at DESC, id DESC LIMIT $3";
 
-/// The newest values of one step's name, at or before a time: a backwards walk of
-/// `run_values_by_name`. PostgreSQL takes all reads at once as arrays, joined laterally.
-pub(crate) const READ_VALUES_PG: &str = "SELECT v.name, v.at, v.value, v.step_id \
-     FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[]) AS q(step_id, name, cutoff, lim) \
-     CROSS JOIN LATERAL (SELECT v.name, v.at, v.value, v.step_id FROM run_values v JOIN runs r ON r.id = v.run_id \
-     WHERE r.status = 'complete' AND v.playbook = $1 AND v.step_id = q.step_id AND v.name = q.name \
-     AND v.at <= q.cutoff ORDER BY v.at DESC, v.run_id DESC LIMIT q.lim) v";
+/// The values of some runs, of some names: `run_id IN (` binds `) AND name IN (` binds `)`.
+pub(crate) const VALUES_OF_RUNS: &str = "SELECT run_id, step_id, name, at, value FROM run_values WHERE run_id IN (";
 
-/// The same for SQLite, which has neither: one subquery per read (its binds follow,
-/// then `)`), joined with UNION ALL; each keeps its own LIMIT.
-pub(crate) const READ_VALUES_SQLITE: &str = "SELECT * FROM (SELECT v.name, v.at, v.value, v.step_id FROM run_values v \
-     CROSS JOIN runs r WHERE r.id = v.run_id AND r.status = 'complete' AND v.playbook = ";
-pub(crate) const READ_STEP: &str = " AND v.step_id = ";
-pub(crate) const READ_NAME: &str = " AND v.name = ";
-pub(crate) const READ_CUTOFF: &str = " AND v.at <= ";
-pub(crate) const READ_LIMIT: &str = " ORDER BY v.at DESC, v.run_id DESC LIMIT ";
+/// Most binds in each list of a `VALUES_OF_RUNS` statement (far under both databases' limits).
+pub(crate) const BINDS_PER_LIST: usize = 1000;
 
-/// Reads `READ_VALUES_*` rows: the value and the step that captured it.
+/// One read the newest runs did not answer: a walk back run by run from `$2` until `$5`
+/// values of step `$3`'s name `$4` are found.
+pub(crate) const WALK_VALUES: &str = "SELECT v.name, v.at, v.value, v.step_id FROM runs r CROSS JOIN run_values v \
+     WHERE r.playbook = $1 AND r.status = 'complete' AND r.started_at <= $2 AND v.run_id = r.id \
+     AND v.step_id = $3 AND v.name = $4 ORDER BY r.started_at DESC, r.id DESC LIMIT $5";
+
+/// Reads `WALK_VALUES` rows: the value and the step that captured it.
 pub(crate) fn step_value<R>(row: &R) -> Result<StepValue, sqlx::Error>
 where
     R: Row,
@@ -106,6 +111,19 @@ where
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
 {
     Ok((row.try_get(3)?, value_row(row)?))
+}
+
+/// Reads `VALUES_OF_RUNS` rows.
+pub(crate) fn run_value<R>(row: &R) -> Result<RunValue, sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let text: String = row.try_get(4)?;
+    let value = StoredValue { name: row.try_get(2)?, at: row.try_get(3)?, value: parsed(text) };
+    Ok((row.try_get(0)?, row.try_get(1)?, value))
 }
 
 pub(crate) const RUNS: &str = "SELECT id, playbook, file, host, operator, status, verdict, started_at, finished_at, \
@@ -235,6 +253,52 @@ macro_rules! impl_backend {
                 Ok(rows.iter().map(sql::value_row).collect::<Result<_, _>>()?)
             }
 
+            async fn newest_runs(
+                &self,
+                playbook: &str,
+                cutoff_ms: i64,
+                limit: i64,
+            ) -> Result<Vec<i64>, $crate::history::HistoryError> {
+                use $crate::history::backend as sql;
+                let query = sqlx::query_scalar(sql::NEWEST_RUNS).bind(playbook).bind(cutoff_ms).bind(limit);
+                Ok(query.fetch_all(&self.pool).await?)
+            }
+
+            async fn values_of_runs(
+                &self,
+                runs: &[i64],
+                names: &[&str],
+            ) -> Result<Vec<$crate::history::backend::RunValue>, $crate::history::HistoryError> {
+                use $crate::history::backend as sql;
+                if runs.is_empty() || names.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new(sql::VALUES_OF_RUNS);
+                let mut list = query.separated(", ");
+                for id in runs {
+                    list.push_bind(*id);
+                }
+                query.push(") AND name IN (");
+                let mut list = query.separated(", ");
+                for name in names {
+                    list.push_bind(*name);
+                }
+                query.push(")");
+                let rows = query.build().fetch_all(&self.pool).await?;
+                Ok(rows.iter().map(sql::run_value).collect::<Result<_, _>>()?)
+            }
+
+            async fn walk_values(
+                &self,
+                playbook: &str,
+                read: &$crate::history::backend::ValueRead<'_>,
+            ) -> Result<Vec<$crate::history::backend::StepValue>, $crate::history::HistoryError> {
+                use $crate::history::backend as sql;
+                let query = sqlx::query(sql::WALK_VALUES).bind(playbook).bind(read.cutoff_ms).bind(read.step_id);
+                let rows = query.bind(read.name).bind(read.limit).fetch_all(&self.pool).await?;
+                Ok(rows.iter().map(sql::step_value).collect::<Result<_, _>>()?)
+            }
+
             async fn runs(
                 &self,
                 playbook: Option<&str>,
@@ -335,9 +399,10 @@ where
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
 {
     let text: String = row.try_get(2)?;
-    Ok(StoredValue {
-        name: row.try_get(0)?,
-        at: row.try_get(1)?,
-        value: serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    })
+    Ok(StoredValue { name: row.try_get(0)?, at: row.try_get(1)?, value: parsed(text) })
+}
+
+/// A stored value's text as JSON; a value that is not JSON is kept as text.
+fn parsed(text: String) -> serde_json::Value {
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
 }

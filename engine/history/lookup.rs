@@ -1,14 +1,14 @@
 //! The history a run judges against, loaded once before the run so that
 //! `prev`, `avg`, `max_of` and `min_of` are in-memory, synchronous look-ups.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::StoredValue;
-use super::backend::ValueRead;
+use super::backend::{RunValue, StepValue, ValueRead};
 use crate::expr::{History, HistoryRead};
 use crate::runner::{ActionRuns, HistorySource};
 
@@ -66,6 +66,49 @@ pub(crate) fn value_read<'a>(step_id: &'a str, read: &'a HistoryRead, now_ms: i6
         HistoryRead::Unbounded => (i64::MAX, 0),
     };
     ValueRead { step_id, name: read.name(), cutoff_ms, limit }
+}
+
+/// The runs that answer `reads` (each: the newest `limit` values at or before `cutoff_ms`)
+/// when every run holds the value read: per distinct cutoff, its largest limit.
+pub(crate) fn runs_wanted(reads: &[ValueRead<'_>]) -> BTreeMap<i64, i64> {
+    let mut wanted: BTreeMap<i64, i64> = BTreeMap::new();
+    for read in reads.iter().filter(|r| r.limit > 0) {
+        let limit = wanted.entry(read.cutoff_ms).or_default();
+        *limit = (*limit).max(read.limit);
+    }
+    wanted
+}
+
+/// Answers `reads` from `values`, the values of `runs` (per cutoff, the newest runs at or
+/// before it, newest first, at most as many as [`runs_wanted`] said). A read those runs do
+/// not fill (a run without that value: a step skipped, failed or added since) while older
+/// runs may exist is returned to be walked back further.
+pub(crate) fn answer<'r>(
+    reads: &'r [ValueRead<'r>],
+    runs: &BTreeMap<i64, Vec<i64>>,
+    values: &[RunValue],
+) -> (Vec<StepValue>, Vec<&'r ValueRead<'r>>) {
+    let wanted = runs_wanted(reads);
+    let by_key: HashMap<(i64, &str, &str), &super::StoredValue> =
+        values.iter().map(|(run, step, v)| ((*run, step.as_str(), v.name.as_str()), v)).collect();
+    let (mut found, mut walks) = (Vec::new(), Vec::new());
+    for read in reads.iter().filter(|r| r.limit > 0) {
+        let ids = runs.get(&read.cutoff_ms).map(Vec::as_slice).unwrap_or_default();
+        let limit = usize::try_from(read.limit).unwrap_or(usize::MAX);
+        let held: Vec<_> = ids
+            .iter()
+            .filter_map(|id| by_key.get(&(*id, read.step_id, read.name)))
+            .take(limit)
+            .map(|v| (read.step_id.to_owned(), (*v).clone()))
+            .collect();
+        let older_runs_may_hold_it = i64::try_from(ids.len()).ok() == wanted.get(&read.cutoff_ms).copied();
+        if held.len() < limit && older_runs_may_hold_it {
+            walks.push(read);
+        } else {
+            found.extend(held);
+        }
+    }
+    (found, walks)
 }
 
 /// Several reads' values as one list, newest first, each stored value once
@@ -152,6 +195,30 @@ mod tests {
         let recent = |count| HistoryRead::Recent { name: "x".to_owned(), count };
         let day = HistoryRead::Before { name: "x".to_owned(), age: Duration::from_secs(86_400) };
         assert_eq!(merged(&[recent(1), recent(30), day.clone(), recent(5), day.clone()]), [recent(30), day]);
+    }
+
+    fn run_value(run: i64, step: &str, name: &str, v: i64) -> RunValue {
+        (run, step.to_owned(), StoredValue { name: name.to_owned(), at: run * HOUR, value: Value::from(v) })
+    }
+
+    #[test]
+    fn reads_are_answered_from_the_newest_runs_or_walked_back() {
+        let read = |name, cutoff_ms, limit| ValueRead { step_id: "s", name, cutoff_ms, limit };
+        let reads =
+            [read("up", i64::MAX, 2), read("up", i64::MAX, 1), read("gone", i64::MAX, 1), read("up", 5 * HOUR, 1)];
+        assert_eq!(runs_wanted(&reads), BTreeMap::from([(5 * HOUR, 1), (i64::MAX, 2)]));
+        let runs = BTreeMap::from([(i64::MAX, vec![9, 8]), (5 * HOUR, vec![5])]);
+        let values = [run_value(9, "s", "up", 90), run_value(8, "s", "up", 80), run_value(8, "other", "up", 1)];
+        let (found, walks) = answer(&reads, &runs, &values);
+        let got: Vec<_> = found.iter().map(|(step, v)| (step.as_str(), v.value.clone())).collect();
+        assert_eq!(got, [("s", Value::from(90)), ("s", Value::from(80)), ("s", Value::from(90))]);
+        // "gone" is in neither newest run, and run 5 lacks "up": older runs may hold them.
+        assert_eq!(walks, [&reads[2], &reads[3]]);
+        // Fewer runs than asked for: there are no older ones, so nothing to walk.
+        let few = BTreeMap::from([(i64::MAX, vec![9]), (5 * HOUR, vec![])]);
+        let (found, walks) = answer(&reads, &few, &values);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(walks.is_empty(), "{walks:?}");
     }
 
     #[test]

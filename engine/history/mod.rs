@@ -287,9 +287,8 @@ impl Store {
     }
 
     /// Loads, once, what each step's trend checks read (`reads`, per step id), so that
-    /// look-ups during the run are in memory. Each read is an indexed walk bounded by
-    /// its count or age, a hundred to a statement; only a look-up of computed name or
-    /// reach loads the step's past.
+    /// look-ups during the run are in memory. Each read is bounded by its count or age;
+    /// only a look-up of computed name or reach loads the step's past.
     pub async fn playbook_history(
         &self,
         playbook: &str,
@@ -307,14 +306,46 @@ impl Store {
             }
         }
         let reads: Vec<_> = bounded.iter().map(|(step_id, read)| lookup::value_read(step_id, read, now_ms)).collect();
-        for batch in reads.chunks(backend::READS_PER_QUERY) {
-            for (step_id, value) in dispatch!(self, s => s.read_values(playbook, batch))? {
-                by_step.entry(step_id).or_default().push(value);
-            }
+        for (step_id, value) in self.read_values(playbook, &reads).await? {
+            by_step.entry(step_id).or_default().push(value);
         }
         let steps =
             by_step.into_iter().map(|(id, values)| (id, StepHistory::new(lookup::newest_first(values), now_ms)));
         Ok(PlaybookHistory::new(steps.collect(), now_ms))
+    }
+}
+
+impl Store {
+    /// The values `reads` ask for. Normally from a few runs: the newest ones (as many as
+    /// the largest count) and the newest at each age, a statement each, then their values
+    /// of the names read, in one; a cost that does not grow with the store. A read those
+    /// runs do not fill walks back run by run on its own.
+    async fn read_values(
+        &self,
+        playbook: &str,
+        reads: &[backend::ValueRead<'_>],
+    ) -> Result<Vec<backend::StepValue>, HistoryError> {
+        let mut runs = BTreeMap::new();
+        for (cutoff_ms, limit) in lookup::runs_wanted(reads) {
+            runs.insert(cutoff_ms, dispatch!(self, s => s.newest_runs(playbook, cutoff_ms, limit))?);
+        }
+        let mut ids: Vec<i64> = runs.values().flatten().copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut names: Vec<&str> = reads.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut values = Vec::new();
+        for ids in ids.chunks(backend::BINDS_PER_LIST) {
+            for names in names.chunks(backend::BINDS_PER_LIST) {
+                values.extend(dispatch!(self, s => s.values_of_runs(ids, names))?);
+            }
+        }
+        let (mut found, walks) = lookup::answer(reads, &runs, &values);
+        for read in walks {
+            found.extend(dispatch!(self, s => s.walk_values(playbook, read))?);
+        }
+        Ok(found)
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::backend::{self, StepValue, ValueRead};
+use super::backend;
 use super::{HistoryError, migrations, now_ms};
 
 /// How long to wait for a connection.
@@ -27,21 +27,6 @@ impl PgStore {
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
-    }
-
-    /// Runs `reads` (of `playbook`) as one statement.
-    pub(super) async fn read_values(
-        &self,
-        playbook: &str,
-        reads: &[ValueRead<'_>],
-    ) -> Result<Vec<StepValue>, HistoryError> {
-        let steps: Vec<&str> = reads.iter().map(|r| r.step_id).collect();
-        let names: Vec<&str> = reads.iter().map(|r| r.name).collect();
-        let cutoffs: Vec<i64> = reads.iter().map(|r| r.cutoff_ms).collect();
-        let limits: Vec<i64> = reads.iter().map(|r| r.limit).collect();
-        let query = sqlx::query(backend::READ_VALUES_PG).bind(playbook).bind(steps).bind(names);
-        let rows = query.bind(cutoffs).bind(limits).fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(backend::step_value).collect::<Result<_, _>>()?)
     }
 
     async fn migrate(&self) -> Result<(), HistoryError> {

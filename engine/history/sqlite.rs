@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::backend::{self, StepValue, ValueRead};
+use super::backend;
 use super::{HistoryError, migrations, now_ms};
 
 /// How long a writer waits for another.
@@ -65,10 +65,10 @@ impl SqliteStore {
     }
 
     /// Copies the WAL's committed pages into the database on a connection of its own,
-    /// while the run probes: on a store of a million values a checkpoint took ~90 ms
-    /// (the pages a run dirties are scattered over its indexes), and SQLite's automatic
-    /// one ran inside every other run's final commit. PASSIVE: it waits for no lock and
-    /// no one waits for it; a process that ends first leaves the WAL as it was.
+    /// while the run probes, instead of SQLite's automatic checkpoint inside a run's final
+    /// commit (~90 ms on a store of a million values when values were indexed by name).
+    /// PASSIVE: it waits for no lock and no one waits for it; a process that ends first
+    /// leaves the WAL as it was.
     pub(super) fn checkpoint_in_background(&self) {
         let options = std::sync::Arc::clone(&self.options);
         tokio::spawn(async move {
@@ -90,26 +90,6 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Runs `reads` (of `playbook`) as one statement of UNION ALL subqueries.
-    pub(super) async fn read_values(
-        &self,
-        playbook: &str,
-        reads: &[ValueRead<'_>],
-    ) -> Result<Vec<StepValue>, HistoryError> {
-        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
-        for (i, read) in reads.iter().enumerate() {
-            query.push(if i == 0 { "" } else { " UNION ALL " }).push(backend::READ_VALUES_SQLITE);
-            query.push_bind(playbook).push(backend::READ_STEP).push_bind(read.step_id);
-            query.push(backend::READ_NAME).push_bind(read.name).push(backend::READ_CUTOFF).push_bind(read.cutoff_ms);
-            // The count as a literal (our own number, not input): a bound LIMIT makes SQLite
-            // compile the statement again at its first step, and parsing a hundred
-            // subqueries twice was a tenth of a 500-step run's CPU on a large store.
-            query.push(backend::READ_LIMIT).push(format!("{}) AS read{i}", read.limit));
-        }
-        let rows = query.build().fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(backend::step_value).collect::<Result<_, _>>()?)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::history::{RECORD, age_run, count, run_with_size};
 
 on_both_stores!(
     a_look_up_loads_only_the_values_it_reads,
+    a_look_up_walks_back_past_runs_without_the_value,
     many_steps_each_read_their_own_values,
     prune_by_count_keeps_the_newest_runs,
     prune_by_age_and_its_dry_run,
@@ -77,6 +78,36 @@ fn a_look_up_loads_only_the_values_it_reads(kind: Kind) {
 
     // A computed name (prev(vars.name)) cannot be bounded: the step's whole past is loaded.
     assert_eq!(load(vec![HistoryRead::Unbounded]).step("size").unwrap().loaded(), 16);
+}
+
+/// Look-ups read the newest runs' values; a name those runs lack (the step stopped
+/// capturing it) is looked for further back, run by run, never answered short.
+fn a_look_up_walks_back_past_runs_without_the_value(kind: Kind) {
+    let store = Store::new(kind);
+    store.dir.write("two.yaml", &two_names());
+    store.dir.write("twice.yaml", &RECORD.replace("capture: { size: $.json }", "capture: { twice: $.json }"));
+    for size in 1..=5 {
+        assert_eq!(run_with_size(&store, "two.yaml", size).code, 0);
+    }
+    for size in 6..=8 {
+        assert_eq!(run_with_size(&store, "twice.yaml", size).code, 0, "the same playbook, without `size`");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let location = runbook::history::Location::resolve(Some(&store.location)).unwrap();
+    let opened = runtime.block_on(runbook::history::Store::open(&location)).unwrap();
+    let reads = vec![
+        HistoryRead::Recent { name: "size".to_owned(), count: 3 },
+        HistoryRead::Recent { name: "twice".to_owned(), count: 4 },
+        HistoryRead::Before { name: "size".to_owned(), age: Duration::from_millis(1) },
+    ];
+    let loaded = runtime.block_on(opened.playbook_history("trend", [("size", reads)], runbook::history::now_ms()));
+    let step = loaded.unwrap();
+    let step = step.step("size").unwrap();
+    let numbers = |values: Vec<Value>| values.iter().map(|v| v.as_i64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(numbers(step.recent("size", 3)), [5, 4, 3], "the three newest runs hold no `size`");
+    assert_eq!(numbers(step.recent("twice", 4)), [8, 7, 6, 5]);
+    assert_eq!(step.at_least("size", Duration::from_millis(1)), Some(Value::from(5)));
+    assert_eq!(step.loaded(), 7, "3 of `size` (the newest answers both of its reads) and 4 of `twice`");
 }
 
 /// 130 steps of two reads each: the look-ups go a hundred to a statement, and
